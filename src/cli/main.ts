@@ -1,0 +1,34 @@
+/**
+ * Entry point: the one top-level catch. Errors become exit codes here and nowhere else.
+ */
+import { describeError, isModelvetError } from "../core/errors.js";
+import { EXIT, type ExitCode, exitCodeForError } from "./exit-codes.js";
+import { buildProgram, CommanderError } from "./program.js";
+import { redact } from "./redact.js";
+
+async function main(argv: string[]): Promise<ExitCode> {
+  let code: ExitCode = EXIT.OK;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with exit code 0 through this path.
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const exit = exitCodeForError(error);
+    const message = describeError(error);
+    if (isModelvetError(error) && exit !== EXIT.INTERNAL) {
+      process.stderr.write(`modelvet: ${redact(message)}\n`);
+    } else {
+      const stack = error instanceof Error && error.stack ? error.stack : message;
+      process.stderr.write(`modelvet: internal error, please report it:\n${redact(stack)}\n`);
+    }
+    return exit;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,48 @@
+/**
+ * The command line. Commands are functions that return an exit code; main.ts owns the catch.
+ * Heavy modules are imported lazily inside actions so `--help` and `--version` start fast.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { VERSION } from "../version.js";
+import type { ExitCode } from "./exit-codes.js";
+
+export function buildProgram(setExit: (code: ExitCode) => void): Command {
+  const program = new Command();
+  program
+    .name("modelvet")
+    .description("Stop poisoned machine-learning models before they are loaded.")
+    .version(VERSION, "-V, --version")
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .showHelpAfterError("(run modelvet --help for usage)");
+
+  program
+    .command("scan")
+    .description("Scan local files and folders; exit 1 if anything could run code when loaded.")
+    .argument("<path...>", "files or folders (folders are scanned recursively)")
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option("-q, --quiet", "leave clean files out of the text report")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet scan pytorch_model.bin
+  $ modelvet scan ./my-model --format json --output report.json
+  $ modelvet scan ~/.cache/huggingface/hub/models--org--name --quiet
+
+Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or input error, 4 internal error.`,
+    )
+    .action(async (paths: string[], opts: { format: string; output?: string; quiet?: boolean }) => {
+      const { runScan } = await import("./commands/scan.js");
+      setExit(await runScan(paths, opts));
+    });
+
+  return program;
+}
+
+export { CommanderError };

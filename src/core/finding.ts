@@ -1,0 +1,112 @@
+/**
+ * A finding means "decided: not OK" (or, at severity info, "worth knowing"). Findings are data,
+ * collected across all files and models so one run reports every problem.
+ *
+ * Every code lives in this one union. Add new codes here, grouped by area, with a comment.
+ */
+import type { Verdict } from "./verdict.js";
+
+export type FindingCode =
+  // --- generic
+  | "UNSCANNABLE" // the file or member could not be read to the end: fail closed
+  | "UNKNOWN_FORMAT" // bytes match no format we can read
+  | "BUDGET_EXCEEDED" // a scan budget (bytes, depth, members, opcodes…) ran out
+  | "FORMAT_MISMATCH" // the name promises one format, the bytes are another (e.g. pickle named .safetensors)
+  // --- pickle
+  | "PICKLE_DANGEROUS_GLOBAL" // import of a known code-execution/file/network callable
+  | "PICKLE_UNKNOWN_GLOBAL" // import not on the allowlist
+  | "PICKLE_DANGEROUS_CALL" // a call whose callable is dangerous
+  | "PICKLE_UNSAFE_NAME" // dotted or dunder qualname, or module/name that is not a plain string
+  | "PICKLE_EXTENSION" // EXT1/2/4: callable from the copyreg registry, no name visible
+  | "PICKLE_NESTED" // a bytes/str constant that is itself a pickle (P13)
+  | "PICKLE_MALFORMED" // invalid opcode, truncated stream, stack/memo misuse
+  | "PICKLE_TRAILING_DATA" // bytes after the last STOP that are not another pickle
+  | "PICKLE_PERSISTENT_ID" // PERSID/BINPERSID use outside a known container
+  // --- containers
+  | "ZIP_NAME_MISMATCH"
+  | "ZIP_FLAGS"
+  | "ZIP_CRC_MISMATCH"
+  | "ZIP_UNSUPPORTED_COMPRESSION"
+  | "ZIP_OVERLAP"
+  | "ZIP_MALFORMED"
+  | "ARCHIVE_LINK"
+  | "ARCHIVE_PATH_ESCAPE"
+  | "ARCHIVE_ODD_MEMBER"
+  | "ARCHIVE_BOMB"
+  | "NUMPY_MALFORMED"
+  | "TORCH_MALFORMED"
+  | "TORCHSCRIPT_CODE"
+  // --- safetensors, gguf, onnx, savedmodel
+  | "SAFETENSORS_INVALID"
+  | "GGUF_INVALID"
+  | "ONNX_INVALID"
+  | "ONNX_CUSTOM_DOMAIN"
+  | "ONNX_EXTERNAL_DATA_ESCAPE"
+  | "SAVEDMODEL_DANGEROUS_OP"
+  | "SAVEDMODEL_INVALID"
+  // --- code, keras, templates
+  | "REMOTE_CODE"
+  | "REMOTE_CODE_MISSING"
+  | "REMOTE_CODE_CROSS_REPO"
+  | "PYTHON_DANGEROUS"
+  | "PYTHON_SUSPICIOUS"
+  | "PYTHON_UNPARSEABLE"
+  | "KERAS_LAMBDA"
+  | "KERAS_UNKNOWN_MODULE"
+  | "KERAS_INVALID"
+  | "TEMPLATE_DANGEROUS"
+  | "TEMPLATE_UNPARSEABLE"
+  // --- hub, policy, download, lockfile
+  | "POLICY_DENIED"
+  | "HUB_SECURITY_STATUS"
+  | "DIGEST_MISMATCH"
+  | "SIZE_MISMATCH"
+  | "PATH_ESCAPE"
+  | "LOCK_MISMATCH"
+  | "LOCK_MISSING_ENTRY"
+  | "LOCK_EXTRA_ENTRY"
+  | "REVISION_GONE"
+  | "CACHE_MISSING"
+  | "CACHE_EXTRA"
+  | "CACHE_CORRUPT";
+
+export type Severity = "info" | "low" | "medium" | "high" | "critical";
+
+export interface Finding {
+  code: FindingCode;
+  /** The verdict this finding imposes on its file. `clean` for informational findings. */
+  verdict: Verdict;
+  severity: Severity;
+  /** One sentence a user understands. */
+  message: string;
+  /** Byte offset in the file or member, when there is one. */
+  offset?: number;
+  /** For findings in source text: 1-based line and column. */
+  line?: number;
+  column?: number;
+  /** The import involved, as (module, qualname). */
+  global?: { module: string; name: string };
+  /** The call involved: its callable, as the unpickler would see it. */
+  call?: { opcode: string; callable: string };
+  expected?: string | number;
+  actual?: string | number;
+  /** Free-form extra facts (kept small; shown in JSON only). */
+  evidence?: Record<string, unknown>;
+}
+
+export const SEVERITY_FOR_VERDICT: Record<Verdict, Severity> = {
+  clean: "info",
+  suspicious: "medium",
+  unscannable: "high",
+  malicious: "critical",
+};
+
+/** Build a finding with the default severity for its verdict. */
+export function finding(
+  code: FindingCode,
+  verdict: Verdict,
+  message: string,
+  extra: Omit<Partial<Finding>, "code" | "verdict" | "message"> = {},
+): Finding {
+  return { code, verdict, severity: SEVERITY_FOR_VERDICT[verdict], message, ...extra };
+}

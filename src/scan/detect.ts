@@ -1,0 +1,125 @@
+/**
+ * Format detection from bytes, never from the name. The order matters: unambiguous magic numbers
+ * first, then structural checks (safetensors, tar), then pickle (which has no magic at protocol
+ * 0/1), then text classes. Anything else is `unknown`, which the dispatcher reports as unscannable.
+ */
+
+import type { Detection } from "./context.js";
+import { sniffPickle } from "./pickle/sniff.js";
+import type { ByteSource } from "./source.js";
+
+/** How many leading bytes detection looks at. */
+export const SNIFF_BYTES = 8192;
+
+const TORCH_LEGACY_MAGIC = Uint8Array.of(
+  0x80,
+  0x02,
+  0x8a,
+  0x0a,
+  0x6c,
+  0xfc,
+  0x9c,
+  0x46,
+  0xf9,
+  0x20,
+  0x6a,
+  0xa8,
+  0x50,
+  0x19,
+);
+
+function startsWith(bytes: Uint8Array, magic: ArrayLike<number>, at = 0): boolean {
+  if (bytes.length < at + magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (bytes[at + i] !== magic[i]) return false;
+  return true;
+}
+
+const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+
+function isTar(head: Uint8Array): boolean {
+  if (head.length < 512) return false;
+  if (startsWith(head, ascii("ustar"), 257)) return true;
+  // Old (v7) tar: no magic; the header checksum at 148 must match the header bytes.
+  const field = new TextDecoder()
+    .decode(head.subarray(148, 156))
+    .replace(/[\0 ]+$/, "")
+    .trim();
+  if (!/^[0-7]{1,7}$/.test(field)) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (head[i] ?? 0);
+  return sum === Number.parseInt(field, 8) && head[0] !== 0;
+}
+
+function isSafetensors(head: Uint8Array, size: number): boolean {
+  if (head.length < 10) return false;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  // A lying header length is still "safetensors" so that the validator can report it.
+  return head[8] === 0x7b /* { */ && headerLength > 1n && size >= 10;
+}
+
+function isZlib(head: Uint8Array): boolean {
+  const [cmf, flg] = head;
+  if (cmf === undefined || flg === undefined) return false;
+  return (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && ((cmf << 8) | flg) % 31 === 0 && (flg & 0x20) === 0;
+}
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    // A multi-byte character cut at the end of the sniff window is still text.
+    if (bytes.length === SNIFF_BYTES) {
+      for (let cut = 1; cut <= 3; cut++) {
+        try {
+          return new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, -cut));
+        } catch {}
+      }
+    }
+    void error;
+    return undefined;
+  }
+}
+
+const PYTHON_LINE =
+  /^(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+|def\s+\w+\s*\(|class\s+\w+\s*[(:]|@\w+|if\s+__name__\s*==)/m;
+
+function classifyText(text: string): Detection {
+  const trimmed = text.replace(/^\uFEFF/, "").trimStart();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) return { format: "json" };
+  if (PYTHON_LINE.test(text)) return { format: "python" };
+  return { format: "text" };
+}
+
+export function detectFormat(source: ByteSource): Detection {
+  if (source.size === 0) return { format: "empty" };
+  const head = source.read(0, SNIFF_BYTES);
+
+  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06]))
+    return { format: "zip" };
+  if (startsWith(head, TORCH_LEGACY_MAGIC)) return { format: "pytorch-legacy" };
+  if (startsWith(head, [0x1f, 0x8b])) return { format: "gzip" };
+  if (startsWith(head, ascii("BZh")) && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39)
+    return { format: "bzip2" };
+  if (startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return { format: "xz" };
+  if (startsWith(head, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return { format: "7z" };
+  if (startsWith(head, [0x93, ...ascii("NUMPY")])) {
+    return { format: "numpy", detail: `${head[6] ?? "?"}.${head[7] ?? "?"}` };
+  }
+  if (startsWith(head, [0x89, ...ascii("HDF"), 0x0d, 0x0a, 0x1a, 0x0a])) return { format: "hdf5" };
+  if (startsWith(head, ascii("GGUF"))) return { format: "gguf" };
+  if (isTar(head)) return { format: "tar" };
+  if (isSafetensors(head, source.size)) return { format: "safetensors" };
+
+  const pickle = sniffPickle(head);
+  if (pickle) return { format: "pickle", detail: `protocol ${pickle.protocol}` };
+  if (isZlib(head)) return { format: "zlib" };
+
+  if (!head.includes(0)) {
+    const text = decodeUtf8(head);
+    if (text !== undefined) return classifyText(text);
+  }
+  // Protobuf has no magic: field 1 as a varint (0x08) is how ONNX ModelProto and SavedModel start.
+  if (head[0] === 0x08 || head[0] === 0x0a) return { format: "protobuf" };
+  return { format: "unknown" };
+}
