@@ -1,0 +1,152 @@
+/**
+ * Public types of the pickle engine. Other scanners (legacy PyTorch, zip-based PyTorch, joblib,
+ * numpy) call `walkPickle` and `evaluatePickle` from `./index.js` and read these shapes.
+ */
+import type { Finding } from "../../core/finding.js";
+
+/** One import the unpickler would perform: GLOBAL, INST, STACK_GLOBAL or EXT1/2/4. */
+export interface PickleImport {
+  /** Module as written in the stream (for EXT: "<extension>"; for non-string operands: a description). */
+  module: string;
+  /** Qualified name as written (may be dotted; for EXT: the extension code as decimal). */
+  name: string;
+  /** Byte offset of the opcode in the source. */
+  offset: number;
+  /** GLOBAL, INST, STACK_GLOBAL, EXT1, EXT2, EXT4. */
+  opcode: string;
+  /** True when STACK_GLOBAL operands were not both plain `str` values (P4). */
+  nonString?: boolean;
+  /** Protocol in force when the import ran (protocol < 3 maps Python 2 names, like the loader). */
+  protocol?: number;
+}
+
+/** One call the unpickler would make. */
+export interface PickleCall {
+  /** REDUCE, BUILD, INST, OBJ, NEWOBJ, NEWOBJ_EX. */
+  opcode: string;
+  /** "module.name" of the global the callable came from, or a description such as "<result of x.y>". */
+  callable: string;
+  /** Byte offset of the opcode in the source. */
+  offset: number;
+  /** The import the callable came from, when it came straight from one. */
+  global?: { module: string; name: string };
+}
+
+/** A bytes/str constant that itself parses as a pickle (P13), walked recursively. */
+export interface NestedPickle {
+  /** Offset of the constant's opcode in the outer source. */
+  offset: number;
+  /** True when the inner bytes were decoded in memory (offsets inside `stream` are then relative to the constant). */
+  decoded: boolean;
+  stream: PickleStreamResult;
+}
+
+export interface PickleStreamResult {
+  start: number;
+  /** Offset just after STOP, or where reading stopped. */
+  end: number;
+  /** Highest protocol announced by PROTO (0 when there is none). */
+  protocol: number;
+  /** True when STOP was reached. */
+  complete: boolean;
+  imports: PickleImport[];
+  calls: PickleCall[];
+  /** PERSID/BINPERSID arguments as plain JS values (tuples → arrays, globals → {global:"mod.name"}). */
+  persistentIds: unknown[];
+  /** Structural findings: malformed, truncated, budget, nested, joblib… (policy findings come from evaluatePickle). */
+  findings: Finding[];
+  /** Pickles found inside constants (P13). Their imports are NOT in `imports`; evaluatePickle recurses. */
+  nested: NestedPickle[];
+  /** Opcodes executed (including those of nested joblib object arrays). */
+  opcodes: number;
+}
+
+/** Symbolic values on the stack and in the memo. Kept cheap: contents are tracked only when small. */
+export type PickleValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | SymbolicGlobal
+  | SymbolicObject
+  | SymbolicTuple
+  | SymbolicDict
+  | SymbolicOpaque;
+
+/** A callable/class obtained by an import. */
+export class SymbolicGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+    readonly offset: number,
+    readonly valid: boolean,
+  ) {}
+  get qualified(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+/** The result of a call (REDUCE, NEWOBJ, OBJ, INST, NEWOBJ_EX), remembering what was called. */
+export class SymbolicObject {
+  state: PickleValue | undefined = undefined;
+  constructor(
+    readonly callable: PickleValue,
+    readonly args: PickleValue | undefined,
+    readonly opcode: string,
+    readonly offset: number,
+  ) {}
+}
+
+export class SymbolicTuple {
+  /** `undefined` when the tuple was too large to keep (only its length is known). */
+  constructor(
+    readonly items: PickleValue[] | undefined,
+    readonly length: number,
+  ) {}
+}
+
+export class SymbolicDict {
+  /** Key/value pairs, kept while small; `undefined` once dropped. */
+  entries: [PickleValue, PickleValue][] | undefined = [];
+}
+
+/** Anything whose contents we do not track: bytes, long strings, lists, sets, buffers… */
+export class SymbolicOpaque {
+  constructor(
+    readonly kind: string,
+    readonly offset = -1,
+    readonly length = -1,
+  ) {}
+}
+
+/** Raw read access a hook gets to consume bytes the loader reads outside the opcode stream. */
+export interface PickleHookIO {
+  /** Absolute offset of the next unread byte. */
+  readonly position: number;
+  /** End of the readable region. */
+  readonly limit: number;
+  /** Reads `length` bytes (small reads only); throws a truncation error past `limit`. */
+  read(length: number): Uint8Array;
+  /** Skips `length` bytes without reading them; throws a truncation error past `limit`. */
+  skip(length: number): void;
+  /** Walks one complete pickle at the current position (as `pickle.load(file)` would) and merges it. */
+  walkInline(): void;
+  /** Records a structural finding on the current stream. */
+  report(finding: Finding): void;
+}
+
+export interface PickleBuildEvent {
+  /** The object being built (below the state on the stack). */
+  target: PickleValue;
+  state: PickleValue;
+  offset: number;
+}
+
+export interface PickleHooks {
+  /**
+   * Called after BUILD. May consume bytes through `io` (joblib writes array data inline) and may
+   * return a value that replaces the built object on the stack.
+   */
+  onBuild?(event: PickleBuildEvent, io: PickleHookIO): PickleValue | undefined;
+}
