@@ -3,6 +3,7 @@
  */
 import type { Format, Scanner } from "./context.js";
 import { scanPickleFile } from "./pickle/scan.js";
+import { scanSafetensors } from "./safetensors/scan.js";
 import { scanInert, unsupported } from "./unsupported.js";
 
 export const SCANNERS: Record<Format, Scanner> = {
@@ -19,7 +20,7 @@ export const SCANNERS: Record<Format, Scanner> = {
   zlib: unsupported("zlib streams are not supported yet"),
   "7z": unsupported("7z archives cannot be read"),
   numpy: unsupported("numpy files are not supported yet"),
-  safetensors: unsupported("safetensors validation is not supported yet"),
+  safetensors: scanSafetensors,
   gguf: unsupported("GGUF files are not supported yet"),
   hdf5: unsupported("HDF5/Keras files are not supported yet"),
   protobuf: unsupported("protobuf (ONNX, SavedModel) files are not supported yet"),
