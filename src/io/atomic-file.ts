@@ -1,0 +1,44 @@
+/**
+ * Files that must never be seen half-written (models.lock, modelvet.json, cache refs): write to a
+ * unique temporary file beside the target, fsync it, rename over the target, fsync the folder.
+ * An interrupted run leaves the old file intact.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+export function tempPathBeside(target: string, suffix = "tmp"): string {
+  return join(dirname(target), `.${basename(target)}.${randomBytes(4).toString("hex")}.${suffix}`);
+}
+
+function fsyncFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, "r");
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on folders; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  const temp = tempPathBeside(target);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, "wx", 0o644);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, target);
+    fsyncFolder(dirname(target));
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}

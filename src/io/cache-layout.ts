@@ -1,0 +1,130 @@
+/**
+ * The huggingface_hub cache layout (shared/hub-api.md §3), so that `transformers` and
+ * `huggingface_hub` find what modelvet verified, offline, with their own lookup rules:
+ *
+ *   <cache>/models--<org>--<name>/blobs/<sha256 for LFS | git sha1 for regular files>
+ *   <cache>/models--<org>--<name>/snapshots/<commit>/<path>  -> relative symlink to ../../blobs/<id>
+ *   <cache>/models--<org>--<name>/refs/<branch or tag>       (the commit, no newline)
+ *
+ * Pure path arithmetic plus checks that no name from the Hub escapes the cache.
+ */
+import { homedir } from "node:os";
+import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
+import { ModelvetError } from "../core/errors.js";
+
+export interface CacheEnv {
+  HF_HUB_CACHE?: string | undefined;
+  HUGGINGFACE_HUB_CACHE?: string | undefined;
+  HF_HOME?: string | undefined;
+  XDG_CACHE_HOME?: string | undefined;
+}
+
+function expandHome(path: string): string {
+  if (path === "~") return homedir();
+  if (path.startsWith("~/")) return join(homedir(), path.slice(2));
+  return path;
+}
+
+/** `--cache-dir`, else HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub. */
+export function resolveCacheDir(flag: string | undefined, env: CacheEnv): string {
+  const chosen = flag ?? env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE;
+  if (chosen !== undefined && chosen !== "") return resolve(expandHome(chosen));
+  const hfHome =
+    env.HF_HOME !== undefined && env.HF_HOME !== ""
+      ? expandHome(env.HF_HOME)
+      : join(
+          env.XDG_CACHE_HOME ? expandHome(env.XDG_CACHE_HOME) : join(homedir(), ".cache"),
+          "huggingface",
+        );
+  return resolve(hfHome, "hub");
+}
+
+export function repoFolderName(repoId: string): string {
+  return `models--${repoId.split("/").join("--")}`;
+}
+
+const HEX40 = /^[0-9a-f]{40}$/;
+const BLOB_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** A path from the Hub, checked: relative, POSIX, no `..`, no empty or `.` parts, no NUL. */
+export function checkRepoPath(path: string): string {
+  const bad =
+    path === "" ||
+    path.includes("\0") ||
+    path.includes("\\") ||
+    posix.isAbsolute(path) ||
+    /^[A-Za-z]:/.test(path) ||
+    path.split("/").some((p) => p === "" || p === "." || p === "..");
+  if (bad) {
+    throw new ModelvetError(
+      "CACHE",
+      `Refusing a file path from the Hub that would escape the cache: ${JSON.stringify(path)}`,
+    );
+  }
+  return path;
+}
+
+function checkRef(ref: string): string {
+  if (
+    ref === "" ||
+    ref.split("/").some((p) => p === "" || p === "." || p === "..") ||
+    ref.includes("\0")
+  ) {
+    throw new ModelvetError(
+      "CACHE",
+      `Refusing a ref name that would escape the cache: ${JSON.stringify(ref)}`,
+    );
+  }
+  return ref;
+}
+
+function inside(root: string, path: string): string {
+  const rel = relative(root, path);
+  if (rel.startsWith(`..${sep}`) || rel === ".." || isAbsolute(rel)) {
+    throw new ModelvetError("CACHE", `Path ${path} is outside ${root}`);
+  }
+  return path;
+}
+
+export class RepoCache {
+  readonly root: string;
+  readonly repoDir: string;
+
+  constructor(
+    readonly cacheDir: string,
+    readonly repoId: string,
+  ) {
+    this.root = resolve(cacheDir);
+    this.repoDir = join(this.root, repoFolderName(repoId));
+  }
+
+  get blobsDir(): string {
+    return join(this.repoDir, "blobs");
+  }
+
+  blobPath(blobId: string): string {
+    if (!BLOB_ID.test(blobId)) throw new ModelvetError("CACHE", `Not a blob id: ${blobId}`);
+    return join(this.blobsDir, blobId);
+  }
+
+  snapshotDir(commit: string): string {
+    if (!HEX40.test(commit)) throw new ModelvetError("CACHE", `Not a commit id: ${commit}`);
+    return join(this.repoDir, "snapshots", commit);
+  }
+
+  snapshotPath(commit: string, repoPath: string): string {
+    const dir = this.snapshotDir(commit);
+    return inside(dir, join(dir, ...checkRepoPath(repoPath).split("/")));
+  }
+
+  /** The relative symlink target from a snapshot file to its blob, depth-adjusted. */
+  linkTarget(repoPath: string, blobId: string): string {
+    const depth = checkRepoPath(repoPath).split("/").length - 1;
+    return posix.join(...Array<string>(depth + 2).fill(".."), "blobs", blobId);
+  }
+
+  refPath(ref: string): string {
+    const dir = join(this.repoDir, "refs");
+    return inside(dir, join(dir, ...checkRef(ref).split("/")));
+  }
+}
