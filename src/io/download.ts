@@ -1,0 +1,327 @@
+/**
+ * Download one file into the cache's blobs/ folder, verified while it streams.
+ *
+ * - The expected size and digests come from the tree at the pinned commit (the caller passes
+ *   them), never from the response that delivers the bytes.
+ * - SHA-256 (always) and the git blob SHA-1 (regular files) are computed in the same pass that
+ *   writes the bytes; size is checked before the digest, and a body longer than expected is cut
+ *   off as soon as it passes the size.
+ * - Bytes go to `blobs/<id>.<8 hex>.incomplete`, are fsynced, and are renamed to `blobs/<id>` only
+ *   when verified. Wrong bytes are deleted. An interrupted transfer leaves its `.incomplete` file,
+ *   which the next attempt resumes with an HTTP range (or restarts when the server ignores it).
+ * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
+ */
+import { createHash, type Hash, randomBytes } from "node:crypto";
+import { createReadStream, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { HubError } from "../core/errors.js";
+import { type Finding, finding } from "../core/finding.js";
+import type { RepoCache } from "./cache-layout.js";
+
+export interface BlobExpectation {
+  size: number;
+  /** Git blob id from the tree (for LFS files, the pointer's id: informational). */
+  gitOid: string;
+  /** Present for LFS files: the content's SHA-256 (`lfs.oid`). */
+  lfsSha256?: string | undefined;
+}
+
+export interface DownloadRequest {
+  cache: RepoCache;
+  /** Repo path, for messages. */
+  path: string;
+  /** Resolve URL at the pinned commit. */
+  url: string;
+  expected: BlobExpectation;
+  fetch: typeof fetch;
+  /** Sent only to this origin, never across a redirect to another origin. */
+  auth?: { origin: string; authorization: string } | undefined;
+  onBytes?: (bytes: number) => void;
+  /** Attempts for network failures and truncated bodies (each resumes). Default 4. */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type DownloadResult =
+  | {
+      status: "verified";
+      blobId: string;
+      blobPath: string;
+      sha256: string;
+      size: number;
+      /** The blob was already in the cache and was re-hashed instead of downloaded. */
+      reused: boolean;
+    }
+  | { status: "mismatch"; finding: Finding };
+
+export function blobIdFor(expected: BlobExpectation): string {
+  return expected.lfsSha256 ?? expected.gitOid;
+}
+
+class Hashes {
+  readonly sha256: Hash = createHash("sha256");
+  readonly gitSha1: Hash | undefined;
+  bytes = 0;
+  constructor(expected: BlobExpectation) {
+    if (expected.lfsSha256 === undefined) {
+      this.gitSha1 = createHash("sha1");
+      this.gitSha1.update(`blob ${expected.size}\0`);
+    }
+  }
+  update(chunk: Uint8Array): void {
+    this.sha256.update(chunk);
+    this.gitSha1?.update(chunk);
+    this.bytes += chunk.length;
+  }
+}
+
+/** Compare what arrived with what the tree promised: size first, then the digest. */
+function check(
+  path: string,
+  expected: BlobExpectation,
+  hashes: Hashes,
+): { sha256: string } | Finding {
+  if (hashes.bytes !== expected.size) {
+    return finding(
+      "SIZE_MISMATCH",
+      "malicious",
+      `${path}: the Hub published ${expected.size} bytes, ${hashes.bytes} arrived.`,
+      {
+        expected: expected.size,
+        actual: hashes.bytes,
+      },
+    );
+  }
+  const sha256 = hashes.sha256.digest("hex");
+  if (expected.lfsSha256 !== undefined && sha256 !== expected.lfsSha256) {
+    return finding(
+      "DIGEST_MISMATCH",
+      "malicious",
+      `${path}: the bytes do not match the SHA-256 the Hub published for this commit.`,
+      {
+        expected: `sha256:${expected.lfsSha256}`,
+        actual: `sha256:${sha256}`,
+      },
+    );
+  }
+  if (hashes.gitSha1 !== undefined) {
+    const gitOid = hashes.gitSha1.digest("hex");
+    if (gitOid !== expected.gitOid) {
+      return finding(
+        "DIGEST_MISMATCH",
+        "malicious",
+        `${path}: the bytes do not match the git blob id the Hub published for this commit.`,
+        {
+          expected: `git-sha1:${expected.gitOid}`,
+          actual: `git-sha1:${gitOid}`,
+        },
+      );
+    }
+  }
+  return { sha256 };
+}
+
+async function hashFile(path: string, hashes: Hashes, limit: number): Promise<void> {
+  if (limit === 0) return;
+  for await (const chunk of createReadStream(path, {
+    start: 0,
+    end: limit - 1,
+    highWaterMark: 1 << 20,
+  })) {
+    hashes.update(chunk as Buffer);
+  }
+}
+
+function findIncomplete(blobsDir: string, blobId: string): string | undefined {
+  let best: { path: string; size: number } | undefined;
+  let names: string[] = [];
+  try {
+    names = readdirSync(blobsDir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${blobId}.`) || !name.endsWith(".incomplete")) continue;
+    const path = join(blobsDir, name);
+    const size = statSync(path).size;
+    if (best === undefined || size > best.size) best = { path, size };
+  }
+  return best?.path;
+}
+
+/** Follow redirects by hand: Authorization only on the Hub's origin. */
+async function request(req: DownloadRequest, from: number): Promise<Response> {
+  let url = new URL(req.url);
+  for (let hop = 0; hop < 10; hop++) {
+    const headers: Record<string, string> = { "Accept-Encoding": "identity" };
+    if (from > 0) headers.Range = `bytes=${from}-`;
+    if (req.auth !== undefined && url.origin === req.auth.origin)
+      headers.Authorization = req.auth.authorization;
+    const response = await req.fetch(url, { headers, redirect: "manual" });
+    if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {
+      await response.body?.cancel();
+      url = new URL(response.headers.get("location")!, url);
+      continue;
+    }
+    return response;
+  }
+  throw new HubError("HUB_PROTOCOL", `Too many redirects while downloading ${req.path}`);
+}
+
+class Truncated extends Error {}
+
+/** One attempt: resume from an .incomplete file when there is one. */
+async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadResult> {
+  const blobsDir = req.cache.blobsDir;
+  mkdirSync(blobsDir, { recursive: true });
+  let temp =
+    findIncomplete(blobsDir, blobId) ??
+    join(blobsDir, `${blobId}.${randomBytes(4).toString("hex")}.incomplete`);
+  let have = 0;
+  try {
+    have = statSync(temp).size;
+  } catch {
+    have = 0;
+  }
+  if (have > req.expected.size) {
+    rmSync(temp, { force: true });
+    temp = join(blobsDir, `${blobId}.${randomBytes(4).toString("hex")}.incomplete`);
+    have = 0;
+  }
+
+  const response = await request(req, have);
+  if (response.status === 200 && have > 0) {
+    have = 0; // the server ignored the range: start over
+  } else if (response.status === 206 && have > 0) {
+    const range = response.headers.get("content-range") ?? "";
+    if (!range.startsWith(`bytes ${have}-`)) {
+      await response.body?.cancel();
+      throw new HubError(
+        "HUB_PROTOCOL",
+        `Unexpected Content-Range "${range}" while resuming ${req.path}`,
+      );
+    }
+  } else if (response.status !== 200 && !(response.status === 206 && have === 0)) {
+    await response.body?.cancel();
+    throw new HubError(
+      response.status === 404 ? "HUB_ENTRY_NOT_FOUND" : "HUB_UNAVAILABLE",
+      `Downloading ${req.path} failed: HTTP ${response.status}`,
+      {
+        status: response.status,
+      },
+    );
+  }
+
+  const hashes = new Hashes(req.expected);
+  await hashFile(temp, hashes, have);
+  const handle = await open(temp, have > 0 ? "r+" : "w");
+  let tooLong = false;
+  try {
+    let position = have;
+    if (response.body !== null) {
+      try {
+        for await (const chunk of response.body) {
+          const bytes = chunk as Uint8Array;
+          if (hashes.bytes + bytes.length > req.expected.size) {
+            tooLong = true;
+            hashes.update(bytes);
+            break;
+          }
+          hashes.update(bytes);
+          await handle.write(bytes, 0, bytes.length, position);
+          position += bytes.length;
+          req.onBytes?.(bytes.length);
+        }
+      } catch (error) {
+        throw new Truncated(`the connection broke after ${position} bytes`, { cause: error });
+      }
+    }
+    await handle.truncate(position);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+
+  if (!tooLong && hashes.bytes < req.expected.size) {
+    // A short body: keep the partial file for the next attempt.
+    throw new Truncated(`the body ended after ${hashes.bytes} of ${req.expected.size} bytes`);
+  }
+  const verdict = check(req.path, req.expected, hashes);
+  if ("code" in verdict) {
+    rmSync(temp, { force: true });
+    return { status: "mismatch", finding: verdict };
+  }
+  const blobPath = req.cache.blobPath(blobId);
+  renameSync(temp, blobPath);
+  return {
+    status: "verified",
+    blobId,
+    blobPath,
+    sha256: verdict.sha256,
+    size: hashes.bytes,
+    reused: false,
+  };
+}
+
+/** Re-hash a blob that is already in the cache; a corrupt one is removed and downloaded again. */
+export async function verifyCachedBlob(
+  path: string,
+  blobPath: string,
+  expected: BlobExpectation,
+): Promise<{ sha256: string } | Finding> {
+  const hashes = new Hashes(expected);
+  const size = statSync(blobPath).size;
+  if (size !== expected.size) {
+    return check(path, expected, Object.assign(hashes, { bytes: size }));
+  }
+  await hashFile(blobPath, hashes, size);
+  return check(path, expected, hashes);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function downloadToCache(req: DownloadRequest): Promise<DownloadResult> {
+  const blobId = blobIdFor(req.expected);
+  const blobPath = req.cache.blobPath(blobId);
+  let existing = false;
+  try {
+    existing = statSync(blobPath).isFile();
+  } catch {
+    existing = false;
+  }
+  if (existing) {
+    const checked = await verifyCachedBlob(req.path, blobPath, req.expected);
+    if (!("code" in checked)) {
+      return {
+        status: "verified",
+        blobId,
+        blobPath,
+        sha256: checked.sha256,
+        size: req.expected.size,
+        reused: true,
+      };
+    }
+    rmSync(blobPath, { force: true }); // corrupt: never leave it where a loader looks
+  }
+  const attempts = Math.max(1, req.maxAttempts ?? 4);
+  const sleep = req.sleep ?? defaultSleep;
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await attempt(req, blobId);
+    } catch (error) {
+      last = error;
+      const retryable =
+        error instanceof Truncated ||
+        (error instanceof TypeError && /fetch failed|terminated|socket/i.test(error.message));
+      if (!retryable) throw error;
+      await sleep(Math.min(8000, 250 * 2 ** i));
+    }
+  }
+  throw new HubError(
+    "NETWORK",
+    `Downloading ${req.path} failed after ${attempts} attempts: ${(last as Error).message}`,
+    { cause: last },
+  );
+}
