@@ -3,6 +3,7 @@
  */
 import type { Format, Scanner } from "./context.js";
 import { scanPickleFile } from "./pickle/scan.js";
+import { scanProtobuf } from "./protobuf/scan.js";
 import { scanSafetensors } from "./safetensors/scan.js";
 import { scanInert, unsupported } from "./unsupported.js";
 
@@ -23,7 +24,7 @@ export const SCANNERS: Record<Format, Scanner> = {
   safetensors: scanSafetensors,
   gguf: unsupported("GGUF files are not supported yet"),
   hdf5: unsupported("HDF5/Keras files are not supported yet"),
-  protobuf: unsupported("protobuf (ONNX, SavedModel) files are not supported yet"),
+  protobuf: scanProtobuf,
   python: unsupported("Python source analysis is not supported yet"),
   unknown: unsupported("the bytes match no format modelvet can read"),
 };

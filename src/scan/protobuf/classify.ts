@@ -1,0 +1,150 @@
+/**
+ * Protobuf has no magic number, so detect.ts only guesses "protobuf" from the first byte. This
+ * module decides from structure which message a file holds, by the field numbers and wire types
+ * of its top level (and, where two schemas could overlap, one level down):
+ *
+ * - ONNX ModelProto: graph (7, length-delimited) present; ir_version (1) a varint.
+ * - SavedModel: only fields 1 (varint) and 2 (MetaGraphDef); the first MetaGraphDef has
+ *   meta_info_def (1) or graph_def (2), all its fields length-delimited.
+ * - SentencePiece ModelProto (`tokenizer.model`, `spiece.model`): only fields 1–5, all
+ *   length-delimited; pieces (1) each hold piece (1, text), score (2, fixed32), type (3, varint).
+ * - TensorFlow FingerprintDef (`fingerprint.pb` beside `saved_model.pb`): hash varints 1–5 and
+ *   a VersionDef (6).
+ *
+ * The checks are disjoint: ONNX and SavedModel put a varint in field 1, SentencePiece a message;
+ * only ONNX has field 7. Anything else is "unknown", which the scanner reports as unscannable.
+ */
+import { ProtoError, type ProtoWindow, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./wire.js";
+
+export type ProtobufKind = "onnx" | "savedmodel" | "sentencepiece" | "tf-fingerprint";
+
+export interface Classification {
+  kind: ProtobufKind | "unknown";
+  /** Why it is unknown (for the finding). */
+  reason?: string;
+}
+
+type Shape = Map<number, Set<number>>;
+
+/** Top-level field numbers and the wire types seen for each. Stops after `maxFields`. */
+function shapeOf(win: ProtoWindow, maxFields: number): Shape {
+  const shape: Shape = new Map();
+  let n = 0;
+  for (const f of win.fields()) {
+    const set = shape.get(f.field) ?? new Set<number>();
+    set.add(f.wireType);
+    shape.set(f.field, set);
+    if (++n >= maxFields) break;
+  }
+  return shape;
+}
+
+/** Every field present is in `allowed` with only the wire type given there. */
+function conforms(shape: Shape, allowed: Record<number, number>): boolean {
+  for (const [field, wires] of shape) {
+    const wire = allowed[field];
+    if (wire === undefined || wires.size !== 1 || !wires.has(wire)) return false;
+  }
+  return true;
+}
+
+/** Known ONNX ModelProto fields and their wire types (onnx.proto). Unknown fields are allowed. */
+const ONNX_MODEL: Record<number, number> = {
+  1: WIRE_VARINT,
+  2: WIRE_LEN,
+  3: WIRE_LEN,
+  4: WIRE_LEN,
+  5: WIRE_VARINT,
+  6: WIRE_LEN,
+  7: WIRE_LEN,
+  8: WIRE_LEN,
+  14: WIRE_LEN,
+  20: WIRE_LEN,
+  25: WIRE_LEN,
+  26: WIRE_LEN,
+};
+
+function looksOnnx(shape: Shape): boolean {
+  if (!shape.get(7)?.has(WIRE_LEN)) return false;
+  for (const [field, wires] of shape) {
+    const wire = ONNX_MODEL[field];
+    if (wire !== undefined && (wires.size !== 1 || !wires.has(wire))) return false;
+  }
+  return true;
+}
+
+function looksSavedModel(win: ProtoWindow, shape: Shape): boolean {
+  if (!conforms(shape, { 1: WIRE_VARINT, 2: WIRE_LEN }) || !shape.has(2)) return false;
+  for (const f of win.fields()) {
+    if (f.field !== 2 || !f.window) continue;
+    const meta = shapeOf(f.window, 64);
+    const metaFields: Record<number, number> = {};
+    for (let i = 1; i <= 9; i++) metaFields[i] = WIRE_LEN;
+    return conforms(meta, metaFields) && (meta.has(1) || meta.has(2));
+  }
+  return false;
+}
+
+/** Checked pieces; a real vocabulary has thousands, all alike, so a sample is enough to decide. */
+const SENTENCEPIECE_SAMPLE = 256;
+
+function looksSentencePiece(win: ProtoWindow, shape: Shape): boolean {
+  if (!conforms(shape, { 1: WIRE_LEN, 2: WIRE_LEN, 3: WIRE_LEN, 4: WIRE_LEN, 5: WIRE_LEN }))
+    return false;
+  if (!shape.has(1)) return false;
+  let checked = 0;
+  for (const f of win.fields()) {
+    if (f.field !== 1 || !f.window) continue;
+    const piece = shapeOf(f.window, 8);
+    if (!conforms(piece, { 1: WIRE_LEN, 2: WIRE_FIXED32, 3: WIRE_VARINT }) || !piece.has(1))
+      return false;
+    for (const g of f.window.fields()) {
+      if (g.field === 1 && g.window?.strictText(1024) === undefined) return false;
+    }
+    if (++checked >= SENTENCEPIECE_SAMPLE) break;
+  }
+  return checked > 0;
+}
+
+function looksFingerprint(shape: Shape): boolean {
+  const allowed = {
+    1: WIRE_VARINT,
+    2: WIRE_VARINT,
+    3: WIRE_VARINT,
+    4: WIRE_VARINT,
+    5: WIRE_VARINT,
+  };
+  if (!conforms(shape, { ...allowed, 6: WIRE_LEN })) return false;
+  const hashes = [1, 2, 3, 4, 5].filter((n) => shape.has(n)).length;
+  return hashes >= 4 && shape.has(6);
+}
+
+export function classifyProtobuf(win: ProtoWindow): Classification {
+  let shape: Shape;
+  try {
+    shape = shapeOf(win, Number.MAX_SAFE_INTEGER);
+  } catch (error) {
+    if (error instanceof ProtoError)
+      return { kind: "unknown", reason: `it is not valid protobuf: ${error.message}` };
+    throw error;
+  }
+  if (shape.size === 0) return { kind: "unknown", reason: "it holds no protobuf fields" };
+  try {
+    if (looksOnnx(shape)) return { kind: "onnx" };
+    if (looksSavedModel(win, shape)) return { kind: "savedmodel" };
+    if (looksSentencePiece(win, shape)) return { kind: "sentencepiece" };
+    if (looksFingerprint(shape)) return { kind: "tf-fingerprint" };
+  } catch (error) {
+    if (error instanceof ProtoError)
+      return {
+        kind: "unknown",
+        reason: `a nested message is not valid protobuf: ${error.message}`,
+      };
+    throw error;
+  }
+  const fields = [...shape.keys()].sort((a, b) => a - b).slice(0, 12);
+  return {
+    kind: "unknown",
+    reason: `its fields (${fields.join(", ")}) match no ONNX, SavedModel, SentencePiece or fingerprint layout`,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The scanner for everything detect.ts calls "protobuf". It decides from structure which message
+ * the file holds (see classify.ts) and hands it to the ONNX or SavedModel walker; SentencePiece
+ * tokenizers and TensorFlow fingerprints are inert and reported clean with a summary. A protobuf
+ * it cannot place is `unscannable`, never clean: a loader we do not know may still execute it.
+ */
+import { finding } from "../../core/finding.js";
+import { makeNode } from "../../core/report.js";
+import type { Scanner } from "../context.js";
+import { walkOnnxModel } from "../onnx/walk.js";
+import { walkSavedModel } from "../savedmodel/walk.js";
+import { classifyProtobuf } from "./classify.js";
+import { summarizeSentencePiece } from "./sentencepiece.js";
+import { ProtoWindow } from "./wire.js";
+
+export const scanProtobuf: Scanner = async (source, ctx, detection) => {
+  const root = new ProtoWindow(source);
+  const { kind, reason } = classifyProtobuf(root);
+  const base = { path: ctx.path, size: source.size };
+  switch (kind) {
+    case "onnx": {
+      const { findings, summary } = walkOnnxModel(root);
+      return makeNode({ ...base, format: "onnx", findings, summary: { ...summary } });
+    }
+    case "savedmodel": {
+      const { findings, summary } = walkSavedModel(root);
+      return makeNode({ ...base, format: "savedmodel", findings, summary: { ...summary } });
+    }
+    case "sentencepiece":
+      return makeNode({
+        ...base,
+        format: "sentencepiece",
+        findings: [],
+        summary: summarizeSentencePiece(root),
+      });
+    case "tf-fingerprint":
+      return makeNode({
+        ...base,
+        format: "tf-fingerprint",
+        findings: [],
+        summary: { kind: "TensorFlow SavedModel fingerprint (hashes only)" },
+      });
+    default:
+      return makeNode({
+        ...base,
+        format: detection.format,
+        findings: [
+          finding(
+            "UNSCANNABLE",
+            "unscannable",
+            `The file looks like protobuf but was not scanned: ${reason ?? "unknown layout"}.`,
+          ),
+        ],
+      });
+  }
+};
