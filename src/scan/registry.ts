@@ -1,6 +1,7 @@
 /**
  * Which scanner reads which format. One line per format; each area owns its line.
  */
+import * as containers from "./containers/index.js";
 import type { Format, Scanner } from "./context.js";
 import { scanPickleFile } from "./pickle/scan.js";
 import { scanProtobuf } from "./protobuf/scan.js";
@@ -13,14 +14,14 @@ export const SCANNERS: Record<Format, Scanner> = {
   json: scanInert,
   pickle: scanPickleFile,
   "pytorch-legacy": unsupported("the legacy PyTorch format is not supported yet"),
-  zip: unsupported("zip archives are not supported yet"),
+  zip: containers.scanZip,
   tar: unsupported("tar archives are not supported yet"),
-  gzip: unsupported("gzip streams are not supported yet"),
-  bzip2: unsupported("bzip2 streams are not supported yet"),
-  xz: unsupported("xz streams are not supported yet"),
-  zlib: unsupported("zlib streams are not supported yet"),
-  "7z": unsupported("7z archives cannot be read"),
-  numpy: unsupported("numpy files are not supported yet"),
+  gzip: containers.scanGzip,
+  bzip2: containers.scanBzip2,
+  xz: containers.scanXz,
+  zlib: containers.scanZlib,
+  "7z": containers.scan7z,
+  numpy: containers.scanNpy,
   safetensors: scanSafetensors,
   gguf: unsupported("GGUF files are not supported yet"),
   hdf5: unsupported("HDF5/Keras files are not supported yet"),
