@@ -21,6 +21,7 @@ export type ErrorCode =
   | "HUB_RATE_LIMITED"
   | "HUB_UNAVAILABLE"
   | "HUB_PROTOCOL"
+  | "HUB_DISABLED"
   | "NETWORK"
   | "OFFLINE"
   | "CACHE"
