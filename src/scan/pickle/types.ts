@@ -57,8 +57,10 @@ export interface PickleStreamResult {
   findings: Finding[];
   /** Pickles found inside constants (P13). Their imports are NOT in `imports`; evaluatePickle recurses. */
   nested: NestedPickle[];
-  /** Opcodes executed (including those of nested joblib object arrays). */
+  /** Opcodes executed (including those of inline joblib object arrays). */
   opcodes: number;
+  /** Repeats of an already-recorded (opcode, module, name) import or (opcode, callable) call beyond the kept 64 per key. */
+  omitted: number;
 }
 
 /** Symbolic values on the stack and in the memo. Kept cheap: contents are tracked only when small. */
@@ -134,6 +136,8 @@ export interface PickleHookIO {
   walkInline(): void;
   /** Records a structural finding on the current stream. */
   report(finding: Finding): void;
+  /** Stops the walk: the loader's reading cannot be followed (a PICKLE_MALFORMED finding, unscannable). */
+  fail(message: string): never;
 }
 
 export interface PickleBuildEvent {
