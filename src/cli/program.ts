@@ -22,7 +22,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument("<path...>", "files or folders (folders are scanned recursively)")
     .addOption(
       new Option("-f, --format <format>", "output format")
-        .choices(["text", "json"])
+        .choices(["text", "json", "sarif"])
         .default("text"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
