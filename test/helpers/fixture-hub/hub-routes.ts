@@ -1,0 +1,485 @@
+/** The Hub origin: routing, access control (§2.7), rate-limit headers, and each endpoint. */
+import {
+  contentDisposition,
+  contentTypeFor,
+  type Exchange,
+  etagMatches,
+  readBody,
+  sendError,
+  sendFileBytes,
+  sendJson,
+  sendNotModified,
+  sendRedirect,
+} from "./http-kit.js";
+import { takeRule } from "./knobs.js";
+import { type Commit, history, type Repo, refNames, resolveRevision } from "./repo-model.js";
+import { commitJson, EXPANDABLE_KEYS, listTree, modelInfo, pathEntry, refsJson } from "./shapes.js";
+import type { Caller, HubState } from "./state.js";
+
+const QUOTAS = { api: 500, resolvers: 3000, pages: 100 } as const;
+type Bucket = keyof typeof QUOTAS;
+
+function bucketOf(path: string): Bucket {
+  if (path.includes("/resolve/")) return "resolvers";
+  if (path.startsWith("/api/")) return "api";
+  return "pages";
+}
+
+/** Access levels: "meta" = plain repo info and refs; "content" = everything under a revision. */
+type Level = "meta" | "content";
+
+/** Applies the §2.7 matrix; returns the repo when the caller may proceed, else answers the error. */
+function checkAccess(
+  ex: Exchange,
+  state: HubState,
+  caller: Caller,
+  repoId: string,
+  level: Level,
+): Repo | null {
+  const repo = state.repos.get(repoId);
+  if (!repo || (repo.private && !state.hasAccess(caller, repoId))) {
+    if (caller.kind === "user") sendError(ex, 404, "Repository not found", "RepoNotFound");
+    else sendError(ex, 401, "Invalid username or password.", "RepoNotFound");
+    return null;
+  }
+  if (repo.disabled) {
+    sendError(ex, 403, "Access to this resource is disabled.");
+    return null;
+  }
+  if (repo.gated && level === "content" && !state.hasAccess(caller, repoId)) {
+    if (caller.kind === "user") {
+      sendError(
+        ex,
+        403,
+        `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit ${state.hubUrl}/${repo.id} to ask for access.`,
+        "GatedRepo",
+      );
+    } else {
+      sendError(
+        ex,
+        401,
+        `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+        "GatedRepo",
+      );
+    }
+    return null;
+  }
+  return repo;
+}
+
+/**
+ * Splits "<rev>/<path…>" URL tails. Each segment was decoded on its own, so "refs%2Fpr%2F1" is one
+ * segment; a raw "refs/pr/1" spans three, so the longest prefix naming a ref (or SHA) wins.
+ */
+function splitRevision(repo: Repo, segs: string[]): { rev: string; rest: string[] } {
+  const names = new Set(refNames(repo));
+  for (let k = Math.min(segs.length, 6); k >= 1; k--) {
+    const candidate = segs.slice(0, k).join("/");
+    if (names.has(candidate) || resolveRevision(repo, candidate)) {
+      return { rev: candidate, rest: segs.slice(k) };
+    }
+  }
+  return { rev: segs[0] ?? "", rest: segs.slice(1) };
+}
+
+function resolveOrFail(ex: Exchange, repo: Repo, rev: string): Commit | null {
+  const resolved = resolveRevision(repo, rev);
+  if (!resolved) {
+    sendError(ex, 404, `Invalid rev id: ${rev}`, "RevisionNotFound");
+    return null;
+  }
+  return resolved.commit;
+}
+
+function entryNotFound(ex: Exchange, commit: Commit): void {
+  sendError(ex, 404, "Entry not found", "EntryNotFound", { "X-Repo-Commit": commit.id });
+}
+
+function intParam(v: string | null, fallback: number): number | null {
+  if (v === null || v === "") return fallback;
+  if (!/^\d+$/.test(v)) return null;
+  return Number(v);
+}
+
+function boolParam(v: string | null): boolean {
+  return v === "true" || v === "1" || v === "True";
+}
+
+function nextLink(state: HubState, ex: Exchange, replace: Record<string, string>): string {
+  const next = new URL(ex.url.pathname, state.hubUrl);
+  for (const [k, v] of ex.url.searchParams) if (!(k in replace)) next.searchParams.append(k, v);
+  for (const [k, v] of Object.entries(replace)) next.searchParams.set(k, v);
+  return `<${next.href}>; rel="next"`;
+}
+
+export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
+  const bucket = bucketOf(ex.path);
+  const used = (state.bucketCounts.get(bucket) ?? 0) + 1;
+  state.bucketCounts.set(bucket, used);
+  const quota = QUOTAS[bucket];
+  ex.baseHeaders.RateLimit = `"${bucket}";r=${Math.max(0, quota - used)};t=300`;
+  ex.baseHeaders["RateLimit-Policy"] = `"fixed window";"${bucket}";q=${quota};w=300`;
+
+  const limited = takeRule(ex.knobs.rateLimit, "hub", ex.method, ex.path);
+  if (limited) {
+    ex.record.fault = "rateLimit";
+    const wait = limited.retryAfter ?? 1;
+    ex.baseHeaders.RateLimit = `"${bucket}";r=0;t=${wait}`;
+    sendError(
+      ex,
+      429,
+      `You have been rate-limited; you can retry this action in about ${wait} seconds.`,
+      undefined,
+      limited.omitRetryAfter ? {} : { "Retry-After": String(wait) },
+    );
+    return;
+  }
+  const failing = takeRule(ex.knobs.serverError, "hub", ex.method, ex.path);
+  if (failing) {
+    ex.record.fault = "serverError";
+    sendError(
+      ex,
+      failing.status ?? 500,
+      "Internal Error - We're working hard to fix this as soon as possible!",
+    );
+    return;
+  }
+
+  const caller = state.caller(ex.req.headers.authorization);
+  if (caller.kind === "invalid") {
+    sendError(ex, 401, "Invalid credentials in Authorization header");
+    return;
+  }
+
+  const s = ex.segments;
+  const isRead = ex.method === "GET" || ex.method === "HEAD";
+  if (s[0] === "api") {
+    if (s[1] === "whoami-v2" && s.length === 2 && isRead) return whoami(ex, caller);
+    if (s[1] === "resolve-cache" && s[2] === "models" && s.length >= 7 && isRead) {
+      return resolveCache(ex, state, caller, s.slice(3));
+    }
+    if (s[1] === "models" && s.length >= 4) {
+      const repoId = `${s[2]}/${s[3]}`;
+      const action = s[4];
+      const tail = s.slice(5);
+      if (action === undefined && isRead) return info(ex, state, caller, repoId, null);
+      if (action === "revision" && tail.length >= 1 && isRead)
+        return info(ex, state, caller, repoId, tail);
+      if (action === "tree" && tail.length >= 1 && isRead)
+        return tree(ex, state, caller, repoId, tail);
+      if (action === "paths-info" && tail.length >= 1 && ex.method === "POST") {
+        return pathsInfo(ex, state, caller, repoId, tail);
+      }
+      if (action === "refs" && tail.length === 0 && isRead) return refs(ex, state, caller, repoId);
+      if (action === "commits" && tail.length >= 1 && isRead)
+        return commits(ex, state, caller, repoId, tail);
+    }
+    sendError(ex, 404, "Sorry, we can't find the page you are looking for.");
+    return;
+  }
+  if (s.length >= 5 && (s[2] === "resolve" || s[2] === "raw") && isRead) {
+    return resolveFile(ex, state, caller, `${s[0]}/${s[1]}`, s[2], s.slice(3));
+  }
+  sendError(ex, 404, "Sorry, we can't find the page you are looking for.");
+}
+
+function whoami(ex: Exchange, caller: Caller): void {
+  if (caller.kind !== "user") {
+    sendError(ex, 401, "Invalid username or password.");
+    return;
+  }
+  sendJson(ex, 200, {
+    type: "user",
+    id: caller.user,
+    name: caller.user,
+    fullname: caller.user,
+    auth: {
+      type: "access_token",
+      accessToken: { displayName: `${caller.user}-fixture`, role: "read" },
+    },
+  });
+}
+
+function info(
+  ex: Exchange,
+  state: HubState,
+  caller: Caller,
+  repoId: string,
+  revSegs: string[] | null,
+): void {
+  const repo = checkAccess(ex, state, caller, repoId, revSegs ? "content" : "meta");
+  if (!repo) return;
+  const expand = [
+    ...ex.url.searchParams.getAll("expand"),
+    ...ex.url.searchParams.getAll("expand[]"),
+  ];
+  const bad = expand.find((k) => !EXPANDABLE_KEYS.has(k));
+  if (bad !== undefined) {
+    sendError(
+      ex,
+      400,
+      `"expand" must be one of [${[...EXPANDABLE_KEYS].join(", ")}]; got ${JSON.stringify(bad)}`,
+    );
+    return;
+  }
+  const rev = revSegs ? revSegs.join("/") : repo.defaultBranch;
+  const commit = resolveOrFail(ex, repo, rev);
+  if (!commit) return;
+  sendJson(
+    ex,
+    200,
+    modelInfo(repo, commit, {
+      expand,
+      blobs: boolParam(ex.url.searchParams.get("blobs")),
+      securityStatus: boolParam(ex.url.searchParams.get("securityStatus")),
+    }),
+  );
+}
+
+function tree(ex: Exchange, state: HubState, caller: Caller, repoId: string, tail: string[]): void {
+  const repo = checkAccess(ex, state, caller, repoId, "content");
+  if (!repo) return;
+  const { rev, rest } = splitRevision(repo, tail);
+  const commit = resolveOrFail(ex, repo, rev);
+  if (!commit) return;
+  const q = ex.url.searchParams;
+  const expand = boolParam(q.get("expand"));
+  const entries = listTree(repo, commit, rest.join("/"), boolParam(q.get("recursive")), expand);
+  if (!entries) {
+    entryNotFound(ex, commit);
+    return;
+  }
+  const requested = intParam(q.get("limit"), expand ? 100 : 1000);
+  if (requested === null || requested === 0) {
+    sendError(ex, 400, "Invalid limit");
+    return;
+  }
+  const pageSize = Math.min(requested, state.knobs.pageSize ?? Number.POSITIVE_INFINITY);
+  let offset = 0;
+  const cursor = q.get("cursor");
+  if (cursor !== null) {
+    const decoded = decodeCursor(cursor);
+    if (decoded === null) {
+      sendError(ex, 400, "Invalid cursor");
+      return;
+    }
+    offset = decoded;
+  }
+  const page = entries.slice(offset, offset + pageSize);
+  const headers: Record<string, string> = {};
+  if (offset + pageSize < entries.length) {
+    headers.Link = nextLink(state, ex, { cursor: encodeCursor(offset + pageSize) });
+  }
+  sendJson(ex, 200, page, headers);
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(JSON.stringify({ file_offset: offset }), "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): number | null {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
+      file_offset?: unknown;
+    };
+    return typeof v.file_offset === "number" &&
+      Number.isInteger(v.file_offset) &&
+      v.file_offset >= 0
+      ? v.file_offset
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+async function pathsInfo(
+  ex: Exchange,
+  state: HubState,
+  caller: Caller,
+  repoId: string,
+  tail: string[],
+): Promise<void> {
+  const body = await readBody(ex.req, 1 << 20);
+  if (body) ex.record.body = body.toString("utf8");
+  const repo = checkAccess(ex, state, caller, repoId, "content");
+  if (!repo) return;
+  const commit = resolveOrFail(ex, repo, tail.join("/"));
+  if (!commit) return;
+  if (!body) {
+    sendError(ex, 413, "Payload too large");
+    return;
+  }
+  const type = (ex.req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  let paths: unknown;
+  let expand: unknown = false;
+  if (type === "application/json") {
+    try {
+      const parsed = JSON.parse(body.toString("utf8")) as { paths?: unknown; expand?: unknown };
+      paths = parsed.paths;
+      expand = parsed.expand ?? false;
+    } catch {
+      sendError(ex, 400, "Invalid JSON body");
+      return;
+    }
+  } else if (type === "application/x-www-form-urlencoded") {
+    const form = new URLSearchParams(body.toString("utf8"));
+    paths = form.getAll("paths");
+    expand = boolParam(form.get("expand"));
+  } else {
+    sendError(ex, 400, `Unsupported content type: ${type || "(none)"}`);
+    return;
+  }
+  if (typeof paths === "string") paths = [paths];
+  if (!Array.isArray(paths) || paths.some((p) => typeof p !== "string") || paths.length > 2000) {
+    sendError(ex, 400, '"paths" must be an array of at most 2000 strings');
+    return;
+  }
+  if (typeof expand !== "boolean") {
+    sendError(ex, 400, '"expand" must be a boolean');
+    return;
+  }
+  const out = [];
+  for (const p of paths as string[]) {
+    const entry = pathEntry(repo, commit, p.replace(/^\/+|\/+$/g, ""), expand);
+    if (entry) out.push(entry);
+  }
+  sendJson(ex, 200, out);
+}
+
+function refs(ex: Exchange, state: HubState, caller: Caller, repoId: string): void {
+  const repo = checkAccess(ex, state, caller, repoId, "meta");
+  if (!repo) return;
+  sendJson(ex, 200, refsJson(repo, boolParam(ex.url.searchParams.get("include_prs"))));
+}
+
+function commits(
+  ex: Exchange,
+  state: HubState,
+  caller: Caller,
+  repoId: string,
+  tail: string[],
+): void {
+  const repo = checkAccess(ex, state, caller, repoId, "content");
+  if (!repo) return;
+  const { rev, rest } = splitRevision(repo, tail);
+  const commit = resolveOrFail(ex, repo, rev);
+  if (!commit) return;
+  const path = rest.join("/");
+  let list = history(repo, commit);
+  if (path !== "") {
+    if (!commit.files.has(path) && !commit.dirs.has(path)) {
+      entryNotFound(ex, commit);
+      return;
+    }
+    list = list.filter((c) => [...c.changed].some((p) => p === path || p.startsWith(`${path}/`)));
+  }
+  const q = ex.url.searchParams;
+  const limit = intParam(q.get("limit"), 50);
+  const page = intParam(q.get("p"), 0);
+  if (limit === null || page === null || limit === 0) {
+    sendError(ex, 400, "Invalid limit or page");
+    return;
+  }
+  const size = Math.min(limit, 1000, state.knobs.pageSize ?? Number.POSITIVE_INFINITY);
+  const slice = list.slice(page * size, page * size + size);
+  const headers: Record<string, string> = { "X-Total-Count": String(list.length) };
+  if ((page + 1) * size < list.length) headers.Link = nextLink(state, ex, { p: String(page + 1) });
+  sendJson(ex, 200, slice.map(commitJson), headers);
+}
+
+function resolveFile(
+  ex: Exchange,
+  state: HubState,
+  caller: Caller,
+  repoId: string,
+  mode: "resolve" | "raw",
+  tail: string[],
+): void {
+  ex.baseHeaders.Vary = "Origin, Accept";
+  const repo = checkAccess(ex, state, caller, repoId, "content");
+  if (!repo) return;
+  const { rev, rest } = splitRevision(repo, tail);
+  const commit = resolveOrFail(ex, repo, rev);
+  if (!commit) return;
+  const path = rest.join("/");
+  const file = commit.files.get(path);
+  if (!file) {
+    entryNotFound(ex, commit);
+    return;
+  }
+
+  if (takeRule(ex.knobs.foreignRedirect, "hub", ex.method, ex.path)) {
+    ex.record.fault = "foreignRedirect";
+    const target = `/files/${repo.id}/${commit.id}/${mode}/${path}`;
+    sendRedirect(
+      ex,
+      302,
+      `${state.foreignUrl}${target.split("/").map(encodeURIComponent).join("/")}`,
+      {
+        "X-Repo-Commit": commit.id,
+      },
+    );
+    return;
+  }
+
+  if (file.lfs && mode === "resolve") {
+    const etag = `"${file.sha256}"`;
+    const headers = {
+      "X-Repo-Commit": commit.id,
+      "X-Linked-Etag": etag,
+      "X-Linked-Size": String(file.size),
+      ETag: etag,
+      "Accept-Ranges": "bytes",
+    };
+    if (etagMatches(ex.req.headers["if-none-match"], etag)) {
+      sendNotModified(ex, headers);
+      return;
+    }
+    sendRedirect(ex, 302, state.cdnLocation(repo, file), headers);
+    return;
+  }
+
+  if (mode === "resolve" && state.knobs.resolveCacheRedirect) {
+    const original = `/${repo.id}/resolve/${rev}/${path}`;
+    const target = `/api/resolve-cache/models/${repo.id}/${commit.id}/${path}`;
+    const location =
+      `${target.split("/").map(encodeURIComponent).join("/")}` +
+      `?${encodeURIComponent(original)}=&etag=${encodeURIComponent(`"${file.oid}"`)}`;
+    sendRedirect(ex, 307, location);
+    return;
+  }
+  serveGitFile(ex, state, repo, commit, path, mode);
+}
+
+/** 200/206 for a regular file (or an LFS pointer under /raw/), with the Hub's headers. */
+function serveGitFile(
+  ex: Exchange,
+  state: HubState,
+  repo: Repo,
+  commit: Commit,
+  path: string,
+  mode: "resolve" | "raw",
+): void {
+  const file = commit.files.get(path)!;
+  const bytes = file.lfs ? file.gitBytes : state.contentBytes(repo, file);
+  sendFileBytes(ex, bytes, `"${file.oid}"`, {
+    "Content-Type": file.lfs ? "text/plain; charset=utf-8" : contentTypeFor(path),
+    "X-Repo-Commit": commit.id,
+    ...(mode === "resolve" ? { "Content-Disposition": contentDisposition(path) } : {}),
+  });
+}
+
+function resolveCache(ex: Exchange, state: HubState, caller: Caller, segs: string[]): void {
+  ex.baseHeaders.Vary = "Origin, Accept";
+  const repo = checkAccess(ex, state, caller, `${segs[0]}/${segs[1]}`, "content");
+  if (!repo) return;
+  const commit = resolveOrFail(ex, repo, segs[2]!);
+  if (!commit) return;
+  const path = segs.slice(3).join("/");
+  const file = commit.files.get(path);
+  if (!file || file.lfs) {
+    entryNotFound(ex, commit);
+    return;
+  }
+  serveGitFile(ex, state, repo, commit, path, "resolve");
+}

@@ -1,0 +1,370 @@
+/**
+ * A protocol-faithful fixture of the Hugging Face Hub (see /work/shared/hub-api.md §2 and §7) on
+ * three loopback origins: the Hub itself, a "CDN" that serves LFS objects (no token needed), and a
+ * "foreign" origin used by the cross-origin redirect knob. Repos are data under fixtures/hub/repos.
+ *
+ *   const hub = await startFixtureHub();
+ *   // HF_ENDPOINT=hub.url, or modelInfo({ name: "acme/tiny-safetensors", hubUrl: hub.url })
+ *   hub.knobs.serverError.push({ route: "/tree/", times: 2 });
+ *   await hub.close();
+ */
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { handleCdn, handleForeign } from "./cdn-routes.js";
+import {
+  type Exchange,
+  type RecordedRequest,
+  requestId,
+  sendError,
+  splitPath,
+} from "./http-kit.js";
+import { handleHub } from "./hub-routes.js";
+import { defaultKnobs, type FaultKnobs, type Origin } from "./knobs.js";
+import {
+  buildCommit,
+  type Commit,
+  history,
+  loadRepos,
+  makeStoredFile,
+  type Repo,
+  resolveRevision,
+  type StoredFile,
+} from "./repo-model.js";
+import { HubState, type TokenGrant } from "./state.js";
+
+export { gitBlobId, gitCommitId, gitTreeId, lfsPointerText, sha256Hex } from "./git-objects.js";
+export type { RecordedRequest } from "./http-kit.js";
+export type {
+  BodyFaultRule,
+  FaultKnobs,
+  FaultRule,
+  Origin,
+  RateLimitRule,
+  ServerErrorRule,
+} from "./knobs.js";
+export type { TokenGrant } from "./state.js";
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const DEFAULT_REPOS_DIR = join(PROJECT_ROOT, "fixtures", "hub", "repos");
+export const DEFAULT_TOKENS_FILE = join(PROJECT_ROOT, "fixtures", "hub", "tokens.json");
+
+export interface FixtureHubOptions {
+  /** Directory of <org>/<name>/repo.json files (default fixtures/hub/repos). */
+  repos?: string;
+  /** token → grant (default fixtures/hub/tokens.json). Tokens must start with "hf_". */
+  tokens?: Record<string, TokenGrant>;
+  /** Initial cap on tree/commit page sizes (same as knobs.pageSize). */
+  pageSize?: number;
+  /** Port for the Hub origin (default 0 = ephemeral). The CDN and foreign origins are always ephemeral. */
+  port?: number;
+}
+
+/** What a test can expect about one file at a revision, all digests computed by the fixture. */
+export interface FixtureFile {
+  path: string;
+  size: number;
+  /** tree `oid` / `blobId` / resolve ETag (sha1 of the LFS pointer for LFS files) */
+  oid: string;
+  sha256: string;
+  lfs: boolean;
+  /** the original (untampered) content */
+  bytes: Buffer;
+}
+
+export interface PushCommitInput {
+  branch: string;
+  message: string;
+  /** path → new content (string = UTF-8 text), or null to delete */
+  files: Record<string, string | Uint8Array | null>;
+  author?: string;
+  /** default: one hour after the parent commit */
+  date?: string;
+}
+
+export interface FixtureHub {
+  /** http://127.0.0.1:<port>; pass as HF_ENDPOINT / hubUrl */
+  url: string;
+  /** origin of the LFS "CDN" the Hub redirects to (serves bytes without a token) */
+  cdnUrl: string;
+  /** origin used by the foreignRedirect knob; records whether Authorization arrived */
+  foreignUrl: string;
+  /** mutable at run time */
+  knobs: FaultKnobs;
+  /** every request on all three origins, in arrival order */
+  requests: RecordedRequest[];
+  /** token → grant in effect */
+  tokens: Readonly<Record<string, TokenGrant>>;
+  repoIds(): string[];
+  /** 40-hex commit a revision (branch, tag, refs/…, HEAD, SHA) resolves to; throws if unknown */
+  resolve(repo: string, revision: string): string;
+  /** A file at a revision; throws if missing */
+  file(repo: string, revision: string, path: string): FixtureFile;
+  /** Commit ids reachable from a revision, newest first */
+  history(repo: string, revision: string): string[];
+  /** Points (or creates) a branch at an existing commit */
+  moveBranch(repo: string, branch: string, commit: string): void;
+  /** Points (or creates) a tag at an existing commit (a re-tag) */
+  moveTag(repo: string, tag: string, commit: string): void;
+  /** Adds a commit on top of a branch and moves the branch; returns the new commit id */
+  pushCommit(repo: string, input: PushCommitInput): string;
+  /** Makes a commit unresolvable (RevisionNotFound), like a super-squash; refs must not point at it */
+  removeCommit(repo: string, commit: string): void;
+  /** Squashes a branch into one new root commit; the old commits no other ref reaches vanish */
+  superSquash(repo: string, branch: string, message?: string): string;
+  /** Serve other bytes for `path` (every revision) while all metadata keeps the original digests */
+  tamper(repo: string, path: string, bytes?: Uint8Array): void;
+  untamper(repo: string, path: string): void;
+  /** Empties every knob list, restores page size and the resolve-cache redirect */
+  resetKnobs(): void;
+  close(): Promise<void>;
+}
+
+function loadTokens(): Record<string, TokenGrant> {
+  return JSON.parse(readFileSync(DEFAULT_TOKENS_FILE, "utf8")) as Record<string, TokenGrant>;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((ok, fail) => {
+    server.once("error", fail);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", fail);
+      ok((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  return out;
+}
+
+const EXPOSE =
+  "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash";
+
+export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<FixtureHub> {
+  const repos = loadRepos(options.repos ?? DEFAULT_REPOS_DIR, PROJECT_ROOT);
+  const tokens = options.tokens ?? loadTokens();
+  for (const t of Object.keys(tokens)) {
+    if (!t.startsWith("hf_")) throw new Error(`fixture hub: token ${t} must start with hf_`);
+  }
+  const knobs = defaultKnobs(options.pageSize ?? null);
+  const state = new HubState(repos, tokens, knobs);
+  const requests: RecordedRequest[] = [];
+
+  const makeHandler =
+    (origin: Origin, handle: (ex: Exchange) => void | Promise<void>) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      const base =
+        origin === "hub" ? state.hubUrl : origin === "cdn" ? state.cdnUrl : state.foreignUrl;
+      const url = new URL(req.url ?? "/", base);
+      const segments = splitPath(url.pathname);
+      const record: RecordedRequest = {
+        origin,
+        method: req.method ?? "GET",
+        url: url.href,
+        path: segments ? `/${segments.join("/")}` : url.pathname,
+        headers: headerRecord(req),
+      };
+      requests.push(record);
+      const ex: Exchange = {
+        origin,
+        req,
+        res,
+        method: record.method,
+        url,
+        segments: segments ?? [],
+        path: record.path,
+        record,
+        knobs: state.knobs,
+        baseHeaders: {
+          "X-Request-Id": requestId(),
+          ...(origin === "hub"
+            ? {
+                "X-Powered-By": "huggingface-moon",
+                "Access-Control-Expose-Headers": EXPOSE,
+                Vary: "Origin",
+              }
+            : {}),
+        },
+      };
+      if (!segments) {
+        sendError(ex, 400, "Malformed percent-encoding in path");
+        return;
+      }
+      Promise.resolve()
+        .then(() => handle(ex))
+        .catch((err: unknown) => {
+          if (!res.headersSent) sendError(ex, 500, `fixture hub bug: ${String(err)}`);
+          else res.destroy();
+        });
+    };
+
+  const hubServer = createServer(makeHandler("hub", (ex) => handleHub(ex, state)));
+  const cdnServer = createServer(makeHandler("cdn", (ex) => handleCdn(ex, state)));
+  const foreignServer = createServer(makeHandler("foreign", (ex) => handleForeign(ex, state)));
+  const servers = [hubServer, cdnServer, foreignServer];
+  try {
+    state.hubUrl = `http://127.0.0.1:${await listen(hubServer, options.port ?? 0)}`;
+    state.cdnUrl = `http://127.0.0.1:${await listen(cdnServer, 0)}`;
+    state.foreignUrl = `http://127.0.0.1:${await listen(foreignServer, 0)}`;
+  } catch (err) {
+    for (const s of servers) if (s.listening) s.close();
+    throw err;
+  }
+
+  const repoOf = (id: string): Repo => {
+    const repo = repos.get(id);
+    if (!repo) throw new Error(`fixture hub: no repo ${id}`);
+    return repo;
+  };
+  const commitOf = (repo: Repo, rev: string): Commit => {
+    const r = resolveRevision(repo, rev);
+    if (!r) throw new Error(`fixture hub: ${repo.id} has no revision ${rev}`);
+    return r.commit;
+  };
+  const existing = (repo: Repo, id: string): string => {
+    if (!repo.commits.has(id) || repo.vanished.has(id)) {
+      throw new Error(`fixture hub: ${repo.id} has no commit ${id}`);
+    }
+    return id;
+  };
+  const refsTo = (repo: Repo, id: string): string[] =>
+    [...repo.branches, ...repo.tags, ...repo.pullRequests]
+      .filter(([, c]) => c === id)
+      .map(([n]) => n);
+  const addCommit = (repo: Repo, commit: Commit): void => {
+    repo.commits.set(commit.id, commit);
+    repo.vanished.delete(commit.id);
+  };
+
+  let closed: Promise<void> | null = null;
+  return {
+    url: state.hubUrl,
+    cdnUrl: state.cdnUrl,
+    foreignUrl: state.foreignUrl,
+    knobs,
+    requests,
+    tokens,
+    repoIds: () => [...repos.keys()].sort(),
+    resolve: (repo, revision) => commitOf(repoOf(repo), revision).id,
+    file: (repoId, revision, path) => {
+      const f: StoredFile | undefined = commitOf(repoOf(repoId), revision).files.get(path);
+      if (!f) throw new Error(`fixture hub: ${repoId}@${revision} has no ${path}`);
+      return {
+        path: f.path,
+        size: f.size,
+        oid: f.oid,
+        sha256: f.sha256,
+        lfs: f.lfs,
+        bytes: f.bytes,
+      };
+    },
+    history: (repoId, revision) => {
+      const repo = repoOf(repoId);
+      return history(repo, commitOf(repo, revision)).map((c) => c.id);
+    },
+    moveBranch: (repoId, branch, commit) => {
+      const repo = repoOf(repoId);
+      repo.branches.set(branch, existing(repo, commit));
+    },
+    moveTag: (repoId, tag, commit) => {
+      const repo = repoOf(repoId);
+      repo.tags.set(tag, existing(repo, commit));
+    },
+    pushCommit: (repoId, input) => {
+      const repo = repoOf(repoId);
+      const parent = commitOf(repo, input.branch);
+      if (!repo.branches.has(input.branch))
+        throw new Error(`fixture hub: ${repoId} has no branch ${input.branch}`);
+      const changes = new Map<string, StoredFile | null>();
+      for (const [path, content] of Object.entries(input.files)) {
+        changes.set(path, content === null ? null : makeStoredFile(path, Buffer.from(content)));
+      }
+      const commit = buildCommit({
+        parent,
+        message: input.message,
+        author: input.author ?? "fixture-bot",
+        date: input.date ?? new Date(Date.parse(parent.date) + 3_600_000).toISOString(),
+        changes,
+      });
+      addCommit(repo, commit);
+      repo.branches.set(input.branch, commit.id);
+      return commit.id;
+    },
+    removeCommit: (repoId, commit) => {
+      const repo = repoOf(repoId);
+      existing(repo, commit);
+      const refs = refsTo(repo, commit);
+      if (refs.length > 0)
+        throw new Error(`fixture hub: refs ${refs.join(", ")} still point at ${commit}`);
+      repo.vanished.add(commit);
+    },
+    superSquash: (repoId, branch, message = "Super-squash branch") => {
+      const repo = repoOf(repoId);
+      const head = commitOf(repo, branch);
+      const old = history(repo, head).map((c) => c.id);
+      const changes = new Map<string, StoredFile | null>(head.files);
+      const squashed = buildCommit({
+        parent: null,
+        message,
+        author: "system",
+        date: new Date(Date.parse(head.date) + 3_600_000).toISOString(),
+        changes,
+      });
+      addCommit(repo, squashed);
+      repo.branches.set(branch, squashed.id);
+      const stillReachable = new Set<string>();
+      for (const [, id] of [...repo.branches, ...repo.tags, ...repo.pullRequests]) {
+        for (const c of history(repo, repo.commits.get(id)!)) stillReachable.add(c.id);
+      }
+      for (const id of old) if (!stillReachable.has(id)) repo.vanished.add(id);
+      return squashed.id;
+    },
+    tamper: (repoId, path, bytes) => {
+      const repo = repoOf(repoId);
+      let original: StoredFile | undefined;
+      for (const c of repo.commits.values()) original ??= c.files.get(path);
+      if (!original) throw new Error(`fixture hub: ${repoId} never had ${path}`);
+      let replacement: Buffer;
+      if (bytes) replacement = Buffer.from(bytes);
+      else {
+        replacement = Buffer.from(original.bytes);
+        const at = Math.floor(replacement.length / 2);
+        if (replacement.length === 0) replacement = Buffer.from("tampered");
+        else replacement[at] = (replacement[at]! ^ 0xff) & 0xff;
+      }
+      state.tampered.set(`${repoId}\0${path}`, replacement);
+    },
+    untamper: (repoId, path) => {
+      state.tampered.delete(`${repoId}\0${path}`);
+    },
+    resetKnobs: () => {
+      const fresh = defaultKnobs(options.pageSize ?? null);
+      knobs.rateLimit.length = 0;
+      knobs.serverError.length = 0;
+      knobs.truncate.length = 0;
+      knobs.reset.length = 0;
+      knobs.foreignRedirect.length = 0;
+      knobs.pageSize = fresh.pageSize;
+      knobs.resolveCacheRedirect = fresh.resolveCacheRedirect;
+    },
+    close: () => {
+      closed ??= Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((ok) => {
+              s.close(() => ok());
+              s.closeAllConnections();
+            }),
+        ),
+      ).then(() => undefined);
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Fault knobs: plain mutable data that tests change at run time (`hub.knobs.serverError.push(…)`).
+ * Each rule fires for the next `times` matching requests, then stays in the list with `times: 0`.
+ */
+
+/** Which loopback origin answered: the Hub, the LFS "CDN", or the foreign origin of a redirect. */
+export type Origin = "hub" | "cdn" | "foreign";
+
+export interface FaultRule {
+  /**
+   * Which requests the rule applies to: a substring of the decoded request path, or a RegExp
+   * tested against "<METHOD> <decoded path>" (e.g. /^GET \/api\/models\/[^/]+\/[^/]+\/tree\//).
+   * Omitted: every request.
+   */
+  route?: string | RegExp;
+  /** Only on this origin (default: any). */
+  origin?: Origin;
+  /** How many more matching requests this rule affects; decremented as it fires. */
+  times: number;
+}
+
+export interface RateLimitRule extends FaultRule {
+  /** Seconds sent in Retry-After and as `t=` of the RateLimit header (default 1). */
+  retryAfter?: number;
+  /** Omit the Retry-After header (RateLimit headers only). */
+  omitRetryAfter?: boolean;
+}
+
+export interface ServerErrorRule extends FaultRule {
+  /** 500 (default), 502, 503 or 504. */
+  status?: 500 | 502 | 503 | 504;
+}
+
+export interface BodyFaultRule extends FaultRule {
+  /** Bytes of the body sent before the connection is cut (default: half the body). */
+  afterBytes?: number;
+}
+
+export interface FaultKnobs {
+  /** 429 Too Many Requests with RateLimit / RateLimit-Policy / Retry-After. */
+  rateLimit: RateLimitRule[];
+  /** 5xx with a JSON error body. */
+  serverError: ServerErrorRule[];
+  /** Full headers (true Content-Length), part of the body, then a clean close of the socket. */
+  truncate: BodyFaultRule[];
+  /** Full headers, part of the body, then a TCP reset. */
+  reset: BodyFaultRule[];
+  /** Resolve requests answer 302 to the foreign origin (which records Authorization) instead. */
+  foreignRedirect: FaultRule[];
+  /** Cap on tree and commit page sizes (null: the Hub defaults 1000 / 100 with expand). */
+  pageSize: number | null;
+  /**
+   * Regular (non-LFS) files: answer resolve with the current Hub's 307 to
+   * /api/resolve-cache/… (true, default) or directly with 200 (false, the older Hub).
+   */
+  resolveCacheRedirect: boolean;
+}
+
+export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
+  return {
+    rateLimit: [],
+    serverError: [],
+    truncate: [],
+    reset: [],
+    foreignRedirect: [],
+    pageSize,
+    resolveCacheRedirect: true,
+  };
+}
+
+export function ruleMatches(
+  rule: FaultRule,
+  origin: Origin,
+  method: string,
+  path: string,
+): boolean {
+  if (rule.times <= 0) return false;
+  if (rule.origin && rule.origin !== origin) return false;
+  if (rule.route === undefined) return true;
+  if (typeof rule.route === "string") return path.includes(rule.route);
+  rule.route.lastIndex = 0;
+  return rule.route.test(`${method} ${path}`);
+}
+
+/** Finds the first live matching rule and consumes one use of it. */
+export function takeRule<R extends FaultRule>(
+  rules: R[],
+  origin: Origin,
+  method: string,
+  path: string,
+): R | null {
+  for (const rule of rules) {
+    if (ruleMatches(rule, origin, method, path)) {
+      rule.times -= 1;
+      return rule;
+    }
+  }
+  return null;
+}
