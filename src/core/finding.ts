@@ -59,6 +59,7 @@ export type FindingCode =
   // --- hub, policy, download, lockfile
   | "POLICY_DENIED"
   | "HUB_SECURITY_STATUS"
+  | "FORMAT_RISKY" // inspect: the name says a format that can run code when loaded (pickle, Keras, npy, TF graph); bytes not read
   | "DIGEST_MISMATCH"
   | "SIZE_MISMATCH"
   | "PATH_ESCAPE"
