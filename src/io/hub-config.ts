@@ -1,0 +1,152 @@
+/**
+ * Where the Hub is and who we are to it. Endpoint: `--hub-url`, else `HF_ENDPOINT`, else
+ * https://huggingface.co (trailing slashes stripped). Token: `--token`, else `HF_TOKEN`, else the
+ * token file (`HF_TOKEN_PATH`, else `$HF_HOME/token`, `HF_HOME` defaulting to
+ * `$XDG_CACHE_HOME/huggingface` or `~/.cache/huggingface`), as huggingface_hub does.
+ * The token value never appears in any message.
+ */
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { HubError, UsageError } from "../core/errors.js";
+
+export const DEFAULT_HUB_URL = "https://huggingface.co";
+
+export type TokenSource = "flag" | "env" | "file" | "none";
+
+export interface HubConfig {
+  /** Origin (+ optional path prefix) without trailing slash. */
+  hubUrl: string;
+  token: string | undefined;
+  tokenSource: TokenSource;
+  /** Where the token file was looked for (for diagnostics; never its content). */
+  tokenPath: string;
+}
+
+export interface HubConfigOptions {
+  hubUrl?: string | undefined;
+  token?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  home?: string;
+  /** Reads the token file; returns undefined when it does not exist. */
+  readTokenFile?: (path: string) => string | undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+function defaultReadTokenFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw new UsageError(`Cannot read the Hugging Face token file ${path} (${code ?? "error"}).`, {
+      cause: error,
+    });
+  }
+}
+
+export function tokenFilePath(env: NodeJS.ProcessEnv, home: string): string {
+  const explicit = nonEmpty(env.HF_TOKEN_PATH);
+  if (explicit !== undefined) return explicit;
+  const hfHome =
+    nonEmpty(env.HF_HOME) ??
+    join(nonEmpty(env.XDG_CACHE_HOME) ?? join(home, ".cache"), "huggingface");
+  return join(hfHome, "token");
+}
+
+export function normalizeHubUrl(raw: string, from: string): string {
+  const text = raw.trim().replace(/\/+$/, "");
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${from} "${text}" is not a URL (expected e.g. https://huggingface.co).`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError(`${from} must be an http(s) URL, not ${url.protocol}`);
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw new UsageError(`${from} must not carry credentials, a query or a fragment.`);
+  }
+  return text;
+}
+
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === "localhost" ||
+    hostname === "[::1]" ||
+    hostname === "::1" ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
+}
+
+export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
+  const env = options.env ?? process.env;
+  const home = options.home ?? homedir();
+  const flagUrl = nonEmpty(options.hubUrl);
+  const envUrl = nonEmpty(env.HF_ENDPOINT);
+  const hubUrl =
+    flagUrl !== undefined
+      ? normalizeHubUrl(flagUrl, "--hub-url")
+      : envUrl !== undefined
+        ? normalizeHubUrl(envUrl, "HF_ENDPOINT")
+        : DEFAULT_HUB_URL;
+
+  const tokenPath = tokenFilePath(env, home);
+  let token: string | undefined;
+  let tokenSource: TokenSource = "none";
+  const flagToken = nonEmpty(options.token);
+  const envToken = nonEmpty(env.HF_TOKEN);
+  if (flagToken !== undefined) {
+    token = flagToken;
+    tokenSource = "flag";
+  } else if (envToken !== undefined) {
+    token = envToken;
+    tokenSource = "env";
+  } else {
+    const fromFile = nonEmpty((options.readTokenFile ?? defaultReadTokenFile)(tokenPath));
+    if (fromFile !== undefined) {
+      token = fromFile;
+      tokenSource = "file";
+    }
+  }
+  if (token !== undefined) {
+    const where = {
+      flag: "--token",
+      env: "HF_TOKEN",
+      file: `the token file ${tokenPath}`,
+      none: "",
+    }[tokenSource];
+    if (!/^hf_[A-Za-z0-9_-]+$/.test(token)) {
+      throw new UsageError(
+        `The token from ${where} does not look like a Hugging Face access token (hf_…); it is not shown here.`,
+      );
+    }
+    const url = new URL(hubUrl);
+    if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+      throw new UsageError(
+        `Refusing to send a token to ${url.origin} over plain http; use https, or drop the token.`,
+      );
+    }
+  }
+  return { hubUrl, token, tokenSource, tokenPath };
+}
+
+/** `HF_HUB_OFFLINE` (or `TRANSFORMERS_OFFLINE`) set to 1/on/yes/true: no network at all. */
+export function isOffline(env: NodeJS.ProcessEnv = process.env): boolean {
+  const truthy = (v: string | undefined) =>
+    v !== undefined && ["1", "on", "yes", "true"].includes(v.trim().toLowerCase());
+  return truthy(env.HF_HUB_OFFLINE) || truthy(env.TRANSFORMERS_OFFLINE);
+}
+
+export function offlineError(what: string): HubError {
+  return new HubError(
+    "OFFLINE",
+    `${what} needs the Hub, but HF_HUB_OFFLINE is set; unset it to allow network access.`,
+  );
+}

@@ -1,0 +1,523 @@
+/**
+ * The Hub adapter: the only file that imports `@huggingface/hub`. Every call goes through the
+ * fetch wrapper (io/fetch.ts) and comes back either as our own types (core/repo-file.ts,
+ * core/revision.ts) or as a HubError whose code and message say what happened and what to do.
+ * Hub JSON is validated here, at the edge; a malformed answer is HUB_PROTOCOL, never guessed at.
+ */
+import { createHash } from "node:crypto";
+import {
+  fileDownloadInfo,
+  HubApiError,
+  InvalidApiResponseFormatError,
+  listCommits,
+  listFiles,
+  modelInfo,
+} from "@huggingface/hub";
+import { z } from "zod";
+import { HubError, ModelvetError, UsageError } from "../core/errors.js";
+import type { DownloadInfo, HubSecurityStatus, RepoFile, RepoInfo } from "../core/repo-file.js";
+import {
+  classifyRef,
+  matchShortCommit,
+  notFound,
+  type RepoRefs,
+  type ResolvedRevision,
+  resolveName,
+  resolveNameFallback,
+} from "../core/revision.js";
+import {
+  type BufferMode,
+  createRecordingFetch,
+  type HubFetchOptions,
+  type RecordingFetch,
+  redactSecrets,
+} from "./fetch.js";
+import type { HubConfig } from "./hub-config.js";
+import { type CallContext, classifyFailure } from "./hub-errors.js";
+
+const HEX40 = /^[0-9a-f]{40}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function isSafeRepoPath(path: string): boolean {
+  if (path.length === 0 || path.length > 4096 || path.startsWith("/")) return false;
+  if (/[\u0000-\u001f\\]/.test(path)) return false;
+  return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
+}
+
+const refTargetWire = z.object({
+  name: z.string().min(1),
+  targetCommit: z.string().regex(HEX40),
+});
+const refsWire = z.object({
+  branches: z.array(refTargetWire),
+  tags: z.array(refTargetWire).default([]),
+});
+
+const treeEntryWire = z.object({
+  type: z.string(),
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  oid: z.string().regex(HEX40).optional(),
+  lfs: z
+    .object({
+      oid: z.string().regex(HEX64),
+      size: z.number().int().nonnegative(),
+      pointerSize: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+  xetHash: z.string().optional(),
+  lastCommit: z.object({ id: z.string(), title: z.string(), date: z.string() }).optional(),
+  securityFileStatus: z.unknown().optional(),
+});
+
+const securityWire = z.object({
+  securityRepoStatus: z
+    .object({ scansDone: z.boolean(), filesWithIssues: z.array(z.unknown()).default([]) })
+    .passthrough()
+    .optional(),
+});
+
+export interface HubClientOptions
+  extends Pick<HubFetchOptions, "retry" | "sleep" | "fetch" | "onRetry" | "maxBufferedBytes"> {
+  /** Bound on commits read while matching a short commit id. Default 5000. */
+  maxCommitsScanned?: number;
+}
+
+export type VerifiedBytes =
+  | { ok: true; bytes: Uint8Array }
+  | {
+      ok: false;
+      algorithm: "sha256" | "git-sha1" | "size";
+      expected: string | number;
+      actual: string | number;
+    };
+
+export function gitBlobSha1(bytes: Uint8Array): string {
+  return createHash("sha1").update(`blob ${bytes.byteLength}\0`).update(bytes).digest("hex");
+}
+
+function encodePath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+
+const short = (commit: string) => commit.slice(0, 7);
+
+export class HubClient {
+  readonly hubUrl: string;
+  readonly #token: string | undefined;
+  readonly #options: HubClientOptions;
+
+  constructor(config: Pick<HubConfig, "hubUrl" | "token">, options: HubClientOptions = {}) {
+    this.hubUrl = config.hubUrl;
+    this.#token = config.token;
+    this.#options = options;
+  }
+
+  get hasToken(): boolean {
+    return this.#token !== undefined;
+  }
+
+  /** A fetch for callers that stream bodies themselves (downloads): retries before the body only. */
+  streamingFetch(): typeof fetch {
+    return this.#recorder("none").fetch;
+  }
+
+  /** `Authorization` for the Hub's own origin, for downloaders that follow redirects by hand. */
+  authFor(): { origin: string; authorization: string } | undefined {
+    return this.#token === undefined
+      ? undefined
+      : { origin: new URL(this.hubUrl).origin, authorization: `Bearer ${this.#token}` };
+  }
+
+  /** The resolve URL of one file at a commit. */
+  resolveUrl(repo: string, commit: string, path: string): string {
+    return `${this.hubUrl}/${repo}/resolve/${encodeURIComponent(commit)}/${encodePath(path)}`;
+  }
+
+  #recorder(mode: BufferMode): RecordingFetch {
+    return createRecordingFetch({ ...this.#options, token: this.#token }, mode);
+  }
+
+  #context(what: string, repo: string, revision?: string, path?: string): CallContext {
+    return { what, repo, revision, path, hubUrl: this.hubUrl, token: this.#token };
+  }
+
+  /** Runs one logical call with a fresh recorder and turns whatever fails into a HubError. */
+  async #call<T>(
+    ctx: CallContext,
+    fn: (fetch: typeof globalThis.fetch) => Promise<T>,
+    mode: BufferMode = "api",
+  ): Promise<T> {
+    const recorder = this.#recorder(mode);
+    try {
+      return await fn(recorder.fetch);
+    } catch (error) {
+      throw this.#translate(ctx, error, recorder);
+    }
+  }
+
+  #translate(ctx: CallContext, error: unknown, recorder: RecordingFetch): ModelvetError {
+    if (error instanceof ModelvetError) return error;
+    const failure = recorder.lastFailure();
+    if (failure !== undefined) {
+      const detail = error instanceof Error ? error.message : undefined;
+      const classified = classifyFailure(ctx, failure, detail);
+      (classified as { cause?: unknown }).cause = error;
+      return classified;
+    }
+    const message = redactSecrets(
+      error instanceof Error ? error.message : String(error),
+      this.#token,
+    );
+    if (error instanceof TypeError && /access token/i.test(message)) {
+      return new UsageError(`${message} (the token itself is not shown)`);
+    }
+    if (
+      error instanceof HubApiError ||
+      error instanceof InvalidApiResponseFormatError ||
+      error instanceof SyntaxError ||
+      error instanceof TypeError
+    ) {
+      return new HubError(
+        "HUB_PROTOCOL",
+        `The Hub's answer could not be used while trying to ${ctx.what}: ${message}`,
+        { cause: error },
+      );
+    }
+    return new HubError("HUB_PROTOCOL", `Failed to ${ctx.what}: ${message}`, { cause: error });
+  }
+
+  #protocol(what: string, detail: string): HubError {
+    return new HubError("HUB_PROTOCOL", `The Hub's answer to "${what}" is malformed: ${detail}.`);
+  }
+
+  /** Repo info at a revision (`HEAD` = default branch): the commit it points at, gated, private. */
+  async fetchRepoInfo(repo: string, revision = "HEAD"): Promise<RepoInfo> {
+    const what = `read ${repo} at ${revision}`;
+    const info = await this.#call(this.#context(what, repo, revision), (fetch) =>
+      modelInfo({
+        name: repo,
+        revision,
+        additionalFields: ["sha"],
+        hubUrl: this.hubUrl,
+        accessToken: this.#token,
+        fetch,
+      }),
+    );
+    const sha = (info as { sha?: unknown }).sha;
+    if (typeof sha !== "string" || !HEX40.test(sha)) {
+      throw this.#protocol(what, "no 40-hex commit id in `sha`");
+    }
+    const gated = info.gated;
+    if (gated !== false && gated !== "auto" && gated !== "manual" && gated !== undefined) {
+      throw this.#protocol(what, "`gated` is not false, auto or manual");
+    }
+    return { repo, commit: sha, gated: gated ?? false, private: info.private === true };
+  }
+
+  /** Branches and tags (`GET /api/models/{repo}/refs`, which the library lacks). */
+  async fetchRefs(repo: string): Promise<RepoRefs> {
+    const what = `list the branches and tags of ${repo}`;
+    const json = await this.#call(this.#context(what, repo), async (fetch) => {
+      const response = await fetch(`${this.hubUrl}/api/models/${repo}/refs`, {
+        headers: this.#authHeaders({ accept: "application/json" }),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return (await response.json()) as unknown;
+    });
+    const parsed = refsWire.safeParse(json);
+    if (!parsed.success) throw this.#protocol(what, parsed.error.issues[0]?.message ?? "invalid");
+    const map = (items: Array<{ name: string; targetCommit: string }>) =>
+      items.map((r) => ({ name: r.name, commit: r.targetCommit }));
+    return { branches: map(parsed.data.branches), tags: map(parsed.data.tags) };
+  }
+
+  /** Commit ids reachable from `commit`, newest first, at most `limit`. */
+  async fetchCommitIds(repo: string, commit: string, limit: number): Promise<string[]> {
+    const what = `list the commits of ${repo} from ${short(commit)}`;
+    return this.#call(this.#context(what, repo, commit), async (fetch) => {
+      const ids: string[] = [];
+      for await (const c of listCommits({
+        repo: { type: "model", name: repo },
+        revision: commit,
+        hubUrl: this.hubUrl,
+        accessToken: this.#token,
+        batchSize: Math.min(limit, 1000),
+        fetch,
+      })) {
+        if (typeof c.oid !== "string" || !HEX40.test(c.oid)) {
+          throw this.#protocol(what, "a commit id is not 40 hex");
+        }
+        ids.push(c.oid);
+        if (ids.length >= limit) break;
+      }
+      return ids;
+    });
+  }
+
+  /**
+   * Resolves `ref` (see core/revision.ts for the order of interpretation) to a commit, then reads
+   * the repo at that commit, which proves the commit exists and that we may read it.
+   */
+  async resolveModel(
+    repo: string,
+    ref: string | undefined,
+  ): Promise<{ revision: ResolvedRevision; info: RepoInfo }> {
+    const request = classifyRef(ref);
+    let revision: ResolvedRevision;
+    switch (request.kind) {
+      case "default": {
+        const info = await this.fetchRepoInfo(repo, "HEAD");
+        return {
+          revision: { requested: ref, commit: info.commit, source: { kind: "default-branch" } },
+          info,
+        };
+      }
+      case "commit": {
+        const info = await this.fetchRepoInfo(repo, request.commit);
+        if (info.commit !== request.commit) {
+          throw this.#protocol(
+            `read ${repo} at ${request.commit}`,
+            `asked for commit ${request.commit}, got ${info.commit}`,
+          );
+        }
+        return {
+          revision: { requested: ref, commit: info.commit, source: { kind: "commit" } },
+          info,
+        };
+      }
+      case "pull-request": {
+        const info = await this.fetchRepoInfo(repo, request.ref);
+        return {
+          revision: {
+            requested: ref,
+            commit: info.commit,
+            source: { kind: "pull-request", ref: request.ref },
+          },
+          info,
+        };
+      }
+      case "qualified": {
+        const refs = await this.fetchRefs(repo);
+        const list = request.type === "branch" ? refs.branches : refs.tags;
+        const hit = list.find((r) => r.name === request.name);
+        if (hit === undefined) throw notFound(repo, ref ?? "", refs);
+        revision = {
+          requested: ref,
+          commit: hit.commit,
+          source: { kind: request.type, name: request.name },
+        };
+        break;
+      }
+      case "name": {
+        const refs = await this.fetchRefs(repo);
+        const outcome = resolveName(repo, request.name, refs);
+        if (outcome.kind === "resolved") {
+          revision = outcome.revision;
+        } else if (outcome.kind === "short-commit") {
+          const commit = await this.#searchShortCommit(repo, outcome.prefix, refs);
+          revision =
+            commit !== undefined
+              ? { requested: ref, commit, source: { kind: "short-commit", prefix: outcome.prefix } }
+              : resolveNameFallback(repo, request.name, refs);
+        } else {
+          revision = resolveNameFallback(repo, request.name, refs);
+        }
+        break;
+      }
+    }
+    const info = await this.fetchRepoInfo(repo, revision.commit);
+    if (info.commit !== revision.commit) {
+      throw this.#protocol(
+        `read ${repo} at ${revision.commit}`,
+        `asked for commit ${revision.commit}, got ${info.commit}`,
+      );
+    }
+    return { revision, info };
+  }
+
+  async #searchShortCommit(
+    repo: string,
+    prefix: string,
+    refs: RepoRefs,
+  ): Promise<string | undefined> {
+    const budget = this.#options.maxCommitsScanned ?? 5000;
+    const seen = new Set<string>();
+    const starts = [...new Set([...refs.branches, ...refs.tags].map((r) => r.commit))];
+    for (const start of starts) {
+      if (seen.has(start) && seen.size > 0) continue;
+      const remaining = budget - seen.size;
+      if (remaining <= 0) break;
+      for (const id of await this.fetchCommitIds(repo, start, remaining)) seen.add(id);
+    }
+    return matchShortCommit(prefix, seen);
+  }
+
+  /** Every file at `commit` (recursive; `expand` adds last commit and the Hub's scan status). */
+  async listRepoFiles(
+    repo: string,
+    commit: string,
+    options: { expand?: boolean } = {},
+  ): Promise<RepoFile[]> {
+    const what = `list the files of ${repo} at ${short(commit)}`;
+    const entries = await this.#call(this.#context(what, repo, commit), async (fetch) => {
+      const out: unknown[] = [];
+      for await (const entry of listFiles({
+        repo: { type: "model", name: repo },
+        revision: commit,
+        recursive: true,
+        expand: options.expand ?? false,
+        hubUrl: this.hubUrl,
+        accessToken: this.#token,
+        fetch,
+      })) {
+        out.push(entry);
+      }
+      return out;
+    });
+    const files = new Map<string, RepoFile>();
+    for (const raw of entries) {
+      const parsed = treeEntryWire.safeParse(raw);
+      if (!parsed.success) {
+        throw this.#protocol(
+          what,
+          `tree entry ${JSON.stringify(raw).slice(0, 120)}: ${parsed.error.issues[0]?.message}`,
+        );
+      }
+      const e = parsed.data;
+      if (!isSafeRepoPath(e.path))
+        throw this.#protocol(what, `unsafe path ${JSON.stringify(e.path)}`);
+      if (e.type === "directory") continue;
+      if (e.type !== "file")
+        throw this.#protocol(what, `entry ${e.path} has unknown type "${e.type}"`);
+      if (e.oid === undefined) throw this.#protocol(what, `file ${e.path} has no git object id`);
+      if (e.lfs !== undefined && e.lfs.size !== e.size) {
+        throw this.#protocol(what, `file ${e.path}: size ${e.size} but LFS size ${e.lfs.size}`);
+      }
+      const file: RepoFile = { path: e.path, size: e.size, gitOid: e.oid };
+      if (e.lfs !== undefined) file.lfs = { sha256: e.lfs.oid, size: e.lfs.size };
+      if (e.xetHash !== undefined && HEX64.test(e.xetHash)) file.xetHash = e.xetHash;
+      if (e.lastCommit !== undefined) file.lastCommit = e.lastCommit;
+      if (e.securityFileStatus !== undefined) {
+        const status = (e.securityFileStatus as { status?: unknown } | null)?.status;
+        file.hubSecurity = {
+          status: typeof status === "string" ? status : "unknown",
+          detail: e.securityFileStatus,
+        };
+      }
+      const previous = files.get(file.path);
+      if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(file)) {
+        throw this.#protocol(what, `file ${file.path} is listed twice with different metadata`);
+      }
+      files.set(file.path, file);
+    }
+    return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /**
+   * The Hub's repo-level security scan summary (`?securityStatus=true`), advisory only. Returns
+   * undefined when the Hub gives none.
+   */
+  async fetchSecurityStatus(repo: string, commit: string): Promise<HubSecurityStatus | undefined> {
+    const what = `read the Hub's security status of ${repo}`;
+    const json = await this.#call(this.#context(what, repo, commit), async (fetch) => {
+      const response = await fetch(
+        `${this.hubUrl}/api/models/${repo}/revision/${encodeURIComponent(commit)}?securityStatus=true`,
+        { headers: this.#authHeaders({ accept: "application/json" }) },
+      );
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return (await response.json()) as unknown;
+    });
+    const parsed = securityWire.safeParse(json);
+    if (!parsed.success) throw this.#protocol(what, parsed.error.issues[0]?.message ?? "invalid");
+    const status = parsed.data.securityRepoStatus;
+    if (status === undefined) return undefined;
+    return {
+      scansDone: status.scansDone,
+      filesWithIssues: status.filesWithIssues.map((item) => {
+        const o = (item ?? {}) as { path?: unknown; level?: unknown };
+        return {
+          path: typeof o.path === "string" ? o.path : JSON.stringify(item).slice(0, 200),
+          level: typeof o.level === "string" ? o.level : undefined,
+        };
+      }),
+      detail: status,
+    };
+  }
+
+  /**
+   * Reads one small file at a commit and checks it against the tree before anyone uses it: size,
+   * then sha256 (LFS) or the git blob sha1. Redirects are followed by hand; the token goes only to
+   * the Hub's own origin. Callers bound the size first (`file.size`).
+   */
+  async fetchVerifiedFile(repo: string, commit: string, file: RepoFile): Promise<VerifiedBytes> {
+    const what = `read ${file.path} of ${repo} at ${short(commit)}`;
+    const hubOrigin = new URL(this.hubUrl).origin;
+    const bytes = await this.#call(
+      this.#context(what, repo, commit, file.path),
+      async (fetch) => {
+        let url = this.resolveUrl(repo, commit, file.path);
+        for (let hop = 0; hop < 6; hop++) {
+          const sameOrigin = new URL(url).origin === hubOrigin;
+          const response = await fetch(url, {
+            redirect: "manual",
+            headers: sameOrigin ? this.#authHeaders({}) : {},
+          });
+          if (response.status >= 300 && response.status < 400) {
+            const location = response.headers.get("Location");
+            if (location === null)
+              throw this.#protocol(what, `HTTP ${response.status} without Location`);
+            url = new URL(location, url).href;
+            continue;
+          }
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          return new Uint8Array(await response.arrayBuffer());
+        }
+        throw this.#protocol(what, "too many redirects");
+      },
+      "all",
+    );
+    if (bytes.byteLength !== file.size) {
+      return { ok: false, algorithm: "size", expected: file.size, actual: bytes.byteLength };
+    }
+    if (file.lfs !== undefined) {
+      const actual = createHash("sha256").update(bytes).digest("hex");
+      return actual === file.lfs.sha256
+        ? { ok: true, bytes }
+        : { ok: false, algorithm: "sha256", expected: file.lfs.sha256, actual };
+    }
+    const actual = gitBlobSha1(bytes);
+    return actual === file.gitOid
+      ? { ok: true, bytes }
+      : { ok: false, algorithm: "git-sha1", expected: file.gitOid, actual };
+  }
+
+  /** Size and ETag of one file at a commit, without its body (null when the entry is missing). */
+  async fetchDownloadInfo(
+    repo: string,
+    commit: string,
+    path: string,
+  ): Promise<DownloadInfo | null> {
+    const what = `probe ${path} of ${repo} at ${short(commit)}`;
+    const info = await this.#call(this.#context(what, repo, commit, path), (fetch) =>
+      fileDownloadInfo({
+        repo: { type: "model", name: repo },
+        path,
+        revision: commit,
+        hubUrl: this.hubUrl,
+        accessToken: this.#token,
+        fetch,
+      }),
+    );
+    if (info === null) return null;
+    return {
+      size: info.size,
+      etag: info.etag.replace(/^W\//, "").replace(/^"|"$/g, ""),
+      url: info.url,
+    };
+  }
+
+  #authHeaders(extra: Record<string, string>): Record<string, string> {
+    return this.#token === undefined ? extra : { ...extra, Authorization: `Bearer ${this.#token}` };
+  }
+}
