@@ -44,6 +44,16 @@ describe("git object ids", () => {
     );
   });
 
+  it("agree with an independent sha1('blob <len>\\0' + bytes) on assorted inputs", () => {
+    const inputs = [
+      Buffer.alloc(1),
+      Buffer.from("ü\r\n"),
+      Buffer.alloc(70000, 7),
+      Buffer.from([0, 255, 10]),
+    ];
+    for (const bytes of inputs) assert.equal(gitBlobId(bytes), gitSha1(bytes));
+  });
+
   it("builds the LFS pointer of hub-api.md §2.0 (4096 bytes 0..255 ×16 → pointer sha1 1aa0c74f…)", () => {
     const content = Buffer.alloc(4096);
     for (let i = 0; i < content.length; i++) content[i] = i % 256;
