@@ -6,10 +6,13 @@
  */
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import Bunzip from "seek-bzip";
-import { XzReadableStream } from "xz-decompress";
+import xzDecompress from "xz-decompress";
 import { ScanError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
 import type { Budget } from "../budget.js";
+
+// xz-decompress is a CommonJS webpack bundle: its names are only reachable through the default export.
+const { XzReadableStream } = xzDecompress;
 
 /** Below this many output bytes the ratio limit does not apply (zero-filled tensors compress 1000:1). */
 export const RATIO_FLOOR_BYTES = 4 * 1024 * 1024;

@@ -17,3 +17,5 @@ export const scanXz = compressedScanner("xz");
 export const scan7z = unsupported(
   "no maintained pure-JavaScript 7z reader exists, so its members cannot be seen; extract the archive and scan the files",
 );
+export { scanTar } from "./tar.js";
+export { scanTorchLegacy } from "./torch-legacy.js";

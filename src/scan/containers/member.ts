@@ -95,3 +95,28 @@ export function walkStacked(
   }));
   return { result, findings };
 }
+
+/**
+ * A pickle read by a loader whose `persistent_load` is known (torch.load's zip and tar formats,
+ * TorchScript). The pickle scanner flags persistent ids as "resolved by an unknown loader"; here
+ * the loader is known, so that finding is replaced by `checkIds`' verdict on each id.
+ */
+export async function scanLoaderPickle(
+  ctx: ScanContext,
+  source: ByteSource,
+  name: string,
+  checkIds: (ids: readonly unknown[]) => Finding[],
+  adjust: (f: Finding) => Finding = (f) => f,
+): Promise<ScanNode> {
+  const node = await scanAsPickle(ctx, source, name);
+  let findings = node.findings.map(adjust);
+  if (findings.some((f) => f.code === "PICKLE_PERSISTENT_ID")) {
+    const first = walkPickle(source, { offset: 0, budget: ctx.budget, hooks: {} });
+    findings = [
+      ...findings.filter((f) => f.code !== "PICKLE_PERSISTENT_ID"),
+      ...checkIds(first.persistentIds),
+    ];
+  }
+  const { verdict: _verdict, ...rest } = node;
+  return makeNode({ ...rest, findings });
+}

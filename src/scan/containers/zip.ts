@@ -16,7 +16,8 @@ import { makeNode, type ScanNode } from "../../core/report.js";
 import type { ScanContext, Scanner } from "../context.js";
 import { type ByteSource, bytesSource, sliceSource } from "../source.js";
 import { capFinding, inflateCapped, OutputCapError, outputCap } from "./decompress.js";
-import { leafNode, scanAsPickle, withFindings } from "./member.js";
+import { leafNode, scanAsPickle, scanLoaderPickle, withFindings } from "./member.js";
+import { zipStorageIds } from "./torch-ids.js";
 import { scanTorchScriptCode } from "./torchscript.js";
 import { crc32, readZipDirectory, type ZipEntry, type ZipIssue } from "./zip-reader.js";
 
@@ -142,6 +143,8 @@ async function scanMember(
   entry: ZipEntry,
   role: MemberRole,
   ctx: ScanContext,
+  layout: ZipLayout,
+  storageKeys: ReadonlySet<string>,
 ): Promise<ScanNode> {
   const entryFindings = entry.issues.map(issueFinding);
   const declaredSize = entry.uncompressedSize;
@@ -167,10 +170,31 @@ async function scanMember(
     );
   }
   let node: ScanNode;
-  if (role === "pickle") node = await scanAsPickle(ctx, opened.data, entry.name);
+  if (role === "pickle" && "folder" in layout && entry.name.startsWith(`${layout.folder}/`)) {
+    const adjust = layout.kind === "torchscript" ? torchScriptScope : undefined;
+    node = await scanLoaderPickle(ctx, opened.data, entry.name, zipStorageIds(storageKeys), adjust);
+  } else if (role === "pickle") node = await scanAsPickle(ctx, opened.data, entry.name);
   else if (role === "torchscript-code") node = scanTorchScriptCode(opened.data, entry.name, ctx);
   else node = await ctx.scanChild(opened.data, entry.name);
   return withFindings(node, entryFindings);
+}
+
+/**
+ * In a TorchScript archive the pickles are read by TorchScript's C++ unpickler, which resolves
+ * `__torch__.*` to classes compiled from the archive's own code/ and `torch.jit._pickle.*` to
+ * built-in list/tensor rebuilders; it cannot import Python modules. Those two names are therefore
+ * not Python imports here: their findings are kept, as information. Every other name keeps its
+ * verdict (a pickle that names posix.system is malicious whoever reads it).
+ */
+export function torchScriptScope(f: Finding): Finding {
+  const name = f.global ? `${f.global.module}.${f.global.name}` : f.call?.callable;
+  if (name === undefined || !/^(__torch__|torch\.jit\._pickle)\./.test(name)) return f;
+  return {
+    ...f,
+    verdict: "clean",
+    severity: "info",
+    message: `TorchScript name resolved by TorchScript's own unpickler, not imported by Python: ${f.message}`,
+  };
 }
 
 const LAYOUT_FORMAT: Record<ZipLayout["kind"], string> = {
@@ -188,6 +212,14 @@ export const scanZip: Scanner = async (source, ctx) => {
   });
   const findings = dir.issues.map(issueFinding);
   const layout = zipLayout(dir.entries);
+  const storagePrefix = "folder" in layout ? `${layout.folder}/data/` : undefined;
+  const storageKeys = new Set(
+    storagePrefix
+      ? dir.entries
+          .filter((e) => e.name.startsWith(storagePrefix))
+          .map((e) => e.name.slice(storagePrefix.length))
+      : [],
+  );
   const members: ScanNode[] = [];
   let storages = 0;
   let storageBytes = 0;
@@ -221,7 +253,7 @@ export const scanZip: Scanner = async (source, ctx) => {
       continue;
     }
     if (role === "torchscript-code") code.push(entry.name);
-    members.push(await scanMember(source, entry, role, ctx));
+    members.push(await scanMember(source, entry, role, ctx, layout, storageKeys));
   }
   if (code.length > 0) {
     findings.push(
