@@ -119,5 +119,6 @@ export const OP = Object.fromEntries(OPCODES.map((o) => [o.name, o.code])) as Re
 export const HIGHEST_PROTOCOL = 5;
 
 export function opcodeName(code: number): string {
+  if (code < 0) return "end of data";
   return OPCODE_BY_CODE[code]?.name ?? `0x${code.toString(16).padStart(2, "0")}`;
 }

@@ -145,6 +145,9 @@ export function probePickle(
   end = source.size,
 ): ProbeResult {
   const limit = Math.min(end, start + SNIFF_PREFIX, source.size);
+  const first = start < limit ? source.read(start, 1)[0] : undefined;
+  if (first === undefined || !PICKLE_FIRST[first])
+    return { pickle: false, protocol: 0, complete: false, opcodes: 0 };
   const walker = new Walker(
     {
       source,
@@ -193,7 +196,16 @@ function runWalk(cfg: WalkConfig, start: number): PickleStreamResult {
       walker.result.findings.push(
         finding("BUDGET_EXCEEDED", "unscannable", error.message, { offset: error.offset }),
       );
-    } else if (error.kind !== "stopped") {
+    } else if (error.kind === "malformed") {
+      walker.result.findings.push(
+        finding(
+          "PICKLE_MALFORMED",
+          "unscannable",
+          `The pickle is malformed at offset ${error.offset} (${opcodeName(walker.opcodeAt(error.offset))}): ${error.message}.`,
+          { offset: error.offset },
+        ),
+      );
+    } else if (error.kind === "eof") {
       walker.result.findings.push(
         finding("PICKLE_MALFORMED", "unscannable", error.message, { offset: error.offset }),
       );
@@ -219,6 +231,7 @@ class Walker {
   retained = 0;
   sawProtoFirst = false;
   seen = new Map<string, number>();
+  io: PickleHookIO | undefined = undefined;
   readonly maxStack: number;
   readonly maxMemo: number;
 
@@ -257,8 +270,15 @@ class Walker {
   }
 
   private opAt(): number {
-    const i = this.opStart - this.bufStart;
-    return i >= 0 && i < this.buf.length ? (this.buf[i] as number) : -1;
+    return this.opcodeAt(this.opStart);
+  }
+
+  /** The byte at `offset` (the opcode of an error), read from the window or the source. */
+  opcodeAt(offset: number): number {
+    const i = offset - this.bufStart;
+    if (i >= 0 && i < this.buf.length) return this.buf[i] as number;
+    const b = offset < this.cfg.limit ? this.cfg.source.read(offset, 1)[0] : undefined;
+    return b ?? -1;
   }
 
   private u8(): number {
@@ -347,12 +367,8 @@ class Walker {
 
   // ---------------------------------------------------------------- stack
 
-  private malformed(message: string): never {
-    throw new Halt(
-      "malformed",
-      `The pickle is malformed at offset ${this.opStart} (${opcodeName(this.opAt())}): ${message}.`,
-      this.opStart,
-    );
+  private malformed(detail: string): never {
+    throw new Halt("malformed", detail, this.opStart);
   }
 
   private budgetHit(message: string): never {
@@ -488,28 +504,37 @@ class Walker {
   private constant(len: number, kind: "utf8" | "latin1" | "bytes" | "bytearray"): PickleValue {
     const start = this.pos;
     if (len > this.cfg.limit - start) this.skip(len); // halts with eof
-    if (len >= NESTED_MIN && !this.cfg.sniff) this.checkNested(start, len, kind === "utf8");
+    let view: Uint8Array | undefined;
+    if (len <= SNIFF_PREFIX) view = this.take(len);
+    else this.pos = start + len;
+    if (len >= NESTED_MIN && !this.cfg.sniff) this.checkNested(start, len, kind === "utf8", view);
     if (kind === "utf8" || kind === "latin1") {
-      if (len <= KEEP_STR) {
-        const bytes = this.take(len);
-        if (kind === "latin1") return latin1(bytes);
-        const text = decodeUtf8(bytes);
+      if (view !== undefined && len <= KEEP_STR) {
+        if (kind === "latin1") return latin1(view);
+        const text = decodeUtf8(view);
         if (text === undefined) this.malformed("str constant is not valid UTF-8");
         return text;
       }
-      this.pos = start + len;
       return new SymbolicOpaque("str", start, len);
     }
-    this.pos = start + len;
     return new SymbolicOpaque(kind, start, len);
   }
 
   /** P13: is this constant itself a pickle? Then walk it (bounded depth). */
-  private checkNested(start: number, len: number, utf8: boolean): void {
-    const head = this.cfg.source.read(start, 2);
+  private checkNested(
+    start: number,
+    len: number,
+    utf8: boolean,
+    view: Uint8Array | undefined,
+  ): void {
+    const head = view ?? this.cfg.source.read(start, 2);
     const b0 = head[0] as number;
-    if (!PICKLE_FIRST[b0] && !(utf8 && b0 === 0xc2 && head[1] === 0x80)) return;
-    if (utf8 && b0 >= 0x80) {
+    const latin1Proto = utf8 && b0 === 0xc2 && head[1] === 0x80;
+    if (!PICKLE_FIRST[b0] && !latin1Proto) return;
+    // Printable ASCII with no newline cannot import anything (GLOBAL/INST need "\n", STACK_GLOBAL
+    // and EXT are non-ASCII bytes), so a short constant like that needs no walk.
+    if (view !== undefined && !latin1Proto && isPlainAscii(view)) return;
+    if (latin1Proto) {
       // A str whose latin-1 encoding starts with PROTO: decode it (bounded) and look at those bytes.
       if (len > this.cfg.budget.limits.maxPickleConstant) {
         this.result.findings.push(
@@ -522,7 +547,7 @@ class Walker {
         );
         return;
       }
-      const text = decodeUtf8(this.cfg.source.read(start, len));
+      const text = decodeUtf8(view ?? this.cfg.source.read(start, len));
       const bytes = text === undefined ? undefined : latin1Bytes(text);
       if (bytes !== undefined) this.nestedIn(bytesSource(bytes), 0, bytes.length, true);
       return;
@@ -531,7 +556,12 @@ class Walker {
   }
 
   private nestedBytes(bytes: Uint8Array): void {
-    if (bytes.length >= NESTED_MIN && !this.cfg.sniff && PICKLE_FIRST[bytes[0] as number]) {
+    if (
+      bytes.length >= NESTED_MIN &&
+      !this.cfg.sniff &&
+      PICKLE_FIRST[bytes[0] as number] &&
+      !isPlainAscii(bytes)
+    ) {
       this.nestedIn(bytesSource(bytes), 0, bytes.length, true);
     }
   }
@@ -1034,7 +1064,8 @@ class Walker {
     if (target instanceof SymbolicObject) target.state = state;
     const hook = this.cfg.hooks.onBuild;
     if (hook === undefined) return;
-    const replaced = hook({ target, state, offset: this.opStart }, this.hookIO());
+    this.io ??= this.hookIO();
+    const replaced = hook({ target, state, offset: this.opStart }, this.io);
     if (replaced !== undefined) this.stack[this.stack.length - 1] = replaced;
   }
 
@@ -1077,13 +1108,27 @@ class Walker {
 
 const EMPTY_TUPLE = new SymbolicTuple([], 0);
 
-/** First bytes that can start a pickle (PROTO, or a protocol 0/1 opcode that can come first). */
+/**
+ * Opcodes that can come first in a stream: those that need nothing on the stack, no MARK and no
+ * memo entry. The unpickler accepts any protocol's opcodes without a PROTO header.
+ */
 const PICKLE_FIRST: readonly boolean[] = (() => {
   const out: boolean[] = new Array(256).fill(false);
-  out[0x80] = true;
-  for (const c of "(NIFLJKMGSTUVXcigdl}])PBC") out[c.charCodeAt(0)] = true;
+  for (const c of "(NIFLJKMGSTUVXcP}])BC") out[c.charCodeAt(0)] = true;
+  for (const b of [
+    0x80, 0x82, 0x83, 0x84, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x95, 0x96, 0x97,
+  ])
+    out[b] = true;
   return out;
 })();
+
+function isPlainAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b < 0x20 || b > 0x7e) return false;
+  }
+  return true;
+}
 
 /** A short description of a symbolic value, for messages and call records. */
 export function describe(v: PickleValue, depth = 0): string {

@@ -20,7 +20,7 @@ export function pk(...parts: Part[]): Uint8Array {
   for (const p of parts) {
     if (typeof p === "number") out.push(p & 0xff);
     else if (typeof p === "string") for (const c of p) out.push(c.charCodeAt(0) & 0xff);
-    else out.push(...p);
+    else for (let i = 0; i < p.length; i++) out.push(p[i] as number);
   }
   return Uint8Array.from(out);
 }
