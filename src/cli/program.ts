@@ -42,6 +42,39 @@ Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or input error, 4 inte
       setExit(await runScan(paths, opts));
     });
 
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  program
+    .command("inspect")
+    .description(
+      "Show what Hub models are, from metadata alone (no weights downloaded); exit 1 if policy or risky content blocks.",
+    )
+    .argument(
+      "<model...>",
+      "org/name[@ref]: ref is a branch, tag, commit (full or short) or semver range over tags",
+    )
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option("--include <glob>", "only these files (repeatable; default all)", collect, [])
+    .option("--exclude <glob>", "leave these files out (repeatable)", collect, [])
+    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
+    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
+    .option("--config <file>", "project file with policy overrides (default ./modelvet.json)")
+    .option("-q, --quiet", "no progress or retry notes on stderr")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 nothing blocks, 1 policy or risky content blocks, 2 usage/config error, 3 Hub or network error.",
+    )
+    .action(
+      async (models: string[], opts: import("./commands/inspect.js").InspectCommandOptions) => {
+        const { runInspect } = await import("./commands/inspect.js");
+        setExit(await runInspect(models, opts));
+      },
+    );
+
   return program;
 }
 
