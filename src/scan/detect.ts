@@ -115,7 +115,8 @@ export function detectFormat(source: ByteSource): Detection {
   if (pickle) return { format: "pickle", detail: `protocol ${pickle.protocol}` };
   if (isZlib(head)) return { format: "zlib" };
 
-  if (!head.includes(0)) {
+  // Text has no NUL and no C0 control but \t \n \f \r (0x3600): an all-ASCII protobuf is not text.
+  if (!head.some((b) => b < 0x20 && ((0x3600 >> b) & 1) === 0)) {
     const text = decodeUtf8(head);
     if (text !== undefined) return classifyText(text);
   }
