@@ -3,6 +3,7 @@
  */
 import * as containers from "./containers/index.js";
 import type { Format, Scanner } from "./context.js";
+import { scanGguf } from "./gguf/scan.js";
 import { scanPickleFile } from "./pickle/scan.js";
 import { scanProtobuf } from "./protobuf/scan.js";
 import { scanSafetensors } from "./safetensors/scan.js";
@@ -23,7 +24,7 @@ export const SCANNERS: Record<Format, Scanner> = {
   "7z": containers.scan7z,
   numpy: containers.scanNpy,
   safetensors: scanSafetensors,
-  gguf: unsupported("GGUF files are not supported yet"),
+  gguf: scanGguf,
   hdf5: unsupported("HDF5/Keras files are not supported yet"),
   protobuf: scanProtobuf,
   python: unsupported("Python source analysis is not supported yet"),
