@@ -8,6 +8,7 @@ import { openFileSource, walkPaths } from "../io/files.js";
 import { scanSource } from "../scan/dispatch.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { VERSION } from "../version.js";
+import { applyRemoteCodeAnalysis } from "./remote-code.js";
 
 export type ScanEvent =
   | { type: "start"; files: number }
@@ -54,5 +55,5 @@ export async function scanPaths(options: ScanPathsOptions): Promise<Report> {
     nodes.push(node);
     options.onEvent?.({ type: "file", path: entry.path, index, node });
   }
-  return makeReport(VERSION, nodes);
+  return makeReport(VERSION, await applyRemoteCodeAnalysis(entries, nodes, options.policy));
 }

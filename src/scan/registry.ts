@@ -1,6 +1,7 @@
 /**
  * Which scanner reads which format. One line per format; each area owns its line.
  */
+import { scanPythonFile } from "./code/python.js";
 import * as containers from "./containers/index.js";
 import type { Format, Scanner } from "./context.js";
 import { scanGguf } from "./gguf/scan.js";
@@ -27,6 +28,6 @@ export const SCANNERS: Record<Format, Scanner> = {
   gguf: scanGguf,
   hdf5: unsupported("HDF5/Keras files are not supported yet"),
   protobuf: scanProtobuf,
-  python: unsupported("Python source analysis is not supported yet"),
+  python: scanPythonFile,
   unknown: unsupported("the bytes match no format modelvet can read"),
 };

@@ -5,6 +5,7 @@
 import type { Finding } from "../../core/finding.js";
 import type { Report, ScanNode } from "../../core/report.js";
 import type { Verdict } from "../../core/verdict.js";
+import { remoteCodeLines } from "./remote-code.js";
 
 const MARK: Record<Verdict, string> = {
   clean: "ok  ",
@@ -22,13 +23,14 @@ function describeFinding(f: Finding): string {
   return `${f.code}: ${f.message}${suffix}`;
 }
 
-function renderNode(node: ScanNode, indent: string, lines: string[], quiet: boolean): void {
+export function renderNode(node: ScanNode, indent: string, lines: string[], quiet: boolean): void {
   if (quiet && node.verdict === "clean") return;
   lines.push(`${indent}${MARK[node.verdict]} ${node.path}  [${node.format}]`);
   for (const f of node.findings) {
     if (quiet && f.verdict === "clean") continue;
     lines.push(`${indent}       - ${describeFinding(f)}`);
   }
+  lines.push(...remoteCodeLines(node, indent));
   for (const m of node.members ?? []) {
     if (m.verdict === "clean" && m.findings.length === 0) continue;
     renderNode(m, `${indent}    `, lines, quiet);
