@@ -98,13 +98,16 @@ const OPCODE_BYTES = [..."(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}])G"]
   ]);
 
 function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
-  let b = Uint8Array.from(input);
+  let b: Uint8Array = Uint8Array.from(input);
   const steps = 1 + Math.floor(rnd() * 3);
   for (let s = 0; s < steps; s++) {
     const at = Math.floor(rnd() * (b.length + 1));
     switch (Math.floor(rnd() * 6)) {
       case 0: // bit flip
-        if (b.length > 0) b[Math.min(at, b.length - 1)] ^= 1 << Math.floor(rnd() * 8);
+        if (b.length > 0) {
+          const i = Math.min(at, b.length - 1);
+          b[i] = (b[i] as number) ^ (1 << Math.floor(rnd() * 8));
+        }
         break;
       case 1: // truncation
         b = b.subarray(0, at);
