@@ -75,6 +75,68 @@ Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or input error, 4 inte
       },
     );
 
+  program
+    .command("pull")
+    .description(
+      "Download models into the huggingface_hub cache, verified and scanned; only admitted files are linked.",
+    )
+    .argument("[model...]", "org/name[@ref]; with none, install exactly what models.lock pins")
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the result to a file instead of stdout")
+    .option("--include <glob>", "only these files (repeatable; default all)", collect, [])
+    .option("--exclude <glob>", "leave these files out (repeatable)", collect, [])
+    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
+    .option("--concurrency <n>", "parallel downloads (1-16)", "4")
+    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
+    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
+    .option("--config <file>", "project file with policy overrides (default ./modelvet.json)")
+    .option("-q, --quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet pull google-bert/bert-base-uncased
+  $ modelvet pull acme/model@v1.2.0 --include "*.json" --include "*.safetensors"
+  $ HF_HUB_OFFLINE=1 modelvet pull acme/model    # fetch nothing: verify the cached snapshot
+
+Exit codes: 0 every file verified and admitted, 1 something blocks or did not verify, 2 usage/config error, 3 Hub or network error.`,
+    )
+    .action(async (models: string[], opts: import("./commands/pull.js").PullCommandOptions) => {
+      const { runPull } = await import("./commands/pull.js");
+      setExit(await runPull(models, opts));
+    });
+
+  program
+    .command("verify-cache")
+    .description(
+      "Re-hash cached snapshots against the Hub's metadata (offline: against the blob names).",
+    )
+    .argument("[model...]", "org/name[@commit or ref]; with none, every model in the cache")
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the result to a file instead of stdout")
+    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
+    .option("--offline", "do not ask the Hub; check each blob against its own name")
+    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
+    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 the cache matches, 1 missing, extra or corrupted files, 2 usage error, 3 Hub or network error.",
+    )
+    .action(
+      async (models: string[], opts: import("./commands/verify-cache.js").VerifyCacheOptions) => {
+        const { runVerifyCache } = await import("./commands/verify-cache.js");
+        setExit(await runVerifyCache(models, opts));
+      },
+    );
+
   return program;
 }
 

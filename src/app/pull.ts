@@ -1,0 +1,279 @@
+/**
+ * `modelvet pull`: resolve → check policy → download and verify → scan → link.
+ *
+ * A file reaches snapshots/ only when its bytes matched the tree at the pinned commit and its scan
+ * verdict is admitted by policy (clean, or findings the project accepted for that exact digest).
+ * A model that policy denies is not downloaded at all. Never prints: progress goes out as events.
+ */
+
+import { rmSync } from "node:fs";
+import { type Finding, finding } from "../core/finding.js";
+import { compileGlobFilter } from "../core/globs.js";
+import {
+  evaluateOrgPolicy,
+  type OrgAllowlist,
+  type OrgDecision,
+  policyFindings,
+} from "../core/org-policy.js";
+import { type AcceptedFinding, applyAcceptedFindings } from "../core/project.js";
+import type { ProjectPolicy } from "../core/project-policy.js";
+import type { RepoFile } from "../core/repo-file.js";
+import { makeNode, type ScanNode } from "../core/report.js";
+import type { ResolvedRevision } from "../core/revision.js";
+import { type Verdict, worstVerdict } from "../core/verdict.js";
+import { RepoCache } from "../io/cache-layout.js";
+import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
+import { downloadToCache } from "../io/download.js";
+import { openFileSource } from "../io/files.js";
+import type { HubClient } from "../io/hub.js";
+import { scanSource } from "../scan/dispatch.js";
+import type { ScanPolicy } from "../scan/policy.js";
+import { mapBounded } from "./pool.js";
+
+export interface ModelRequest {
+  repo: string;
+  ref: string | undefined;
+  include: readonly string[];
+  exclude: readonly string[];
+}
+
+export interface PullPolicy {
+  scan: ScanPolicy;
+  organizations: OrgAllowlist;
+  project: ProjectPolicy;
+  acceptedFindings: readonly AcceptedFinding[];
+}
+
+export type PullEvent =
+  | { type: "resolved"; repo: string; commit: string; requested: string | undefined }
+  | { type: "denied"; repo: string; decision: OrgDecision }
+  | { type: "files"; repo: string; count: number; bytes: number }
+  | { type: "file-start"; repo: string; path: string; size: number }
+  | { type: "bytes"; repo: string; path: string; bytes: number }
+  | {
+      type: "file-done";
+      repo: string;
+      path: string;
+      status: PulledFile["status"];
+      verdict: Verdict;
+    };
+
+export interface PulledFile {
+  path: string;
+  size: number;
+  gitOid: string;
+  lfs: boolean;
+  /** The sha256 of the verified bytes; undefined when the bytes did not verify. */
+  sha256: string | undefined;
+  /** linked: in snapshots/; blocked: verified but the scan blocks; mismatch: wrong bytes. */
+  status: "linked" | "blocked" | "mismatch";
+  scan: ScanNode;
+}
+
+export interface PulledModel {
+  repo: string;
+  requested: string | undefined;
+  commit: string;
+  revision: ResolvedRevision | undefined;
+  decision: OrgDecision;
+  /** Findings about the model as a whole (policy). */
+  findings: Finding[];
+  files: PulledFile[];
+  snapshotDir: string | undefined;
+  verdict: Verdict;
+}
+
+export interface PullOptions {
+  client: HubClient;
+  cacheDir: string;
+  models: readonly ModelRequest[];
+  policy: PullPolicy;
+  /** YYYY-MM-DD, for expiring exceptions. */
+  today: string;
+  concurrency?: number;
+  onEvent?: (event: PullEvent) => void;
+  /** When set, only these files are fetched (e.g. from a lockfile) and they must exist at the commit. */
+  pinned?: ReadonlyMap<string, { commit: string; files: readonly string[] }>;
+}
+
+function blocked(verdict: Verdict): boolean {
+  return verdict !== "clean";
+}
+
+async function scanBlob(
+  blobPath: string,
+  displayPath: string,
+  policy: ScanPolicy,
+): Promise<ScanNode> {
+  const source = openFileSource(blobPath);
+  try {
+    return await scanSource(source, { policy, path: displayPath });
+  } finally {
+    source.close();
+  }
+}
+
+/** Re-assemble a node after accepted findings changed some verdicts. */
+function withAccepted(
+  node: ScanNode,
+  model: string,
+  sha256: string,
+  options: PullOptions,
+): ScanNode {
+  const accept = (n: ScanNode, path: string): ScanNode => {
+    const members = n.members?.map((m) => accept(m, path));
+    return makeNode({
+      ...n,
+      findings: applyAcceptedFindings({
+        model,
+        path,
+        sha256,
+        findings: n.findings,
+        accepted: options.policy.acceptedFindings,
+        today: options.today,
+      }),
+      ...(members !== undefined ? { members } : {}),
+    });
+  };
+  return accept(node, node.path);
+}
+
+async function pullFile(
+  file: RepoFile,
+  model: { repo: string; commit: string; cache: RepoCache },
+  options: PullOptions,
+): Promise<PulledFile> {
+  const { client } = options;
+  const emit = options.onEvent ?? (() => {});
+  emit({ type: "file-start", repo: model.repo, path: file.path, size: file.size });
+  const result = await downloadToCache({
+    cache: model.cache,
+    path: file.path,
+    url: client.resolveUrl(model.repo, model.commit, file.path),
+    expected: { size: file.size, gitOid: file.gitOid, lfsSha256: file.lfs?.sha256 },
+    fetch: client.streamingFetch(),
+    auth: client.authFor(),
+    onBytes: (bytes) => emit({ type: "bytes", repo: model.repo, path: file.path, bytes }),
+  });
+  const base = {
+    path: file.path,
+    size: file.size,
+    gitOid: file.gitOid,
+    lfs: file.lfs !== undefined,
+  };
+  if (result.status === "mismatch") {
+    unlinkSnapshot(model.cache, model.commit, file.path);
+    const scan = makeNode({
+      path: file.path,
+      format: "unknown",
+      size: file.size,
+      findings: [result.finding],
+    });
+    emit({
+      type: "file-done",
+      repo: model.repo,
+      path: file.path,
+      status: "mismatch",
+      verdict: scan.verdict,
+    });
+    return { ...base, sha256: undefined, status: "mismatch", scan };
+  }
+  const raw = await scanBlob(result.blobPath, file.path, options.policy.scan);
+  const scan = withAccepted(raw, model.repo, result.sha256, options);
+  const status = blocked(scan.verdict) ? "blocked" : "linked";
+  if (status === "linked") linkSnapshot(model.cache, model.commit, file.path, result.blobId);
+  else {
+    // Blocked bytes leave the cache entirely: nothing a loader could find by hand either.
+    unlinkSnapshot(model.cache, model.commit, file.path);
+    rmSync(result.blobPath, { force: true });
+  }
+  emit({ type: "file-done", repo: model.repo, path: file.path, status, verdict: scan.verdict });
+  return { ...base, sha256: result.sha256, status, scan };
+}
+
+async function pullModel(request: ModelRequest, options: PullOptions): Promise<PulledModel> {
+  const emit = options.onEvent ?? (() => {});
+  const decision = evaluateOrgPolicy(
+    request.repo,
+    options.policy.organizations,
+    options.policy.project,
+  );
+  const pin = options.pinned?.get(request.repo);
+  if (!decision.allowed) {
+    emit({ type: "denied", repo: request.repo, decision });
+    return {
+      repo: request.repo,
+      requested: request.ref,
+      commit: pin?.commit ?? "",
+      revision: undefined,
+      decision,
+      findings: policyFindings(request.repo, decision),
+      files: [],
+      snapshotDir: undefined,
+      verdict: "suspicious",
+    };
+  }
+  const { revision } = await options.client.resolveModel(request.repo, pin?.commit ?? request.ref);
+  const commit = revision.commit;
+  emit({ type: "resolved", repo: request.repo, commit, requested: request.ref });
+  const cache = new RepoCache(options.cacheDir, request.repo);
+  const listed = await options.client.listRepoFiles(request.repo, commit);
+  const keep = compileGlobFilter({ include: request.include, exclude: request.exclude });
+  const findings: Finding[] = [];
+  let files = listed.filter((f) => keep(f.path));
+  if (pin !== undefined) {
+    const byPath = new Map(listed.map((f) => [f.path, f]));
+    files = [];
+    for (const path of pin.files) {
+      const f = byPath.get(path);
+      if (f === undefined) {
+        findings.push(
+          finding(
+            "LOCK_MISSING_ENTRY",
+            "malicious",
+            `${request.repo}/${path} is in the lock but not in the Hub's tree at ${commit}.`,
+          ),
+        );
+      } else files.push(f);
+    }
+  }
+  emit({
+    type: "files",
+    repo: request.repo,
+    count: files.length,
+    bytes: files.reduce((n, f) => n + f.size, 0),
+  });
+  const pulled = await mapBounded(files, options.concurrency ?? 4, (f) =>
+    pullFile(f, { repo: request.repo, commit, cache }, options),
+  );
+  const source = revision.source;
+  if (source.kind === "branch" || source.kind === "tag") writeRef(cache, source.name, commit);
+  else if (source.kind === "default-branch") writeRef(cache, "main", commit);
+  else if (source.kind === "semver") writeRef(cache, source.tag, commit);
+  return {
+    repo: request.repo,
+    requested: request.ref,
+    commit,
+    revision,
+    decision,
+    findings,
+    files: pulled,
+    snapshotDir: cache.snapshotDir(commit),
+    verdict: worstVerdict([
+      ...findings.map((f) => f.verdict),
+      ...pulled.map((f) => f.scan.verdict),
+    ]),
+  };
+}
+
+export async function pullModels(options: PullOptions): Promise<PulledModel[]> {
+  const out: PulledModel[] = [];
+  for (const request of options.models) out.push(await pullModel(request, options));
+  return out;
+}
+
+/** The line a user pastes into Python to load the pulled snapshot offline, at that commit. */
+export function loadHint(model: PulledModel, cacheDir: string, defaultCacheDir: string): string {
+  const cacheArg = cacheDir === defaultCacheDir ? "" : `, cache_dir=${JSON.stringify(cacheDir)}`;
+  return `AutoModel.from_pretrained(${JSON.stringify(model.repo)}, revision=${JSON.stringify(model.commit)}, local_files_only=True${cacheArg})`;
+}

@@ -1,0 +1,200 @@
+/**
+ * `modelvet verify-cache`: re-hash what is in the cache. Online, against the Hub's tree at each
+ * snapshot's commit (missing, extra and corrupted files, like `hf cache verify`); offline, each
+ * blob against its own name (sha256 for LFS blobs, git blob sha1 for regular files).
+ */
+import { readdirSync, statSync } from "node:fs";
+import { type Finding, finding } from "../core/finding.js";
+import { RepoCache } from "../io/cache-layout.js";
+import { listSnapshot, listSnapshotCommits, readRef } from "../io/cache-store.js";
+import { type BlobExpectation, verifyCachedBlob } from "../io/download.js";
+import type { HubClient } from "../io/hub.js";
+
+export interface CacheTarget {
+  repo: string;
+  /** A commit or a ref name from refs/; undefined = every snapshot of the repo. */
+  revision?: string | undefined;
+}
+
+export interface SnapshotCheck {
+  repo: string;
+  commit: string;
+  checked: number;
+  missing: string[];
+  extra: string[];
+  findings: Finding[];
+}
+
+export function listCachedRepos(cacheDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith("models--"))
+    .map((n) => n.slice("models--".length).split("--"))
+    .filter((parts) => parts.length === 2)
+    .map((parts) => parts.join("/"))
+    .sort();
+}
+
+function commitsFor(cache: RepoCache, revision: string | undefined): string[] {
+  if (revision === undefined) return listSnapshotCommits(cache);
+  if (/^[0-9a-f]{40}$/.test(revision)) return [revision];
+  const commit = readRef(cache, revision);
+  return commit === undefined ? [] : [commit];
+}
+
+function corrupt(repo: string, path: string, detail: Finding): Finding {
+  return finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${detail.message}`, {
+    ...(detail.expected !== undefined ? { expected: detail.expected } : {}),
+    ...(detail.actual !== undefined ? { actual: detail.actual } : {}),
+  });
+}
+
+async function checkBlob(
+  cache: RepoCache,
+  repo: string,
+  path: string,
+  blobId: string,
+  expected: BlobExpectation,
+): Promise<Finding | undefined> {
+  let blobPath: string;
+  try {
+    blobPath = cache.blobPath(blobId);
+    statSync(blobPath);
+  } catch {
+    return finding(
+      "CACHE_MISSING",
+      "unscannable",
+      `${repo}/${path}: its blob ${blobId} is not in the cache.`,
+    );
+  }
+  const result = await verifyCachedBlob(path, blobPath, expected);
+  return "code" in result ? corrupt(repo, path, result) : undefined;
+}
+
+export async function verifyCache(options: {
+  cacheDir: string;
+  targets: readonly CacheTarget[];
+  /** Online: compare with the Hub's tree. Undefined: offline, blobs against their names. */
+  client?: HubClient | undefined;
+}): Promise<SnapshotCheck[]> {
+  const targets: readonly CacheTarget[] =
+    options.targets.length > 0
+      ? options.targets
+      : listCachedRepos(options.cacheDir).map((repo) => ({ repo }));
+  const out: SnapshotCheck[] = [];
+  for (const target of targets) {
+    const cache = new RepoCache(options.cacheDir, target.repo);
+    const commits = commitsFor(cache, target.revision);
+    if (commits.length === 0) {
+      out.push({
+        repo: target.repo,
+        commit: target.revision ?? "",
+        checked: 0,
+        missing: [],
+        extra: [],
+        findings: [
+          finding(
+            "CACHE_MISSING",
+            "unscannable",
+            `${target.repo}${target.revision ? `@${target.revision}` : ""} has no snapshot in ${options.cacheDir}.`,
+          ),
+        ],
+      });
+      continue;
+    }
+    for (const commit of commits) {
+      const entries = listSnapshot(cache, commit);
+      const check: SnapshotCheck = {
+        repo: target.repo,
+        commit,
+        checked: 0,
+        missing: [],
+        extra: [],
+        findings: [],
+      };
+      if (options.client !== undefined) {
+        const tree = await options.client.listRepoFiles(target.repo, commit);
+        const have = new Map(entries.map((e) => [e.path, e]));
+        const want = new Set(tree.map((f) => f.path));
+        for (const file of tree) {
+          const entry = have.get(file.path);
+          if (entry === undefined) {
+            check.missing.push(file.path);
+            continue;
+          }
+          const expected = { size: file.size, gitOid: file.gitOid, lfsSha256: file.lfs?.sha256 };
+          const blobId = file.lfs?.sha256 ?? file.gitOid;
+          check.checked++;
+          if (entry.blobId !== blobId) {
+            check.findings.push(
+              finding(
+                "CACHE_CORRUPT",
+                "malicious",
+                `${target.repo}/${file.path}: the snapshot links to ${entry.blobId ?? "something that is not a blob"}, the Hub published ${blobId}.`,
+                {
+                  expected: blobId,
+                  actual: entry.blobId ?? "",
+                },
+              ),
+            );
+            continue;
+          }
+          const problem = await checkBlob(cache, target.repo, file.path, blobId, expected);
+          if (problem) check.findings.push(problem);
+        }
+        check.extra = entries.filter((e) => !want.has(e.path)).map((e) => e.path);
+      } else {
+        for (const entry of entries) {
+          check.checked++;
+          if (entry.blobId === undefined) {
+            check.findings.push(
+              finding(
+                "CACHE_CORRUPT",
+                "malicious",
+                `${target.repo}/${entry.path} is not a link into blobs/.`,
+              ),
+            );
+            continue;
+          }
+          let size = 0;
+          try {
+            size = statSync(cache.blobPath(entry.blobId)).size;
+          } catch {
+            // reported as missing below
+          }
+          const expected: BlobExpectation =
+            entry.blobId.length === 64
+              ? { size, gitOid: "", lfsSha256: entry.blobId }
+              : { size, gitOid: entry.blobId };
+          const problem = await checkBlob(cache, target.repo, entry.path, entry.blobId, expected);
+          if (problem) check.findings.push(problem);
+        }
+      }
+      for (const path of check.missing) {
+        check.findings.push(
+          finding(
+            "CACHE_MISSING",
+            "unscannable",
+            `${target.repo}/${path} is at ${commit.slice(0, 12)} on the Hub but not in the snapshot.`,
+          ),
+        );
+      }
+      for (const path of check.extra) {
+        check.findings.push(
+          finding(
+            "CACHE_EXTRA",
+            "suspicious",
+            `${target.repo}/${path} is in the snapshot but not in the Hub's tree at ${commit.slice(0, 12)}.`,
+          ),
+        );
+      }
+      out.push(check);
+    }
+  }
+  return out;
+}
