@@ -16,6 +16,7 @@ import { z } from "zod";
 import { describeError, InputError } from "../core/errors.js";
 import { globalKey, type PicklePolicy } from "../scan/pickle/policy.js";
 import type { ScanPolicy } from "../scan/policy.js";
+import { readKerasPolicy } from "./policy-keras.js";
 import { readPythonPolicy } from "./policy-python.js";
 
 /** allowlist/ at the package root; the same relative place from src/io and dist/io. */
@@ -196,5 +197,5 @@ export function readPicklePolicy(dir: string): PicklePolicy {
 
 /** Loads every policy file in `dir` (default: the shipped allowlist/) into a ScanPolicy. */
 export function loadScanPolicy(dir: string = SHIPPED_ALLOWLIST_DIR): ScanPolicy {
-  return { pickle: readPicklePolicy(dir), python: readPythonPolicy(dir) };
+  return { pickle: readPicklePolicy(dir), keras: readKerasPolicy(dir), python: readPythonPolicy(dir) };
 }

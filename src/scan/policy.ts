@@ -3,9 +3,11 @@
  * so scanners never read files themselves. Each area owns its own part.
  */
 import type { PythonPolicy } from "./code/rules.js";
+import type { KerasPolicy } from "./keras/policy.js";
 import type { PicklePolicy } from "./pickle/policy.js";
 
 export interface ScanPolicy {
   pickle: PicklePolicy;
+  keras: KerasPolicy;
   python: PythonPolicy;
 }
