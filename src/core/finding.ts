@@ -56,6 +56,7 @@ export type FindingCode =
   | "KERAS_INVALID"
   | "TEMPLATE_DANGEROUS"
   | "TEMPLATE_UNPARSEABLE"
+  | "JSON_INVALID" // not JSON a Python loader accepts: no config is loaded from it; scanned as text (info)
   // --- hub, policy, download, lockfile
   | "POLICY_DENIED"
   | "HUB_SECURITY_STATUS"

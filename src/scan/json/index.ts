@@ -1,0 +1,2 @@
+export { type JsonParse, parsePythonJson } from "./parse.js";
+export { scanJson, scanJsonValue } from "./scan.js";

@@ -1,0 +1,111 @@
+/**
+ * The JSON scanner: parse (bounded by `maxInMemoryBytes`) and run the content checks that matter
+ * for model repos:
+ *
+ * - chat templates (`chat_template` in `tokenizer_config.json`, `chat_template.json`,
+ *   `processor_config.json`): each scanned as a Jinja template (G1);
+ * - a Keras model config (`config.json` of a `.keras` archive, `model.to_json()` output: an
+ *   object with a string `class_name` and a `config`): scanned with scanKerasConfig (K1–K3).
+ *
+ * `auto_map` (trust_remote_code) is handled by the folder pass, not here.
+ *
+ * JSON that does not parse: a Python loader (json.load) raises on it, so no config, template or
+ * Keras object is ever built from it; there is nothing to execute. It is NOT reported `clean`
+ * blindly, though: the detector calls anything that starts with `{` or `[` JSON, which includes
+ * Jinja templates (`{%- if … %}`) and Markdown. So the text is handed to the text scanner (which
+ * finds templates by content) and a JSON_INVALID info finding records what happened. The verdict
+ * is whatever the text checks decide.
+ */
+import { type Finding, finding } from "../../core/finding.js";
+import { makeNode } from "../../core/report.js";
+import type { Scanner } from "../context.js";
+import { walkKerasConfig } from "../keras/config.js";
+import type { KerasPolicy } from "../keras/policy.js";
+import { readAll } from "../source.js";
+import { scanChatTemplate, templatesInJson } from "../templates/index.js";
+import { decodeText, scanTextContent } from "../text/index.js";
+import { parsePythonJson } from "./parse.js";
+
+const MAX_KEYS = 32;
+
+function isKerasShaped(value: unknown): value is { class_name: string; config: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { class_name?: unknown }).class_name === "string" &&
+    "config" in value
+  );
+}
+
+/** Content checks on a parsed JSON value. Pure. */
+export function scanJsonValue(
+  value: unknown,
+  keras: KerasPolicy,
+): { findings: Finding[]; summary: Record<string, unknown> } {
+  const findings: Finding[] = [];
+  const summary: Record<string, unknown> = {};
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    summary.keys = keys.slice(0, MAX_KEYS);
+    if (keys.length > MAX_KEYS) summary.keyCount = keys.length;
+  } else {
+    summary.type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+  }
+  const { templates, invalid } = templatesInJson(value);
+  for (const t of templates) findings.push(...scanChatTemplate(t.text, t.key));
+  for (const key of invalid) {
+    findings.push(
+      finding(
+        "TEMPLATE_UNPARSEABLE",
+        "unscannable",
+        `${key} is neither a template string nor a list of {name, template}.`,
+        { evidence: { where: key } },
+      ),
+    );
+  }
+  if (templates.length > 0) summary.chatTemplates = templates.map((t) => t.key);
+  if (isKerasShaped(value)) {
+    const result = walkKerasConfig(value, keras, "Keras config");
+    findings.push(...result.findings);
+    summary.keras = result.summary;
+  }
+  return { findings, summary };
+}
+
+export const scanJson: Scanner = async (source, ctx, detection) => {
+  const limit = ctx.budget.limits.maxInMemoryBytes;
+  const base = { path: ctx.path, format: detection.format, size: source.size };
+  if (source.size > limit) {
+    return makeNode({
+      ...base,
+      findings: [
+        finding(
+          "BUDGET_EXCEEDED",
+          "unscannable",
+          `The JSON file is ${source.size} bytes; JSON is read in memory and the limit is ${limit} bytes.`,
+          { expected: limit, actual: source.size },
+        ),
+      ],
+    });
+  }
+  const text = decodeText(readAll(source));
+  const parsed = parsePythonJson(text);
+  if (parsed.ok) {
+    const { findings, summary } = scanJsonValue(parsed.value, ctx.policy.keras);
+    return makeNode({ ...base, findings, summary });
+  }
+  const asText = scanTextContent(text, ctx.path);
+  return makeNode({
+    ...base,
+    findings: [
+      finding(
+        "JSON_INVALID",
+        "clean",
+        `Not valid JSON (${parsed.error.slice(0, 120)}); no loader builds objects from it, so it was scanned as text.`,
+      ),
+      ...asText.findings,
+    ],
+    summary: { json: false, ...asText.summary },
+  });
+};

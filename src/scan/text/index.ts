@@ -1,0 +1,1 @@
+export { decodeText, scanText, scanTextContent, type TextScanResult } from "./scan.js";
