@@ -5,15 +5,18 @@ import { scanPythonFile } from "./code/python.js";
 import * as containers from "./containers/index.js";
 import type { Format, Scanner } from "./context.js";
 import { scanGguf } from "./gguf/scan.js";
+import { scanJson } from "./json/index.js";
+import { scanHdf5 } from "./keras/index.js";
 import { scanPickleFile } from "./pickle/scan.js";
 import { scanProtobuf } from "./protobuf/scan.js";
 import { scanSafetensors } from "./safetensors/scan.js";
+import { scanText } from "./text/index.js";
 import { scanInert, unsupported } from "./unsupported.js";
 
 export const SCANNERS: Record<Format, Scanner> = {
   empty: scanInert,
-  text: scanInert,
-  json: scanInert,
+  text: scanText,
+  json: scanJson,
   pickle: scanPickleFile,
   "pytorch-legacy": containers.scanTorchLegacy,
   zip: containers.scanZip,
@@ -26,7 +29,7 @@ export const SCANNERS: Record<Format, Scanner> = {
   numpy: containers.scanNpy,
   safetensors: scanSafetensors,
   gguf: scanGguf,
-  hdf5: unsupported("HDF5/Keras files are not supported yet"),
+  hdf5: scanHdf5,
   protobuf: scanProtobuf,
   python: scanPythonFile,
   unknown: unsupported("the bytes match no format modelvet can read"),
