@@ -197,5 +197,9 @@ export function readPicklePolicy(dir: string): PicklePolicy {
 
 /** Loads every policy file in `dir` (default: the shipped allowlist/) into a ScanPolicy. */
 export function loadScanPolicy(dir: string = SHIPPED_ALLOWLIST_DIR): ScanPolicy {
-  return { pickle: readPicklePolicy(dir), keras: readKerasPolicy(dir), python: readPythonPolicy(dir) };
+  return {
+    pickle: readPicklePolicy(dir),
+    keras: readKerasPolicy(dir),
+    python: readPythonPolicy(dir),
+  };
 }
