@@ -42,12 +42,23 @@ async function decompress(kind: Kind, input: Uint8Array, cap: OutputCap): Promis
 }
 
 export function compressedScanner(kind: Kind): Scanner {
-  return async (source, ctx) => {
+  return async (source, ctx, detection) => {
     const limits = ctx.budget.limits;
     const node = (
       findings: ReturnType<typeof finding>[],
       members = [] as Awaited<ReturnType<typeof ctx.scanChild>>[],
     ) => makeNode({ path: ctx.path, format: kind, size: source.size, findings, members });
+    if (detection.detail === "lzma-alone") {
+      // joblib's compress="lzma" writes LZMA-alone (.lzma), not xz; no maintained pure-JS decoder
+      // can stop at an output cap, so the stream is not opened.
+      return node([
+        finding(
+          "UNSCANNABLE",
+          "unscannable",
+          "An LZMA-alone stream (joblib compress='lzma'): modelvet has no bounded decoder for it, so its content was not scanned. Re-save with compress='xz' or 'zlib'.",
+        ),
+      ]);
+    }
     if (source.size > limits.maxInMemoryBytes) {
       return node([
         finding(

@@ -99,17 +99,24 @@ export function walkStacked(
 /**
  * A pickle read by a loader whose `persistent_load` is known (torch.load's zip and tar formats,
  * TorchScript). The pickle scanner flags persistent ids as "resolved by an unknown loader"; here
- * the loader is known, so that finding is replaced by `checkIds`' verdict on each id.
+ * the loader is known, so that finding is replaced by `checkIds`' verdict on each id. `scope` may
+ * drop findings about names the loader resolves itself (TorchScript); they are listed in the
+ * node's summary as `loaderNames`.
  */
 export async function scanLoaderPickle(
   ctx: ScanContext,
   source: ByteSource,
   name: string,
   checkIds: (ids: readonly unknown[]) => Finding[],
-  adjust: (f: Finding) => Finding = (f) => f,
+  scope: (f: Finding) => string | undefined = () => undefined,
 ): Promise<ScanNode> {
   const node = await scanAsPickle(ctx, source, name);
-  let findings = node.findings.map(adjust);
+  const loaderNames = new Set<string>();
+  let findings = node.findings.filter((f) => {
+    const resolved = scope(f);
+    if (resolved !== undefined) loaderNames.add(resolved);
+    return resolved === undefined;
+  });
   if (findings.some((f) => f.code === "PICKLE_PERSISTENT_ID")) {
     const first = walkPickle(source, { offset: 0, budget: ctx.budget, hooks: {} });
     findings = [
@@ -118,5 +125,9 @@ export async function scanLoaderPickle(
     ];
   }
   const { verdict: _verdict, ...rest } = node;
-  return makeNode({ ...rest, findings });
+  const summary =
+    loaderNames.size > 0
+      ? { ...(node.summary ?? {}), loaderNames: [...loaderNames].slice(0, 50) }
+      : node.summary;
+  return makeNode({ ...rest, findings, ...(summary ? { summary } : {}) });
 }

@@ -182,19 +182,21 @@ async function scanMember(
 /**
  * In a TorchScript archive the pickles are read by TorchScript's C++ unpickler, which resolves
  * `__torch__.*` to classes compiled from the archive's own code/ and `torch.jit._pickle.*` to
- * built-in list/tensor rebuilders; it cannot import Python modules. Those two names are therefore
- * not Python imports here: their findings are kept, as information. Every other name keeps its
- * verdict (a pickle that names posix.system is malicious whoever reads it).
+ * built-in list/tensor rebuilders; it cannot import Python modules. Findings about those two names
+ * are therefore not about Python imports: they are dropped from the member (one TorchScript model
+ * has hundreds) and the names are listed in its summary. Every other name keeps its verdict (a
+ * pickle that names posix.system is malicious whoever reads it).
  */
-export function torchScriptScope(f: Finding): Finding {
+export function torchScriptScope(f: Finding): string | undefined {
   const name = f.global ? `${f.global.module}.${f.global.name}` : f.call?.callable;
-  if (name === undefined || !/^(__torch__|torch\.jit\._pickle)\./.test(name)) return f;
-  return {
-    ...f,
-    verdict: "clean",
-    severity: "info",
-    message: `TorchScript name resolved by TorchScript's own unpickler, not imported by Python: ${f.message}`,
-  };
+  if (name === undefined || !/^(__torch__|torch\.jit\._pickle)\./.test(name)) return undefined;
+  if (
+    f.code !== "PICKLE_UNKNOWN_GLOBAL" &&
+    f.code !== "PICKLE_DANGEROUS_GLOBAL" &&
+    f.code !== "PICKLE_DANGEROUS_CALL"
+  )
+    return undefined;
+  return name;
 }
 
 const LAYOUT_FORMAT: Record<ZipLayout["kind"], string> = {
