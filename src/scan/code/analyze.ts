@@ -92,6 +92,15 @@ interface Ctx {
   scope: Scope;
   importTime: boolean;
   depth: number;
+  /** The module-level function whose body this is, if any. */
+  fn?: string | undefined;
+}
+
+/** A module-level function: where its findings are, and which local names its body calls. */
+interface LocalFunction {
+  from: number;
+  to: number;
+  calls: Set<string>;
 }
 
 const RESOLVE_DEPTH = 64;
@@ -109,7 +118,8 @@ const DYNAMIC_IMPORTS = new Set([
   "importlib.import_module",
   "importlib.__import__",
 ]);
-const ENV_LOOKUPS = new Set(["os.environ.get", "os.getenv", "os.environ.pop", "os.getenvb"]);
+/** Methods of os.environ that hand out every variable at once. */
+const WHOLE_ENVIRONMENT = /^os\.environ\.(copy|items|values|keys|__dict__|_data)$/;
 const HOME_VARIABLES = new Set(["HOME", "USERPROFILE"]);
 
 function mergeTaint(values: readonly Value[]): Taint | undefined {
@@ -192,14 +202,25 @@ export class ModuleAnalyzer {
   private networkUse: { name: string; line: number } | undefined;
   private tooDeep: { line: number } | undefined;
   private readonly secretPatterns: RegExp[];
+  private readonly localFunctions = new Map<string, LocalFunction>();
+  private readonly calledAtImport = new Map<string, number>();
+  private readonly pendingCalls: { fn: string; name: string }[] = [];
+  /** For each finding, the verdict it would have at import time (when a rule says so). */
+  private readonly importVerdicts: (RuleVerdict | undefined)[] = [];
+  /** Calls that return an environment variable named by their first argument (env rules). */
+  private readonly envLookups: Set<string>;
 
   constructor(private readonly rules: PythonRules) {
     this.secretPatterns = rules.secretEnvPatterns.map((p) => new RegExp(p, "i"));
+    this.envLookups = new Set(
+      rules.calls.filter((c) => c.onlyWhenSecretArg !== undefined).map((c) => c.name),
+    );
   }
 
   analyze(parsed: ParsedPython): ModuleAnalysis {
     const scope = new Scope();
     this.walkChildren(parsed.root, { scope, importTime: true, depth: 0 });
+    this.promoteImportTimeCalls();
     if (this.tooDeep) {
       this.findings.push(
         finding(
@@ -274,6 +295,11 @@ export class ModuleAnalyzer {
       case "call":
         this.call(node, inner);
         break;
+      case "decorator": {
+        const expr = node.children.find((c) => c.named);
+        if (expr?.type === "identifier" && expr.text) this.noteLocalCall(expr.text, expr, ctx);
+        break;
+      }
       case "exec_statement":
         this.execStatement(node, inner);
         break;
@@ -309,11 +335,67 @@ export class ModuleAnalyzer {
     const name = node.children.find((c) => c.field === "name")?.text;
     if (name) ctx.scope.vars.set(name, UNKNOWN);
     const body = new Scope(ctx.scope);
+    const topLevel = name !== undefined && ctx.scope.parent === undefined;
+    const local: LocalFunction = { from: this.findings.length, to: 0, calls: new Set() };
+    const fn = topLevel ? name : ctx.fn;
     for (const c of node.children) {
       if (c.field === "body")
-        this.walk(c, node, { scope: body, importTime: false, depth: ctx.depth });
+        this.walk(c, node, { scope: body, importTime: false, depth: ctx.depth, fn });
       else if (c.field === "parameters") this.parameters(c, ctx, body);
       else this.walk(c, node, ctx); // return type annotation: evaluated at definition time
+    }
+    if (topLevel) {
+      local.to = this.findings.length;
+      this.localFunctions.set(name, local);
+    }
+  }
+
+  /** A call of a plain name: remembered so that functions called at import time count as such. */
+  private noteLocalCall(name: string, at: PyNode, ctx: Ctx): void {
+    if (ctx.importTime) {
+      if (!this.calledAtImport.has(name)) this.calledAtImport.set(name, at.row + 1);
+    } else if (ctx.fn) {
+      this.localFunctions.get(ctx.fn)?.calls.add(name);
+      this.pendingCalls.push({ fn: ctx.fn, name });
+    }
+  }
+
+  /** Findings inside module-level functions that are called at import time run at import time. */
+  private promoteImportTimeCalls(): void {
+    for (const { fn, name } of this.pendingCalls) this.localFunctions.get(fn)?.calls.add(name);
+    const reached = new Map<string, string>(); // function -> how it is reached
+    const queue: string[] = [];
+    for (const [name, line] of this.calledAtImport) {
+      if (this.localFunctions.has(name) && !reached.has(name)) {
+        reached.set(name, `${name}() at line ${line}`);
+        queue.push(name);
+      }
+    }
+    while (queue.length > 0) {
+      const name = queue.shift() as string;
+      for (const callee of this.localFunctions.get(name)?.calls ?? []) {
+        if (this.localFunctions.has(callee) && !reached.has(callee)) {
+          reached.set(callee, reached.get(name) as string);
+          queue.push(callee);
+        }
+      }
+    }
+    for (const [name, via] of reached) {
+      const range = this.localFunctions.get(name) as LocalFunction;
+      for (let i = range.from; i < range.to; i++) {
+        const f = this.findings[i];
+        const evidence = f?.evidence as { scope?: string } | undefined;
+        if (!f || evidence?.scope !== "function") continue;
+        const verdict = this.importVerdicts[i] ?? (f.verdict as RuleVerdict);
+        this.findings[i] = {
+          ...f,
+          code: verdict === "malicious" ? "PYTHON_DANGEROUS" : "PYTHON_SUSPICIOUS",
+          verdict,
+          severity: BUMP[SEVERITY[verdict]],
+          message: `${f.message}, at import time (through ${via})`,
+          evidence: { ...f.evidence, scope: "import-time", via },
+        };
+      }
     }
   }
 
@@ -478,16 +560,19 @@ export class ModuleAnalyzer {
     if (value.kind !== "name") return;
     if (moduleListed(this.rules.networkModules, value.name))
       this.networkUse ??= { name: value.name, line: node.row + 1 };
-    if (value.name !== "os.environ") return;
+    if (value.name !== "os.environ" && !WHOLE_ENVIRONMENT.test(value.name)) return;
     // os.environ[...] and os.environ.get(...) are judged by name elsewhere; anything else
     // (dict(os.environ), os.environ.copy(), passing it on) hands out every secret at once.
     if (parent?.type === "subscript" && node.field === "value") return;
     if (parent?.type === "comparison_operator") return;
-    if (parent?.type === "attribute" && node.field === "object") return;
     this.secretRead ??= { name: "the whole environment", line: node.row + 1 };
-    this.emit("suspicious", "reads the whole environment (os.environ), tokens included", node, {
-      category: "env",
-    });
+    this.emit(
+      "suspicious",
+      "reads the whole environment (os.environ), tokens included",
+      node,
+      { category: "env" },
+      ctx.importTime,
+    );
   }
 
   private subscriptRead(node: PyNode, parent: PyNode | undefined, ctx: Ctx): void {
@@ -546,6 +631,7 @@ export class ModuleAnalyzer {
   private call(node: PyNode, ctx: Ctx): void {
     const fn = node.children.find((c) => c.field === "function");
     if (!fn) return;
+    if (fn.type === "identifier" && fn.text) this.noteLocalCall(fn.text, fn, ctx);
     const callee = this.resolve(fn, ctx.scope, 0);
     const { positional, keywords } = argumentNodes(node);
     const argValue = (index: number, keyword?: string): Value | undefined => {
@@ -617,7 +703,7 @@ export class ModuleAnalyzer {
       }
     }
 
-    if (ENV_LOOKUPS.has(name)) {
+    if (this.envLookups.has(name)) {
       const key = argValue(0, "key");
       if (key?.kind === "str" && !key.partial) this.secretLookup(key.value, node, ctx);
       return;
@@ -643,6 +729,7 @@ export class ModuleAnalyzer {
           ...(callee.obfuscated ? { obfuscated: true } : {}),
         },
         ctx.importTime,
+        persistence ? "malicious" : (rule.importTimeVerdict ?? rule.verdict),
       );
     } else if (callee.obfuscated && !moduleListed(this.rules.safeModules, name)) {
       this.emit(
@@ -782,7 +869,10 @@ export class ModuleAnalyzer {
     at: PyNode,
     evidence: Record<string, unknown>,
     importTime = false,
+    importTimeVerdict?: RuleVerdict,
   ): void {
+    while (this.importVerdicts.length < this.findings.length) this.importVerdicts.push(undefined);
+    this.importVerdicts.push(importTimeVerdict);
     const severity = importTime ? BUMP[SEVERITY[verdict]] : SEVERITY[verdict];
     const where = importTime ? ", at import time" : "";
     this.findings.push(
@@ -1024,7 +1114,7 @@ export class ModuleAnalyzer {
       }
       return str(out, true, partial);
     }
-    if (ENV_LOOKUPS.has(name)) {
+    if (this.envLookups.has(name)) {
       const key = arg(0, "key");
       if (key.kind === "str") {
         if (HOME_VARIABLES.has(key.value)) return str("~", true);

@@ -462,3 +462,42 @@ describe("hostile and unparseable input", () => {
     assert.notEqual(r.verdict, "clean");
   });
 });
+
+describe("environment copies", () => {
+  test("os.environ.copy() and os.environ.items() hand out every secret", async () => {
+    const r = await analyze(
+      "import os\ndef f():\n    env = os.environ.copy()\n    return list(os.environ.items())\n",
+    );
+    assert.equal(about(r.findings, "whole environment").length, 2, show(r.findings));
+  });
+  test("os.environ.pop of a token is a secret read", async () => {
+    const r = await analyze("import os\ndef f():\n    return os.environ.pop('GITHUB_TOKEN')\n");
+    assert.equal(r.verdict, "suspicious", show(r.findings));
+  });
+});
+
+describe("functions called at import time", () => {
+  test("findings in a module-level function called at module level (directly or through another) run at import time", async () => {
+    const r = await analyze(
+      "import socket\ndef _beacon():\n    socket.create_connection(('a', 1))\ndef _setup():\n    _beacon()\n_setup()\ndef unused():\n    socket.create_connection(('b', 2))\n",
+    );
+    const calls = about(r.findings, "socket.create_connection()");
+    assert.deepEqual(
+      calls.map((f) => [f.line, f.verdict, (f.evidence as { scope: string }).scope]),
+      [
+        [3, "malicious", "import-time"],
+        [8, "suspicious", "function"],
+      ],
+    );
+    assert.match(calls[0]?.message ?? "", /through _setup\(\) at line 6/);
+  });
+  test("a bare decorator name is called at definition time", async () => {
+    const r = await analyze(
+      "import os\ndef reg(f):\n    os.remove('x')\n    return f\n@reg\ndef g():\n    pass\n",
+    );
+    assert.equal(
+      (about(r.findings, "os.remove()")[0]?.evidence as { scope?: string } | undefined)?.scope,
+      "import-time",
+    );
+  });
+});
