@@ -73,11 +73,17 @@ const dangerousName = z.string().superRefine((name, ctx) => {
   }
 });
 
+/** `__main__` is whatever script runs the loader: the same name means different code each time. */
+const safeModule = moduleField.refine(
+  (m) => m !== "__main__" && !m.startsWith("__main__."),
+  "__main__ names whatever script runs the loader and is never safe",
+);
+
 const safeFileSchema = z.strictObject({
   $comment: z.string().optional(),
   entries: z.array(
     z.strictObject({
-      module: moduleField,
+      module: safeModule,
       name: safeName,
       reason: reasonField,
       provenance: z.array(z.string().trim().min(1)).min(1, "say where the entry comes from"),

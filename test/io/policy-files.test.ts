@@ -206,6 +206,14 @@ describe("policy file validation", () => {
     assertInvalid(dir, PICKLE_SAFE_FILE, "$.entries[1].name", /whole module/);
   });
 
+  test("rejects classes from __main__", () => {
+    const dir = policyDir(
+      safeWith({ module: "__main__", name: "TrainingArguments", reason: "x", provenance: ["t"] }),
+      okDangerous(),
+    );
+    assertInvalid(dir, PICKLE_SAFE_FILE, "$.entries[1].module", /__main__/);
+  });
+
   test("rejects a name that is not an identifier", () => {
     const dir = policyDir(
       safeWith({ module: "numpy", name: "dtype ", reason: "x", provenance: ["t"] }),
