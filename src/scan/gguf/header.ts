@@ -65,6 +65,7 @@ class Cursor {
   pos = 0;
   private cacheStart = 0;
   private cache: Uint8Array = new Uint8Array(0);
+  private cacheView: DataView = new DataView(new ArrayBuffer(0));
   constructor(private readonly source: ByteSource) {}
 
   get remaining(): number {
@@ -81,6 +82,7 @@ class Cursor {
     if (from < 0 || from + n > this.cache.length) {
       this.cacheStart = this.pos;
       this.cache = this.source.read(this.pos, Math.max(n, Math.min(CHUNK, this.remaining)));
+      this.cacheView = new DataView(this.cache.buffer, this.cache.byteOffset, this.cache.length);
     }
     const at = this.pos - this.cacheStart;
     this.pos += n;
@@ -96,47 +98,51 @@ class Cursor {
     this.pos += Number(n);
   }
 
-  private view(n: number, what: string): DataView {
+  /** Advances by n and returns a view positioned so that `at` indexes the first byte. */
+  private view(n: number, what: string): { v: DataView; at: number } {
     const b = this.bytes(n, what);
-    return new DataView(b.buffer, b.byteOffset, n);
+    return { v: this.cacheView, at: b.byteOffset - this.cache.byteOffset };
   }
   u8(what: string): number {
-    return this.view(1, what).getUint8(0);
+    const { v, at } = this.view(1, what);
+    return v.getUint8(at);
   }
   u32(what: string): number {
-    return this.view(4, what).getUint32(0, true);
+    const { v, at } = this.view(4, what);
+    return v.getUint32(at, true);
   }
   u64(what: string): bigint {
-    return this.view(8, what).getBigUint64(0, true);
+    const { v, at } = this.view(8, what);
+    return v.getBigUint64(at, true);
   }
   scalar(type: GgufValueTypeId, what: string): number | bigint | boolean {
-    const v = this.view(GGUF_VALUE_TYPES[type].size, what);
+    const { v, at } = this.view(GGUF_VALUE_TYPES[type].size, what);
     switch (type) {
       case 0:
-        return v.getUint8(0);
+        return v.getUint8(at);
       case 1:
-        return v.getInt8(0);
+        return v.getInt8(at);
       case 2:
-        return v.getUint16(0, true);
+        return v.getUint16(at, true);
       case 3:
-        return v.getInt16(0, true);
+        return v.getInt16(at, true);
       case 4:
-        return v.getUint32(0, true);
+        return v.getUint32(at, true);
       case 5:
-        return v.getInt32(0, true);
+        return v.getInt32(at, true);
       case 6:
-        return v.getFloat32(0, true);
+        return v.getFloat32(at, true);
       case 7: {
-        const b = v.getUint8(0);
+        const b = v.getUint8(at);
         if (b > 1) throw new GgufFormatError(`${what} is a bool with value ${b}`, this.pos - 1);
         return b === 1;
       }
       case 10:
-        return v.getBigUint64(0, true);
+        return v.getBigUint64(at, true);
       case 11:
-        return v.getBigInt64(0, true);
+        return v.getBigInt64(at, true);
       case 12:
-        return v.getFloat64(0, true);
+        return v.getFloat64(at, true);
       default:
         throw new GgufFormatError(`${what} is not a scalar`, this.pos);
     }
@@ -145,7 +151,7 @@ class Cursor {
   /** A length-prefixed string; returns undefined text when longer than `keep`. */
   string(what: string, keep: number): { text: string | undefined; length: number } {
     const start = this.pos;
-    const length = this.u64(`${what} length`);
+    const length = this.u64(what);
     if (length > BigInt(this.remaining))
       throw new GgufFormatError(
         `${what} declares ${length} bytes but only ${this.remaining} remain`,
@@ -315,8 +321,9 @@ function readValue(
           at,
         );
       const strings: string[] = [];
+      const label = `an element of ${key}`;
       for (let i = 0n; i < count; i++) {
-        const s = c.string(`element ${i} of ${key}`, keepArray ? keep : 0);
+        const s = c.string(label, keepArray ? keep : 0);
         if (keepArray && strings.length < 256 && s.text !== undefined) strings.push(s.text);
       }
       return {
@@ -334,7 +341,8 @@ function readValue(
       );
     if (elementType === 7) {
       // bool arrays: every byte must be 0 or 1, as for scalars.
-      for (let i = 0n; i < count; i++) c.scalar(7, `element of ${key}`);
+      const label = `an element of ${key}`;
+      for (let i = 0n; i < count; i++) c.scalar(7, label);
     } else c.skip(size, `array ${key}`);
     return { type: "array", elementType: info.name, length: Number(count) };
   }

@@ -36,6 +36,7 @@ export class StrictJsonError extends Error {
 }
 
 const MAX_DEPTH = 64;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 export interface StrictJsonResult {
   value: JsonValue;
@@ -120,12 +121,12 @@ export function parseStrictJson(text: string): StrictJsonResult {
   };
 
   const parseNumber = (): JsonNumber => {
-    const match = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(
-      text.slice(pos, pos + 400),
-    );
+    // Sticky match against the whole text: slicing a window per number would copy it each time.
+    NUMBER.lastIndex = pos;
+    const match = NUMBER.exec(text);
     if (!match || match[0].length === 0) fail("bad number");
     const raw = match![0];
-    if (raw.length >= 400) fail("number too long");
+    if (raw.length > 400) fail("number too long");
     pos += raw.length;
     return { kind: "number", raw };
   };
