@@ -91,6 +91,8 @@ function readStringAttribute(h5: H5Api, file: H5File, name: string, maxBytes: nu
   let value = attr.value;
   if (Array.isArray(value) && value.length === 1) value = value[0];
   if (typeof value !== "string") throw new Error(`attribute ${name} is not a single string`);
+  // Variable-length strings only show their size once read (bounded by the file size already).
+  if (value.length > maxBytes) throw new Error(`attribute ${name} is too large`);
   // h5py stores Python bytes as ASCII-tagged strings; Keras decodes them as UTF-8.
   if (meta.cset !== 1 && /[\x80-\xff]/.test(value)) {
     const bytes = Uint8Array.from(value, (c) => c.charCodeAt(0) & 0xff);

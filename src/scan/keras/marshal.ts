@@ -131,6 +131,7 @@ class MarshalError extends Error {}
 
 type Value =
   | { kind: "str"; value: string }
+  | { kind: "bytes"; value: string }
   | { kind: "seq"; items: Value[] }
   | { kind: "code"; name?: string }
   | { kind: "other" };
@@ -246,7 +247,7 @@ class Reader {
         const s = this.text(n, true);
         // Bytes objects are bytecode and line tables; Python 2 strings are bytes too.
         if (this.layout.name === "python2" && /^[\x20-\x7e]{1,200}$/.test(s)) this.keep(s);
-        return { kind: "str", value: s };
+        return { kind: "bytes", value: s };
       }
       case "t":
       case "u":
@@ -307,11 +308,15 @@ class Reader {
     for (let i = 0; i < l.before; i++) fields.push(this.read(depth + 1));
     this.i32(); // co_firstlineno
     for (let i = 0; i < l.after; i++) this.read(depth + 1);
+    const [bytecode, consts] = fields;
     const names = fields[l.namesField];
     const name = fields[l.nameField];
-    if (names?.kind !== "seq" || name?.kind !== "str") throw new MarshalError("not a code object");
-    this.codeNames.add(name.value);
-    return { kind: "code", name: name.value };
+    const nameOk = name?.kind === "str" || (l.name === "python2" && name?.kind === "bytes");
+    if (bytecode?.kind !== "bytes" || consts?.kind !== "seq" || names?.kind !== "seq" || !nameOk)
+      throw new MarshalError("not a code object");
+    const codeName = (name as { value: string }).value;
+    this.codeNames.add(codeName);
+    return { kind: "code", name: codeName };
   }
 }
 

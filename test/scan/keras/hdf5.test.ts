@@ -1,0 +1,134 @@
+/**
+ * The HDF5 scanner through the dispatcher, on the committed fixtures (fixtures/keras, made with
+ * h5py by fixtures/gen/keras_templates.py), plus budget and mutation cases.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { ScanNode } from "../../../src/core/report.js";
+import { loadScanPolicy } from "../../../src/io/policy-files.js";
+import { Budget } from "../../../src/scan/budget.js";
+import { scanSource } from "../../../src/scan/dispatch.js";
+import { readHdf5Contents } from "../../../src/scan/keras/hdf5.js";
+import { bytesSource } from "../../../src/scan/source.js";
+
+const DIR = join(import.meta.dirname, "..", "..", "..", "fixtures", "keras");
+const policy = loadScanPolicy();
+const fixture = (p: string) => new Uint8Array(readFileSync(join(DIR, p)));
+
+async function scan(bytes: Uint8Array, path = "model.h5", budget?: Budget): Promise<ScanNode> {
+  return scanSource(bytesSource(bytes), { policy, path, ...(budget ? { budget } : {}) });
+}
+
+describe("HDF5 / legacy Keras .h5", () => {
+  test("benign Keras 2 model: clean, with a summary of the architecture", async () => {
+    const node = await scan(fixture("benign/sequential-keras2.h5"));
+    assert.equal(node.format, "hdf5");
+    assert.equal(node.verdict, "clean");
+    assert.equal(node.summary?.keras, true);
+    assert.equal(node.summary?.kerasVersion, "2.4.0");
+    const model = node.summary?.model as { modelClass: string; classes: Record<string, number> };
+    assert.equal(model.modelClass, "Sequential");
+    assert.equal(model.classes.Dense, 2);
+  });
+
+  test("model_config and training_config are read as the loader reads them", async () => {
+    const c = await readHdf5Contents(fixture("benign/sequential-keras2.h5"), 1 << 20);
+    assert.equal(JSON.parse(c.modelConfig ?? "").class_name, "Sequential");
+    assert.equal(JSON.parse(c.trainingConfig ?? "").optimizer_config.class_name, "Adam");
+    assert.deepEqual(c.keys, ["model_weights"]);
+  });
+
+  test("plain HDF5 data (no model_config): clean, keras false, attributes listed", async () => {
+    const node = await scan(fixture("benign/plain-data.h5"));
+    assert.equal(node.verdict, "clean");
+    assert.equal(node.summary?.keras, false);
+    assert.deepEqual(node.summary?.rootKeys, ["meta", "readings"]);
+  });
+
+  test("K1: Lambda in model_config → malicious KERAS_LAMBDA naming the layer", async () => {
+    const node = await scan(fixture("malicious/lambda-keras2.h5"));
+    assert.equal(node.verdict, "malicious");
+    const f = node.findings.find((x) => x.code === "KERAS_LAMBDA");
+    assert.equal(f?.evidence?.layer, "evil");
+    assert.match(f?.message ?? "", /^model_config: /);
+  });
+
+  test("K3 in training_config → malicious", async () => {
+    const node = await scan(fixture("malicious/training-config-builtins.h5"));
+    assert.equal(node.verdict, "malicious");
+    assert.match(node.findings[0]?.message ?? "", /^training_config: /);
+  });
+
+  const hostile: Array<[string, string, string]> = [
+    ["truncated file", "hostile/truncated.h5", "UNSCANNABLE"],
+    ["signature then garbage", "hostile/magic-then-garbage.h5", "UNSCANNABLE"],
+    ["model_config nested 20000 deep", "hostile/deep-config.h5", "KERAS_INVALID"],
+    ["model_config cut before its end", "hostile/huge-unterminated-config.h5", "KERAS_INVALID"],
+    ["model_config not JSON", "hostile/model-config-not-json.h5", "KERAS_INVALID"],
+    ["model_config an integer", "hostile/model-config-integer.h5", "UNSCANNABLE"],
+  ];
+  for (const [name, path, code] of hostile) {
+    test(`hostile: ${name} → unscannable (${code})`, async () => {
+      const node = await scan(fixture(path));
+      assert.equal(node.verdict, "unscannable");
+      assert.ok(
+        node.findings.some((f) => f.code === code),
+        JSON.stringify(node.findings),
+      );
+    });
+  }
+
+  test("hostile: over the in-memory budget → BUDGET_EXCEEDED, h5wasm never sees it", async () => {
+    const bytes = fixture("benign/sequential-keras2.h5");
+    const node = await scan(bytes, "big.h5", new Budget({ maxInMemoryBytes: 1000 }));
+    assert.equal(node.verdict, "unscannable");
+    assert.deepEqual(
+      node.findings.map((f) => [f.code, f.expected, f.actual]),
+      [["BUDGET_EXCEEDED", 1000, bytes.length]],
+    );
+  });
+
+  test("hostile: an attribute larger than the budget is refused", async () => {
+    await assert.rejects(
+      readHdf5Contents(fixture("hostile/huge-unterminated-config.h5"), 1000),
+      /too large/,
+    );
+  });
+
+  test("the in-memory file system is cleaned up and reusable after errors", async () => {
+    await scan(fixture("hostile/truncated.h5"));
+    await scan(fixture("hostile/magic-then-garbage.h5"));
+    const node = await scan(fixture("malicious/lambda-keras2.h5"));
+    assert.equal(node.verdict, "malicious");
+  });
+
+  test("seeded mutations of a Keras .h5 end in a verdict, never a crash, and Lambda files never come out clean", async () => {
+    const base = fixture("malicious/lambda-keras2.h5");
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 60; i++) {
+      const m = base.slice();
+      for (let k = 0; k < 1 + rand(8); k++) m[rand(m.length)] = rand(256);
+      const node = await scan(m.subarray(0, rand(5) === 0 ? 8 + rand(m.length) : m.length));
+      assert.ok(
+        ["malicious", "unscannable", "suspicious"].includes(node.verdict),
+        `${i}: ${node.verdict} ${JSON.stringify(node.findings)}`,
+      );
+    }
+  });
+});
+
+describe(".keras archives (zip scanner → config.json through the JSON scanner, weights through HDF5)", () => {
+  test("benign .keras is clean", async () => {
+    assert.equal((await scan(fixture("benign/sequential.keras"), "m.keras")).verdict, "clean");
+  });
+  test("Lambda in config.json → malicious", async () => {
+    const node = await scan(fixture("malicious/lambda.keras"), "m.keras");
+    assert.equal(node.verdict, "malicious");
+  });
+});
