@@ -214,7 +214,7 @@ export async function analyzeRepoFolder(
         finding(
           "REMOTE_CODE_MISSING",
           "unscannable",
-          `${ref.key} = "${ref.reference}" needs ${ref.file}, which is not in the folder: the loader would fetch code this scan never saw.`,
+          `${ref.key} = "${ref.reference}" needs ${ref.file}, which is not among the scanned files: the loader would read or fetch code this scan never saw.`,
           { evidence: { file: ref.file } },
         ),
       );
@@ -279,7 +279,7 @@ export async function analyzeRepoFolder(
           finding(
             "REMOTE_CODE_MISSING",
             "unscannable",
-            `"${spelled}" needs ${m}, which is not in the folder.`,
+            `"${spelled}" needs ${m}, which is not among the scanned files.`,
             { line: imp.line, evidence: { file: m } },
           ),
         );
