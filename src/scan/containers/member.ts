@@ -109,7 +109,7 @@ export async function scanLoaderPickle(
   name: string,
   checkIds: (ids: readonly unknown[]) => Finding[],
   scope: (f: Finding) => string | undefined = () => undefined,
-): Promise<ScanNode> {
+): Promise<{ node: ScanNode; ids: readonly unknown[] }> {
   const node = await scanAsPickle(ctx, source, name);
   const loaderNames = new Set<string>();
   let findings = node.findings.filter((f) => {
@@ -117,17 +117,15 @@ export async function scanLoaderPickle(
     if (resolved !== undefined) loaderNames.add(resolved);
     return resolved === undefined;
   });
+  let ids: readonly unknown[] = [];
   if (findings.some((f) => f.code === "PICKLE_PERSISTENT_ID")) {
-    const first = walkPickle(source, { offset: 0, budget: ctx.budget, hooks: {} });
-    findings = [
-      ...findings.filter((f) => f.code !== "PICKLE_PERSISTENT_ID"),
-      ...checkIds(first.persistentIds),
-    ];
+    ids = walkPickle(source, { offset: 0, budget: ctx.budget, hooks: {} }).persistentIds;
+    findings = [...findings.filter((f) => f.code !== "PICKLE_PERSISTENT_ID"), ...checkIds(ids)];
   }
   const { verdict: _verdict, ...rest } = node;
   const summary =
     loaderNames.size > 0
       ? { ...(node.summary ?? {}), loaderNames: [...loaderNames].slice(0, 50) }
       : node.summary;
-  return makeNode({ ...rest, findings, ...(summary ? { summary } : {}) });
+  return { node: makeNode({ ...rest, findings, ...(summary ? { summary } : {}) }), ids };
 }

@@ -173,7 +173,7 @@ async function scanTarMember(
   }
   const data = bytesSource(member.data);
   let node: ScanNode;
-  if (name === "pickle") node = await scanLoaderPickle(ctx, data, member.path, tarIds);
+  if (name === "pickle") node = (await scanLoaderPickle(ctx, data, member.path, tarIds)).node;
   else if (name === "sys_info") node = await scanAsPickle(ctx, data, member.path);
   else if (name === "storages")
     node = stackNode(

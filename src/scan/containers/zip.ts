@@ -145,6 +145,7 @@ async function scanMember(
   ctx: ScanContext,
   layout: ZipLayout,
   storageKeys: ReadonlySet<string>,
+  referenced: Set<string>,
 ): Promise<ScanNode> {
   const entryFindings = entry.issues.map(issueFinding);
   const declaredSize = entry.uncompressedSize;
@@ -172,7 +173,16 @@ async function scanMember(
   let node: ScanNode;
   if (role === "pickle" && "folder" in layout && entry.name.startsWith(`${layout.folder}/`)) {
     const adjust = layout.kind === "torchscript" ? torchScriptScope : undefined;
-    node = await scanLoaderPickle(ctx, opened.data, entry.name, zipStorageIds(storageKeys), adjust);
+    const scanned = await scanLoaderPickle(
+      ctx,
+      opened.data,
+      entry.name,
+      zipStorageIds(storageKeys),
+      adjust,
+    );
+    node = scanned.node;
+    for (const id of scanned.ids)
+      if (Array.isArray(id) && typeof id[2] === "string") referenced.add(id[2]);
   } else if (role === "pickle") node = await scanAsPickle(ctx, opened.data, entry.name);
   else if (role === "torchscript-code") node = scanTorchScriptCode(opened.data, entry.name, ctx);
   else node = await ctx.scanChild(opened.data, entry.name);
@@ -222,41 +232,67 @@ export const scanZip: Scanner = async (source, ctx) => {
           .map((e) => e.name.slice(storagePrefix.length))
       : [],
   );
-  const members: ScanNode[] = [];
+  const slots: (ScanNode | undefined)[] = new Array(dir.entries.length);
+  const referenced = new Set<string>();
   let storages = 0;
   let storageBytes = 0;
   const code: string[] = [];
+  const candidates: ZipEntry[] = [];
+  // Pass 1: everything but the storage records, so the pickles say which storages they use.
   for (const entry of dir.entries) {
     const role = memberRole(entry, layout);
     if (role === "directory" && entry.issues.length === 0) continue;
     if (role === "storage") {
-      // Raw tensor bytes: the loader copies them into a tensor and never parses them.
-      if (!ctx.budget.chargeMember()) {
-        findings.push(
-          finding(
-            "BUDGET_EXCEEDED",
-            "unscannable",
-            `More than ${ctx.budget.limits.maxMembers} members; the rest were not scanned.`,
-          ),
-        );
-        break;
-      }
-      storages += 1;
-      storageBytes += entry.uncompressedSize;
-      if (entry.issues.length > 0)
-        members.push(
-          leafNode(
-            entry.name,
-            "tensor-data",
-            entry.uncompressedSize,
-            entry.issues.map(issueFinding),
-          ),
-        );
+      candidates.push(entry);
       continue;
     }
     if (role === "torchscript-code") code.push(entry.name);
-    members.push(await scanMember(source, entry, role, ctx, layout, storageKeys));
+    slots[entry.index] = await scanMember(
+      source,
+      entry,
+      role,
+      ctx,
+      layout,
+      storageKeys,
+      referenced,
+    );
   }
+  // Pass 2: records under data/ that a pickle references are raw tensor bytes the loader copies
+  // and never parses: counted, not read. Any other record there is scanned like any member.
+  for (const entry of candidates) {
+    const key = entry.name.slice(entry.name.lastIndexOf("/") + 1);
+    if (!referenced.has(key)) {
+      const node = await scanMember(source, entry, "other", ctx, layout, storageKeys, referenced);
+      slots[entry.index] = withFindings(node, [
+        finding(
+          "ARCHIVE_ODD_MEMBER",
+          "suspicious",
+          "A record under data/ that no pickle references; torch.save never writes one.",
+        ),
+      ]);
+      continue;
+    }
+    if (!ctx.budget.chargeMember()) {
+      findings.push(
+        finding(
+          "BUDGET_EXCEEDED",
+          "unscannable",
+          `More than ${ctx.budget.limits.maxMembers} members; the rest were not scanned.`,
+        ),
+      );
+      break;
+    }
+    storages += 1;
+    storageBytes += entry.uncompressedSize;
+    if (entry.issues.length > 0)
+      slots[entry.index] = leafNode(
+        entry.name,
+        "tensor-data",
+        entry.uncompressedSize,
+        entry.issues.map(issueFinding),
+      );
+  }
+  const members = slots.filter((n): n is ScanNode => n !== undefined);
   if (code.length > 0) {
     findings.push(
       finding(

@@ -115,6 +115,15 @@ describe("zip scanner", () => {
     assert.equal(good.format, "pytorch-zip");
     assert.equal(good.verdict, "clean", show(good));
     assert.equal(good.summary?.storages, 1);
+    const stray = await scan(
+      buildZip([
+        { name: "archive/data.pkl", data: pickle },
+        { name: "archive/data/0", data: "raw" },
+        { name: "archive/data/9", data: EVIL }, // referenced by no pickle: not a storage, so scanned
+      ]),
+    );
+    assert.equal(stray.verdict, "malicious", show(stray));
+    assert.ok(codesOf(stray).has("ARCHIVE_ODD_MEMBER"));
     const missing = await scan(buildZip([{ name: "archive/data.pkl", data: pickle }]));
     assert.equal(missing.verdict, "suspicious", show(missing));
     assert.ok(codesOf(missing).has("TORCH_MALFORMED"));
