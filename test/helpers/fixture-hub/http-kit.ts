@@ -2,7 +2,7 @@
 
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type FaultKnobs, type Origin, takeRule } from "./knobs.js";
+import { type BodyFaultRule, type FaultKnobs, type Origin, takeRule } from "./knobs.js";
 
 export interface RecordedRequest {
   origin: Origin;
@@ -74,8 +74,11 @@ export function writeBody(ex: Exchange, status: number, headers: Headers, body: 
     return;
   }
   if ((status === 200 || status === 206) && body.length > 0) {
-    const reset = takeRule(ex.knobs.reset, ex.origin, ex.method, ex.path);
-    const truncate = reset ? null : takeRule(ex.knobs.truncate, ex.origin, ex.method, ex.path);
+    const accept = (rule: BodyFaultRule): boolean => !(rule.onlyFullBodies && status === 206);
+    const reset = takeRule(ex.knobs.reset, ex.origin, ex.method, ex.path, accept);
+    const truncate = reset
+      ? null
+      : takeRule(ex.knobs.truncate, ex.origin, ex.method, ex.path, accept);
     const rule = reset ?? truncate;
     if (rule) {
       ex.record.fault = reset ? "reset" : "truncate";
@@ -94,7 +97,9 @@ export function writeBody(ex: Exchange, status: number, headers: Headers, body: 
         ex.res.flushHeaders();
         setImmediate(kill);
       } else {
-        ex.res.write(body.subarray(0, cut), () => setImmediate(kill));
+        // One macrotask after the write callback is too early for a reset: libuv then still
+        // closes with FIN (observed on Node 20), so wait one more turn before cutting.
+        ex.res.write(body.subarray(0, cut), () => setImmediate(() => setImmediate(kill)));
       }
       return;
     }

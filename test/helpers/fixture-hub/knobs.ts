@@ -34,6 +34,11 @@ export interface ServerErrorRule extends FaultRule {
 export interface BodyFaultRule extends FaultRule {
   /** Bytes of the body sent before the connection is cut (default: half the body). */
   afterBytes?: number;
+  /**
+   * Leave 206 responses alone, so a client's `Range: bytes=0-0` probe (fileDownloadInfo,
+   * WebBlob) does not use the rule up before the real download.
+   */
+  onlyFullBodies?: boolean;
 }
 
 export interface FaultKnobs {
@@ -82,15 +87,16 @@ export function ruleMatches(
   return rule.route.test(`${method} ${path}`);
 }
 
-/** Finds the first live matching rule and consumes one use of it. */
+/** Finds the first live matching rule (that `accept` also allows) and consumes one use of it. */
 export function takeRule<R extends FaultRule>(
   rules: R[],
   origin: Origin,
   method: string,
   path: string,
+  accept: (rule: R) => boolean = () => true,
 ): R | null {
   for (const rule of rules) {
-    if (ruleMatches(rule, origin, method, path)) {
+    if (ruleMatches(rule, origin, method, path) && accept(rule)) {
       rule.times -= 1;
       return rule;
     }
