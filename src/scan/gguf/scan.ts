@@ -6,7 +6,8 @@
  *    way ggml's loader does; any violation is GGUF_INVALID / unscannable;
  * 2. @huggingface/gguf reads the same header as a second reader; a rejection or a disagreement on
  *    counts is GGUF_INVALID too (a scanner/loader disagreement is how scanners get bypassed);
- * 3. every chat template goes to the template scanner.
+ * 3. every chat template (`tokenizer.chat_template` and named `tokenizer.chat_template.<name>`)
+ *    goes to the template scanner; one too large to hold is BUDGET_EXCEEDED, not skipped.
  *
  * Tensor data is never read: a multi-gigabyte file costs its header.
  */
@@ -53,7 +54,7 @@ export const scanGguf: Scanner = async (source, ctx, detection) => {
           ),
         );
       } else {
-        findings.push(...checkChatTemplate(value.value, `GGUF metadata ${key}`));
+        findings.push(...checkChatTemplate(value.value, `${ctx.path}:${key}`));
       }
     }
   }

@@ -42,21 +42,49 @@ describe("GGUF scanner", () => {
     assert.deepEqual(node.summary?.tensorsByType, { F32: 2 });
   });
 
-  it("sends every chat template, named ones included, to the template check", async () => {
+  it("checks every chat template, named ones included", async () => {
     const kvs: Kv[] = [
       ...BASE_KVS,
-      { key: "tokenizer.chat_template", type: "string", value: "{{ messages }}" },
-      { key: "tokenizer.chat_template.tool_use", type: "string", value: "{{ tools }}" },
+      { key: "tokenizer.chat_template", type: "string", value: "{{ messages[0]['content'] }}" },
+      {
+        key: "tokenizer.chat_template.tool_use",
+        type: "string",
+        value: "{{ self.__init__.__globals__.__builtins__.__import__('os').popen('echo x') }}",
+      },
     ];
     const node = await scan(gguf(kvs));
-    const templateFindings = node.findings.filter((f) => /chat template/.test(f.message));
-    assert.equal(templateFindings.length, 2, JSON.stringify(node.findings));
-    assert.ok(templateFindings.some((f) => f.message.includes("tool_use")));
-    assert.notEqual(node.verdict, "clean");
+    assert.equal(node.verdict, "malicious", JSON.stringify(node.findings));
+    const dangerous = node.findings.filter((f) => f.code === "TEMPLATE_DANGEROUS");
+    assert.ok(dangerous.length > 0);
+    assert.ok(
+      dangerous.every((f) => JSON.stringify(f).includes("tokenizer.chat_template.tool_use")),
+    );
     assert.deepEqual(node.summary?.chatTemplates, [
       "tokenizer.chat_template",
       "tokenizer.chat_template.tool_use",
     ]);
+  });
+
+  it("a benign chat template keeps the file clean", async () => {
+    const kvs: Kv[] = [
+      ...BASE_KVS,
+      {
+        key: "tokenizer.chat_template",
+        type: "string",
+        value: "{% for m in messages %}{{ m['role'] }}{% endfor %}",
+      },
+    ];
+    const node = await scan(gguf(kvs));
+    assert.equal(node.verdict, "clean", JSON.stringify(node.findings));
+  });
+
+  it("an unparseable chat template blocks", async () => {
+    const kvs: Kv[] = [
+      ...BASE_KVS,
+      { key: "tokenizer.chat_template", type: "string", value: "{% for %}" },
+    ];
+    const node = await scan(gguf(kvs));
+    assert.equal(node.verdict, "unscannable", JSON.stringify(node.findings));
   });
 
   it("reads only the header of a 2 GB file", async () => {
