@@ -277,6 +277,19 @@ describe("HubClient.fetchVerifiedFile", () => {
     }
   });
 
+  it("turns a missing entry into HUB_ENTRY_NOT_FOUND naming the path", async () => {
+    const commit = hub.resolve(repo, "main");
+    const e = await hubError(
+      client().fetchVerifiedFile(repo, commit, {
+        path: "no/such.json",
+        size: 2,
+        gitOid: "0".repeat(40),
+      }),
+    );
+    assert.equal(e.code, "HUB_ENTRY_NOT_FOUND");
+    assert.match(e.message, /no\/such\.json does not exist in acme\/tiny-safetensors/);
+  });
+
   it("never sends the token across a cross-origin redirect", async () => {
     const c = client(ALICE);
     const commit = hub.resolve("acme/private-model", "main");
