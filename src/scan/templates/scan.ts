@@ -56,10 +56,18 @@ export type TemplateParse =
   | { ok: true; program: Node }
   | { ok: false; reason: string; budget: boolean };
 
+function isPrefixOperator(t: Token | undefined): boolean {
+  return (
+    t !== undefined &&
+    (t.type === "UnaryOperator" || (t.type === "Identifier" && t.value === "not"))
+  );
+}
+
 /** Nesting checks on the token stream, so that the recursive parser cannot overflow the stack. */
 function checkNesting(tokens: readonly Token[], limits: TemplateLimits): string | undefined {
   let blocks = 0;
   let brackets = 0;
+  let run = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.type === "OpenStatement") {
@@ -92,10 +100,12 @@ function checkNesting(tokens: readonly Token[], limits: TemplateLimits): string 
       t.type === "CloseCurlyBracket"
     ) {
       brackets--;
-    } else if (t.type === "UnaryOperator" && tokens[i - 1]?.type === "UnaryOperator") {
-      // `not not not …` recurses too; count runs as nesting.
-      if (++brackets > limits.maxExpressionDepth)
+    } else if (isPrefixOperator(t) && isPrefixOperator(tokens[i - 1])) {
+      // `not not not …` and `- - -x` recurse in the parser too: a run counts as nesting.
+      if (++run > limits.maxExpressionDepth)
         return `expressions are nested more than ${limits.maxExpressionDepth} deep`;
+    } else {
+      run = 0;
     }
   }
   return undefined;
@@ -134,28 +144,35 @@ function message(error: unknown): string {
 }
 
 /** Child nodes of an AST node, each with its role (how an Identifier in it must be read). */
-type Role = "expr" | "prop" | "bind" | "name";
+type Role = "expr" | "prop" | "bind" | "name" | "text";
 
 function children(node: Node): Array<[unknown, Role]> {
   const n = node as Record<string, unknown>;
   const list = (v: unknown, role: Role = "expr"): Array<[unknown, Role]> =>
     Array.isArray(v) ? v.map((x) => [x, role]) : v === undefined || v === null ? [] : [[v, role]];
+  // Statement lists: template text arrives as StringLiteral statements (and so does `{{ 'lit' }}`);
+  // both are only output, so they get their own role.
+  const body = (v: unknown): Array<[unknown, Role]> =>
+    (Array.isArray(v) ? v : []).map((x): [unknown, Role] => [
+      x,
+      isNode(x) && x.type === "StringLiteral" ? "text" : "expr",
+    ]);
   switch (node.type) {
     case "Program":
-      return list(n.body);
+      return body(n.body);
     case "If":
-      return [...list(n.test), ...list(n.body), ...list(n.alternate)];
+      return [...list(n.test), ...body(n.body), ...body(n.alternate)];
     case "For":
       return [
         ...list(n.loopvar, "bind"),
         ...list(n.iterable),
-        ...list(n.body),
-        ...list(n.defaultBlock),
+        ...body(n.body),
+        ...body(n.defaultBlock),
       ];
     case "Set":
-      return [...list(n.assignee, "bind"), ...list(n.value), ...list(n.body)];
+      return [...list(n.assignee, "bind"), ...list(n.value), ...body(n.body)];
     case "Macro":
-      return [...list(n.name, "bind"), ...list(n.args, "bind"), ...list(n.body)];
+      return [...list(n.name, "bind"), ...list(n.args, "bind"), ...body(n.body)];
     case "MemberExpression":
       return [...list(n.object), ...list(n.property, n.computed ? "expr" : "prop")];
     case "CallExpression":
@@ -173,7 +190,7 @@ function children(node: Node): Array<[unknown, Role]> {
     case "FilterExpression":
       return [...list(n.operand), ...filterChildren(n.filter)];
     case "FilterStatement":
-      return [...filterChildren(n.filter), ...list(n.body)];
+      return [...filterChildren(n.filter), ...body(n.body)];
     case "SelectExpression":
       return [...list(n.lhs), ...list(n.test)];
     case "TestExpression":
@@ -187,7 +204,7 @@ function children(node: Node): Array<[unknown, Role]> {
     case "KeywordArgumentExpression":
       return [...list(n.key, "name"), ...list(n.value)];
     case "CallStatement":
-      return [...list(n.call), ...list(n.callerArgs, "bind"), ...list(n.body)];
+      return [...list(n.call), ...list(n.callerArgs, "bind"), ...body(n.body)];
     case "Ternary":
       return [...list(n.condition), ...list(n.trueExpr), ...list(n.falseExpr)];
     default: {
@@ -535,6 +552,7 @@ export function analyzeTemplate(
         break;
       }
       case "StringLiteral": {
+        if (role === "text") break;
         const value = String(n.value);
         if (looksLikeDunderFragment(value))
           out.report(
