@@ -203,6 +203,7 @@ export class ModuleAnalyzer {
   private tooDeep: { line: number } | undefined;
   private readonly secretPatterns: RegExp[];
   private readonly localFunctions = new Map<string, LocalFunction>();
+  private readonly memo = new Map<PyNode, Value>();
   private readonly calledAtImport = new Map<string, number>();
   private readonly pendingCalls: { fn: string; name: string }[] = [];
   /** For each finding, the verdict it would have at import time (when a rule says so). */
@@ -892,9 +893,20 @@ export class ModuleAnalyzer {
 
   // ---------------------------------------------------------------- values
 
+  /**
+   * What an expression evaluates to, as far as it can be known statically. Memoised per node: the
+   * walk visits each statement once, so a node is always resolved under the same bindings.
+   */
   private resolve(node: PyNode, scope: Scope, depth: number): Value {
+    const known = this.memo.get(node);
+    if (known) return known;
     if (depth > RESOLVE_DEPTH) return UNKNOWN;
-    const d = depth + 1;
+    const value = this.resolveUncached(node, scope, depth + 1);
+    this.memo.set(node, value);
+    return value;
+  }
+
+  private resolveUncached(node: PyNode, scope: Scope, d: number): Value {
     switch (node.type) {
       case "identifier": {
         const name = node.text ?? "";

@@ -106,6 +106,8 @@ function copyTree(tree: import("web-tree-sitter").Tree, limits: ParseLimits): Pa
   const cursor = tree.walk();
   try {
     const errors: ParsedPython["errors"] = [];
+    // Most files parse cleanly: then no node needs its error/missing flag read.
+    const checkErrors = tree.rootNode.hasError;
     let nodes = 0;
     const make = (): PyNode => {
       nodes += 1;
@@ -117,8 +119,11 @@ function copyTree(tree: import("web-tree-sitter").Tree, limits: ParseLimits): Pa
       }
       const type = cursor.nodeType;
       const start = cursor.startPosition;
-      const missing = cursor.nodeIsMissing;
-      if (type === "ERROR" || missing) errors.push({ row: start.row, col: start.column, missing });
+      if (checkErrors) {
+        const missing = cursor.nodeIsMissing;
+        if (type === "ERROR" || missing)
+          errors.push({ row: start.row, col: start.column, missing });
+      }
       return {
         type,
         field: cursor.currentFieldName,

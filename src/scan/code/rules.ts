@@ -99,15 +99,24 @@ export function matchesPattern(pattern: string, name: string): boolean {
   return pattern === name;
 }
 
+const RULE_INDEX = new WeakMap<
+  PythonRules,
+  { exact: Map<string, CallRule>; prefixes: CallRule[] }
+>();
+
 /** The exact rule for `name`, else the one with the longest matching prefix. */
 export function findCallRule(rules: PythonRules, name: string): CallRule | undefined {
-  let best: CallRule | undefined;
-  for (const rule of rules.calls) {
-    if (rule.name === name) return rule;
-    if (matchesPattern(rule.name, name) && (!best || rule.name.length > best.name.length))
-      best = rule;
+  let index = RULE_INDEX.get(rules);
+  if (!index) {
+    index = { exact: new Map(), prefixes: [] };
+    for (const rule of rules.calls) {
+      if (rule.name.endsWith("*")) index.prefixes.push(rule);
+      else index.exact.set(rule.name, rule);
+    }
+    index.prefixes.sort((a, b) => b.name.length - a.name.length);
+    RULE_INDEX.set(rules, index);
   }
-  return best;
+  return index.exact.get(name) ?? index.prefixes.find((rule) => matchesPattern(rule.name, name));
 }
 
 export function isListed(patterns: readonly string[], name: string): boolean {
