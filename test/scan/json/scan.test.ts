@@ -67,7 +67,7 @@ describe("JSON scanner", () => {
     };
     const node = await scan(JSON.stringify(cfg));
     assert.deepEqual(codes(node), ["KERAS_LAMBDA:malicious"]);
-    assert.equal((node.summary?.keras as { lambdas: number }).lambdas, 1);
+    assert.equal((node.summary!.keras as { lambdas: number }).lambdas, 1);
   });
 
   test("Keras config.json naming os.system → malicious", async () => {
