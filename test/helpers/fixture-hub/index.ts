@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { handleCdn, handleForeign } from "./cdn-routes.js";
 import {
   type Exchange,
@@ -122,8 +123,28 @@ export interface FixtureHub {
   close(): Promise<void>;
 }
 
+const TokensSchema = z.record(
+  z.string(),
+  z.object({ user: z.string().min(1), access: z.array(z.string()) }).strict(),
+);
+
+function parseTokens(raw: unknown, where: string): Record<string, TokenGrant> {
+  const parsed = TokensSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(`fixture hub: ${where}: ${issues.join("; ")}`);
+  }
+  const bad = Object.keys(parsed.data).find((t) => !t.startsWith("hf_"));
+  if (bad !== undefined) {
+    throw new Error(
+      `fixture hub: ${where}: token ${bad} must start with hf_ (the JS client refuses others)`,
+    );
+  }
+  return parsed.data;
+}
+
 function loadTokens(): Record<string, TokenGrant> {
-  return JSON.parse(readFileSync(DEFAULT_TOKENS_FILE, "utf8")) as Record<string, TokenGrant>;
+  return parseTokens(JSON.parse(readFileSync(DEFAULT_TOKENS_FILE, "utf8")), DEFAULT_TOKENS_FILE);
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -149,10 +170,7 @@ const EXPOSE =
 
 export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<FixtureHub> {
   const repos = loadRepos(options.repos ?? DEFAULT_REPOS_DIR, PROJECT_ROOT);
-  const tokens = options.tokens ?? loadTokens();
-  for (const t of Object.keys(tokens)) {
-    if (!t.startsWith("hf_")) throw new Error(`fixture hub: token ${t} must start with hf_`);
-  }
+  const tokens = options.tokens ? parseTokens(options.tokens, "options.tokens") : loadTokens();
   const knobs = defaultKnobs(options.pageSize ?? null);
   const state = new HubState(repos, tokens, knobs);
   const requests: RecordedRequest[] = [];
