@@ -32,8 +32,10 @@ function mutate(bytes: Uint8Array, random: () => number): Uint8Array {
   const out = bytes.slice();
   switch (pick(5)) {
     case 0: {
-      for (let i = 0; i < 1 + pick(4); i++)
-        if (out.length > 0) out[pick(out.length)] ^= 1 << pick(8);
+      for (let i = 0; i < 1 + pick(4) && out.length > 0; i++) {
+        const at = pick(out.length);
+        out[at] = (out[at] ?? 0) ^ (1 << pick(8));
+      }
       return out;
     }
     case 1:
