@@ -88,6 +88,16 @@ describe("HubClient.resolveModel", () => {
     assert.deepEqual(revision.source, { kind: "short-commit", prefix: old.slice(0, 9) });
   });
 
+  it("bounds the history search for short commit ids", async () => {
+    const repo = "acme/multi-branch";
+    const history = hub.history(repo, "main");
+    const old = history[history.length - 2]!;
+    const e = await hubError(
+      client(undefined, { maxCommitsScanned: 1 }).resolveModel(repo, old.slice(0, 9)),
+    );
+    assert.equal(e.code, "HUB_REVISION_NOT_FOUND");
+  });
+
   it("fails clearly for a short commit id that matches nothing", async () => {
     const e = await hubError(client().resolveModel("acme/multi-branch", "deadbee"));
     assert.equal(e.code, "HUB_REVISION_NOT_FOUND");
