@@ -8,6 +8,9 @@
  *   meta_info_def (1) or graph_def (2), all its fields length-delimited.
  * - SentencePiece ModelProto (`tokenizer.model`, `spiece.model`): only fields 1–5, all
  *   length-delimited; pieces (1) each hold piece (1, text), score (2, fixed32), type (3, varint).
+ * - TF-Keras SavedMetadata (`keras_metadata.pb`): only field 1, length-delimited; each SavedObject
+ *   holds version (1, message), node_id (2, varint), node_path/identifier/metadata (3–5, text), and
+ *   at least one has an identifier or metadata (SentencePiece pieces never have fields 4 or 5).
  * - TensorFlow FingerprintDef (`fingerprint.pb` beside `saved_model.pb`): hash varints 1–5 and
  *   a VersionDef (6).
  *
@@ -16,7 +19,12 @@
  */
 import { ProtoError, type ProtoWindow, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./wire.js";
 
-export type ProtobufKind = "onnx" | "savedmodel" | "sentencepiece" | "tf-fingerprint";
+export type ProtobufKind =
+  | "onnx"
+  | "savedmodel"
+  | "keras-metadata"
+  | "sentencepiece"
+  | "tf-fingerprint";
 
 export interface Classification {
   kind: ProtobufKind | "unknown";
@@ -106,6 +114,19 @@ function looksSentencePiece(win: ProtoWindow, shape: Shape): boolean {
   return checked > 0;
 }
 
+function looksKerasMetadata(win: ProtoWindow, shape: Shape): boolean {
+  if (!conforms(shape, { 1: WIRE_LEN }) || !shape.has(1)) return false;
+  let keras = false;
+  for (const f of win.fields()) {
+    if (!f.window) return false;
+    const node = shapeOf(f.window, 16);
+    if (!conforms(node, { 1: WIRE_LEN, 2: WIRE_VARINT, 3: WIRE_LEN, 4: WIRE_LEN, 5: WIRE_LEN }))
+      return false;
+    if (node.has(4) || node.has(5)) keras = true;
+  }
+  return keras;
+}
+
 function looksFingerprint(shape: Shape): boolean {
   const allowed = {
     1: WIRE_VARINT,
@@ -132,6 +153,7 @@ export function classifyProtobuf(win: ProtoWindow): Classification {
   try {
     if (looksOnnx(shape)) return { kind: "onnx" };
     if (looksSavedModel(win, shape)) return { kind: "savedmodel" };
+    if (looksKerasMetadata(win, shape)) return { kind: "keras-metadata" };
     if (looksSentencePiece(win, shape)) return { kind: "sentencepiece" };
     if (looksFingerprint(shape)) return { kind: "tf-fingerprint" };
   } catch (error) {
@@ -145,6 +167,6 @@ export function classifyProtobuf(win: ProtoWindow): Classification {
   const fields = [...shape.keys()].sort((a, b) => a - b).slice(0, 12);
   return {
     kind: "unknown",
-    reason: `its fields (${fields.join(", ")}) match no ONNX, SavedModel, SentencePiece or fingerprint layout`,
+    reason: `its fields (${fields.join(", ")}) match no ONNX, SavedModel, Keras metadata, SentencePiece or fingerprint layout`,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The scanner for everything detect.ts calls "protobuf". It decides from structure which message
- * the file holds (see classify.ts) and hands it to the ONNX or SavedModel walker; SentencePiece
+ * the file holds (see classify.ts) and hands it to the ONNX, SavedModel or Keras-metadata walker
+ * (the last runs each layer's JSON through the Keras config checks); SentencePiece
  * tokenizers and TensorFlow fingerprints are inert and reported clean with a summary. A protobuf
  * it cannot place is `unscannable`, never clean: a loader we do not know may still execute it.
  */
@@ -8,6 +9,7 @@ import { finding } from "../../core/finding.js";
 import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import { walkOnnxModel } from "../onnx/walk.js";
+import { walkKerasMetadata } from "../savedmodel/keras-metadata.js";
 import { walkSavedModel } from "../savedmodel/walk.js";
 import { classifyProtobuf } from "./classify.js";
 import { summarizeSentencePiece } from "./sentencepiece.js";
@@ -25,6 +27,10 @@ export const scanProtobuf: Scanner = async (source, ctx, detection) => {
     case "savedmodel": {
       const { findings, summary } = walkSavedModel(root);
       return makeNode({ ...base, format: "savedmodel", findings, summary: { ...summary } });
+    }
+    case "keras-metadata": {
+      const { findings, summary } = walkKerasMetadata(root, ctx.policy.keras, ctx.path);
+      return makeNode({ ...base, format: "keras-metadata", findings, summary });
     }
     case "sentencepiece":
       return makeNode({

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ScanNode } from "../../../src/core/report.js";
+import { loadScanPolicy } from "../../../src/io/policy-files.js";
 import { Budget } from "../../../src/scan/budget.js";
 import type { ScanContext } from "../../../src/scan/context.js";
 import { scanSource } from "../../../src/scan/dispatch.js";
@@ -22,10 +23,8 @@ export interface FormatFixture {
 
 const ROOT = join("fixtures", "formats");
 
-// The format scanners use no policy data; an empty pickle policy satisfies the type.
-export const emptyPolicy = {
-  pickle: { safe: new Set(), dangerous: new Map() },
-} as unknown as ScanPolicy;
+/** The shipped policy (the Keras part decides keras_metadata.pb; the rest is unused here). */
+export const emptyPolicy: ScanPolicy = loadScanPolicy();
 
 export function formatFixtures(prefix: string): FormatFixture[] {
   const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")) as {

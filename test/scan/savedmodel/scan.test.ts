@@ -4,7 +4,7 @@ import type { ScanNode } from "../../../src/core/report.js";
 import { scanSource } from "../../../src/scan/dispatch.js";
 import { classifyTensorflowOp } from "../../../src/scan/savedmodel/ops.js";
 import { bytesSource } from "../../../src/scan/source.js";
-import { savedModel, tfNode } from "../protobuf/encode.js";
+import { bytes, cat, pbBytes, pbVarint, savedModel, tfNode } from "../protobuf/encode.js";
 import {
   assertExpected,
   emptyPolicy,
@@ -64,6 +64,54 @@ describe("SavedModel hostile catalogue", () => {
       bytes: () => savedModel([...base, tfNode("m", "MatchingFiles"), tfNode("w", "WriteFile")]),
       verdict: "malicious",
       code: "SAVEDMODEL_DANGEROUS_OP",
+    },
+    {
+      name: "Keras metadata whose JSON does not parse",
+      bytes: () =>
+        bytes(
+          pbBytes(
+            1,
+            cat(
+              pbVarint(2, 1),
+              pbBytes(3, "root"),
+              pbBytes(4, "_tf_keras_layer"),
+              pbBytes(5, '{"class_name": '),
+            ),
+          ),
+        ),
+      verdict: "unscannable",
+      code: "KERAS_INVALID",
+    },
+    {
+      name: "Keras metadata: Lambda nested in a Bidirectional wrapper",
+      bytes: () =>
+        bytes(
+          pbBytes(
+            1,
+            cat(
+              pbBytes(3, "root.layer-0"),
+              pbBytes(4, "_tf_keras_layer"),
+              pbBytes(
+                5,
+                JSON.stringify({
+                  class_name: "Bidirectional",
+                  config: {
+                    layer: {
+                      class_name: "Lambda",
+                      config: {
+                        name: "l",
+                        function: ["AAAA", null, null],
+                        function_type: "lambda",
+                      },
+                    },
+                  },
+                }),
+              ),
+            ),
+          ),
+        ),
+      verdict: "malicious",
+      code: "KERAS_LAMBDA",
     },
     {
       name: "truncated inside the graph",
