@@ -97,6 +97,31 @@ describe("zip scanner", () => {
     assert.equal(node.verdict, "unscannable");
   });
 
+  it("an overlapping-files bomb (many entries sharing one deflate stream) ends at the budget", async () => {
+    const one = buildZip([{ name: "z0", data: new Uint8Array(1024 * 1024), method: 8 }]);
+    const dv = new DataView(one.buffer, one.byteOffset);
+    const cdAt = dv.getUint32(one.length - 6, true);
+    const record = one.subarray(cdAt, one.length - 22);
+    const copies = 64;
+    const cd = cat(...Array.from({ length: copies }, () => record));
+    const eocd = cat(
+      le(0x06054b50, 4),
+      le(0, 2),
+      le(0, 2),
+      le(copies, 2),
+      le(copies, 2),
+      le(cd.length, 4),
+      le(cdAt, 4),
+      le(0, 2),
+    );
+    const node = await scan(cat(one.subarray(0, cdAt), cd, eocd), "f", {
+      maxDecompressedBytes: 16 * 1024 * 1024,
+    });
+    assert.equal(node.verdict, "unscannable", show(node).slice(0, 2000));
+    assert.ok(codesOf(node).has("BUDGET_EXCEEDED"));
+    assert.ok(codesOf(node).has("ZIP_OVERLAP"));
+  });
+
   it("the member budget is enforced", async () => {
     const zip = buildZip(Array.from({ length: 10 }, (_, i) => ({ name: `f${i}.txt`, data: "x" })));
     const node = await scan(zip, "f", { maxMembers: 5 });
