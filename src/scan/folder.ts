@@ -259,7 +259,26 @@ export async function analyzeRepoFolder(
       result.files.set(path, node);
       continue;
     }
-    const analysis = await analyzePythonSource(readAll(source), policy.python);
+    let analysis: Awaited<ReturnType<typeof analyzePythonSource>>;
+    try {
+      analysis = await analyzePythonSource(readAll(source), policy.python);
+    } catch (error) {
+      // Fail closed per file (e.g. the grammar could not be loaded): never a clean node.
+      const message = error instanceof Error ? error.message : String(error);
+      result.files.set(
+        path,
+        makeNode({
+          path,
+          format: "python",
+          size: source.size,
+          findings: [
+            ...own,
+            finding("UNSCANNABLE", "unscannable", `Could not analyse: ${message}`),
+          ],
+        }),
+      );
+      continue;
+    }
     for (const imp of analysis.relativeImports) {
       const resolved = resolveRelative(path, imp, has);
       const spelled = `from ${".".repeat(imp.level)}${imp.module} import ${imp.names.join(", ") || "*"}`;

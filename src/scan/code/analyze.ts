@@ -308,6 +308,9 @@ export class ModuleAnalyzer {
         this.subscriptRead(node, parent, inner);
         break;
       case "attribute":
+        this.internalAttribute(node, inner);
+        this.reference(node, parent, inner);
+        break;
       case "identifier":
         this.reference(node, parent, inner);
         break;
@@ -572,6 +575,18 @@ export class ModuleAnalyzer {
       "reads the whole environment (os.environ), tokens included",
       node,
       { category: "env" },
+      ctx.importTime,
+    );
+  }
+
+  private internalAttribute(node: PyNode, ctx: Ctx): void {
+    const attr = node.children.find((c) => c.field === "attribute")?.text;
+    if (!attr || !this.rules.internalAttributes.includes(attr)) return;
+    this.emit(
+      "suspicious",
+      `reaches interpreter internals through .${attr}`,
+      node,
+      { category: "reflection", attribute: attr },
       ctx.importTime,
     );
   }

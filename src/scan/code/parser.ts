@@ -48,6 +48,14 @@ const TEXT_TYPES = new Set([
   "none",
 ]);
 
+/**
+ * Python reads identifiers in NFKC form (PEP 3131): `ｏｓ.ｓｙｓｔｅｍ` is `os.system`. Normalise
+ * them the same way so that look-alike spellings resolve to what Python runs.
+ */
+function leafText(type: string, text: string): string {
+  return type === "identifier" && /[^\x00-\x7f]/.test(text) ? text.normalize("NFKC") : text;
+}
+
 interface TreeSitter {
   parser: import("web-tree-sitter").Parser;
 }
@@ -130,7 +138,7 @@ function copyTree(tree: import("web-tree-sitter").Tree, limits: ParseLimits): Pa
         named: cursor.nodeIsNamed,
         row: start.row,
         col: start.column,
-        text: TEXT_TYPES.has(type) ? cursor.nodeText : undefined,
+        text: TEXT_TYPES.has(type) ? leafText(type, cursor.nodeText) : undefined,
         children: [],
       };
     };

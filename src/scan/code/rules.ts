@@ -72,6 +72,8 @@ export interface PythonRules {
   persistencePaths: string[];
   /** Methods that write or delete when called on a path (`Path(p).write_text(...)`). */
   pathWriteMethods: string[];
+  /** Attributes that reach interpreter internals (`__subclasses__`, `__globals__`…): the sandbox-escape toolkit. */
+  internalAttributes: string[];
   /** Modules plain model code imports; anything else is listed as "other" in the summary. */
   safeModules: string[];
   limits: PythonLimits;

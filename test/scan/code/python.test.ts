@@ -501,3 +501,15 @@ describe("functions called at import time", () => {
     );
   });
 });
+
+describe("interpreter internals and look-alike names", () => {
+  test("the __subclasses__ / __globals__ escape is suspicious", async () => {
+    const r = await analyze("def f():\n    return ().__class__.__base__.__subclasses__()\n");
+    assert.equal(r.verdict, "suspicious", show(r.findings));
+    assert.ok(about(r.findings, ".__subclasses__").length > 0);
+  });
+  test("fullwidth identifiers are read as Python reads them (NFKC)", async () => {
+    const r = await analyze("import ｏｓ\nｏｓ.ｓｙｓｔｅｍ('echo x')\n");
+    assert.equal(about(r.findings, "os.system()").length, 1, show(r.findings));
+  });
+});
