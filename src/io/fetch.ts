@@ -187,6 +187,26 @@ function requestParts(input: FetchInput, init: RequestInit | undefined) {
 
 type FetchInput = Parameters<typeof fetch>[0];
 
+function failureOf(
+  method: string,
+  url: string,
+  response: Response,
+  retries: number,
+  waitedMs: number,
+): FailureRecord {
+  const header = (name: string) => response.headers.get(name) ?? undefined;
+  return {
+    method,
+    url,
+    status: response.status,
+    errorCode: header("X-Error-Code"),
+    errorMessage: header("X-Error-Message"),
+    requestId: header("X-Request-Id"),
+    retries,
+    waitedMs,
+  };
+}
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Per-call recorder + fetch. Create one per logical Hub call (see HubHttp.call in hub.ts). */
@@ -233,18 +253,8 @@ export function createRecordingFetch(options: HubFetchOptions, mode: BufferMode)
           response = rebuild(response, await readBounded(response, maxBuffered));
         }
         if (!RETRY_STATUSES.has(response.status) || !canRetry) {
-          if (response.status >= 400) {
-            failure = {
-              method,
-              url: display,
-              status: response.status,
-              errorCode: response.headers.get("X-Error-Code") ?? undefined,
-              errorMessage: response.headers.get("X-Error-Message") ?? undefined,
-              requestId: response.headers.get("X-Request-Id") ?? undefined,
-              retries: attempt,
-              waitedMs: waited,
-            };
-          }
+          if (response.status >= 400)
+            failure = failureOf(method, display, response, attempt, waited);
           return response;
         }
         problem = `HTTP ${response.status}`;
@@ -271,14 +281,7 @@ export function createRecordingFetch(options: HubFetchOptions, mode: BufferMode)
       if (waited + delay > policy.maxTotalWaitMs) {
         if (response !== undefined) {
           failure = {
-            method,
-            url: display,
-            status: response.status,
-            errorCode: response.headers.get("X-Error-Code") ?? undefined,
-            errorMessage: response.headers.get("X-Error-Message") ?? undefined,
-            requestId: response.headers.get("X-Request-Id") ?? undefined,
-            retries: attempt,
-            waitedMs: waited,
+            ...failureOf(method, display, response, attempt, waited),
             askedWaitMs: delay,
           };
           return response;
