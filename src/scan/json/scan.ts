@@ -9,6 +9,10 @@
  *
  * `auto_map` (trust_remote_code) is handled by the folder pass, not here.
  *
+ * First, though: an HDF5 file may carry a user block (512, 1024 … bytes of anything) before its
+ * superblock, and h5py/Keras open it as HDF5 whatever those bytes are. A "JSON" file with an HDF5
+ * signature at such an offset is scanned as the HDF5 model it is (plus FORMAT_MISMATCH).
+ *
  * JSON that does not parse: a Python loader (json.load) raises on it, so no config, template or
  * Keras object is ever built from it; there is nothing to execute. It is NOT reported `clean`
  * blindly, though: the detector calls anything that starts with `{` or `[` JSON, which includes
@@ -20,6 +24,7 @@ import { type Finding, finding } from "../../core/finding.js";
 import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import { walkKerasConfig } from "../keras/config.js";
+import { scanHiddenHdf5 } from "../keras/hdf5.js";
 import type { KerasPolicy } from "../keras/policy.js";
 import { readAll } from "../source.js";
 import { scanChatTemplate, templatesInJson } from "../templates/index.js";
@@ -89,6 +94,8 @@ export const scanJson: Scanner = async (source, ctx, detection) => {
       ],
     });
   }
+  const hidden = await scanHiddenHdf5(source, ctx.policy.keras, limit, "JSON");
+  if (hidden) return makeNode({ ...base, ...hidden });
   const text = decodeText(readAll(source));
   const parsed = parsePythonJson(text);
   if (parsed.ok) {

@@ -20,7 +20,7 @@ import { describeError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
-import { readAll } from "../source.js";
+import { type ByteSource, readAll } from "../source.js";
 import { walkKerasConfig } from "./config.js";
 import type { KerasPolicy } from "./policy.js";
 
@@ -182,8 +182,8 @@ export function scanHdf5Contents(
   const findings: Finding[] = [];
   const summary: Record<string, unknown> = {
     keras: contents.modelConfig !== undefined,
-    rootAttributes: contents.attributes.slice(0, MAX_LISTED),
-    rootKeys: contents.keys.slice(0, MAX_LISTED),
+    rootAttributes: contents.attributes.slice(0, MAX_LISTED).map((n) => n.slice(0, 100)),
+    rootKeys: contents.keys.slice(0, MAX_LISTED).map((n) => n.slice(0, 100)),
   };
   if (contents.kerasVersion !== undefined) summary.kerasVersion = contents.kerasVersion;
   if (contents.backend !== undefined) summary.backend = contents.backend;
@@ -206,12 +206,33 @@ export function scanHdf5Contents(
   return { findings, summary };
 }
 
-export const scanHdf5: Scanner = async (source, ctx, detection) => {
-  const limit = ctx.budget.limits.maxInMemoryBytes;
-  const base = { path: ctx.path, format: detection.format, size: source.size };
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Where the HDF5 superblock starts: 0, or after a user block of 512, 1024, 2048 … bytes. The HDF5
+ * library (and so h5py and Keras) looks at exactly these offsets, so a file whose first bytes are
+ * JSON, text or a pickle can still open as an HDF5 model.
+ */
+export function findHdf5Signature(source: ByteSource): number | undefined {
+  for (
+    let offset = 0;
+    offset + HDF5_SIGNATURE.length <= source.size;
+    offset = offset === 0 ? 512 : offset * 2
+  ) {
+    const head = source.read(offset, HDF5_SIGNATURE.length);
+    if (HDF5_SIGNATURE.every((b, i) => head[i] === b)) return offset;
+  }
+  return undefined;
+}
+
+/** Reads and checks HDF5 bytes; never throws (failures are findings). */
+export async function scanHdf5Source(
+  source: ByteSource,
+  policy: KerasPolicy,
+  limit: number,
+): Promise<{ findings: Finding[]; summary?: Record<string, unknown> }> {
   if (source.size > limit) {
-    return makeNode({
-      ...base,
+    return {
       findings: [
         finding(
           "BUDGET_EXCEEDED",
@@ -220,19 +241,49 @@ export const scanHdf5: Scanner = async (source, ctx, detection) => {
           { expected: limit, actual: source.size },
         ),
       ],
-    });
+    };
   }
   let contents: Hdf5Contents;
   try {
     contents = await readHdf5Contents(readAll(source), limit);
   } catch (error) {
-    return makeNode({
-      ...base,
+    return {
       findings: [
         finding("UNSCANNABLE", "unscannable", `HDF5 could not be read: ${hdf5Message(error)}`),
       ],
-    });
+    };
   }
-  const { findings, summary } = scanHdf5Contents(contents, ctx.policy.keras, "");
-  return makeNode({ ...base, findings, summary });
+  return scanHdf5Contents(contents, policy, "");
+}
+
+export const scanHdf5: Scanner = async (source, ctx, detection) => {
+  const result = await scanHdf5Source(source, ctx.policy.keras, ctx.budget.limits.maxInMemoryBytes);
+  return makeNode({ path: ctx.path, format: detection.format, size: source.size, ...result });
 };
+
+/**
+ * For the JSON and text scanners: an HDF5 file hidden behind a user block that looks like JSON or
+ * text. Undefined when there is none; otherwise a FORMAT_MISMATCH finding plus the HDF5 scan.
+ */
+export async function scanHiddenHdf5(
+  source: ByteSource,
+  policy: KerasPolicy,
+  limit: number,
+  looksLike: string,
+): Promise<{ findings: Finding[]; summary?: Record<string, unknown> } | undefined> {
+  const offset = findHdf5Signature(source);
+  if (offset === undefined || offset === 0) return undefined;
+  const result = await scanHdf5Source(source, policy, limit);
+  return {
+    findings: [
+      finding(
+        "FORMAT_MISMATCH",
+        "suspicious",
+        `The file starts like ${looksLike} but is an HDF5 file behind a ${offset}-byte user block; h5py and Keras open it as HDF5.`,
+        { offset, expected: looksLike, actual: "hdf5" },
+      ),
+      ...result.findings,
+    ],
+    summary: { hdf5UserBlock: offset, hdf5: result.summary },
+  };
+}

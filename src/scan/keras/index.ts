@@ -5,6 +5,6 @@ export {
   scanKerasConfig,
   walkKerasConfig,
 } from "./config.js";
-export { scanHdf5 } from "./hdf5.js";
+export { findHdf5Signature, scanHdf5, scanHdf5Source, scanHiddenHdf5 } from "./hdf5.js";
 export { type BytecodeSummary, decodeBase64, inspectMarshalledCode } from "./marshal.js";
 export { emptyKerasPolicy, type KerasPolicy, kerasKey } from "./policy.js";

@@ -16,10 +16,13 @@
  *     by our parser either. A lexical backstop still reports dunder names inside `{{ }}`/`{% %}`
  *     as `suspicious`, so that a template hidden behind a syntax Python Jinja accepts but our
  *     parser refuses does not pass silently.
+ *
+ * Text that is really the user block of an HDF5 file (see findHdf5Signature) is scanned as HDF5.
  */
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
+import { scanHiddenHdf5 } from "../keras/hdf5.js";
 import { readAll } from "../source.js";
 import { analyzeTemplate, parseTemplate } from "../templates/index.js";
 import { isDunder } from "../templates/rules.js";
@@ -100,6 +103,8 @@ export const scanText: Scanner = async (source, ctx, detection) => {
       ],
     });
   }
+  const hidden = await scanHiddenHdf5(source, ctx.policy.keras, limit, "text");
+  if (hidden) return makeNode({ ...base, ...hidden });
   const { findings, summary } = scanTextContent(decodeText(readAll(source)), ctx.path);
   return makeNode({ ...base, findings, summary });
 };

@@ -10,7 +10,7 @@ import type { ScanNode } from "../../../src/core/report.js";
 import { loadScanPolicy } from "../../../src/io/policy-files.js";
 import { Budget } from "../../../src/scan/budget.js";
 import { scanSource } from "../../../src/scan/dispatch.js";
-import { readHdf5Contents } from "../../../src/scan/keras/hdf5.js";
+import { findHdf5Signature, readHdf5Contents } from "../../../src/scan/keras/hdf5.js";
 import { bytesSource } from "../../../src/scan/source.js";
 
 const DIR = join(import.meta.dirname, "..", "..", "..", "fixtures", "keras");
@@ -120,6 +120,37 @@ describe("HDF5 / legacy Keras .h5", () => {
         `${i}: ${node.verdict} ${JSON.stringify(node.findings)}`,
       );
     }
+  });
+});
+
+describe("HDF5 behind a user block", () => {
+  test("the signature is found at 0 and at 512 · 2^k, nowhere else", () => {
+    const sig = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+    const at = (offset: number, size = 40_000) => {
+      const b = new Uint8Array(size);
+      b.set(sig, offset);
+      return findHdf5Signature(bytesSource(b));
+    };
+    assert.equal(at(0), 0);
+    assert.equal(at(512), 512);
+    assert.equal(at(16384), 16384);
+    assert.equal(at(700), undefined);
+    assert.equal(findHdf5Signature(bytesSource(new Uint8Array(10))), undefined);
+  });
+
+  test("a Keras .h5 behind a JSON-looking user block is detected as JSON and still scanned as HDF5", async () => {
+    const node = await scan(fixture("malicious/lambda-behind-json-userblock.h5"), "notes.json");
+    assert.equal(node.format, "json");
+    assert.equal(node.verdict, "malicious");
+    const mismatch = node.findings.find((f) => f.code === "FORMAT_MISMATCH");
+    assert.equal(mismatch?.offset, 16384);
+    assert.ok(node.findings.some((f) => f.code === "KERAS_LAMBDA"));
+  });
+
+  test("the same behind Markdown text", async () => {
+    const node = await scan(fixture("malicious/lambda-behind-text-userblock.h5"), "README.md");
+    assert.equal(node.format, "text");
+    assert.equal(node.verdict, "malicious");
   });
 });
 
