@@ -6,7 +6,16 @@ import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.j
 import { auth, tokenOf } from "./support.js";
 
 type Caller = "anonymous" | "invalid" | "bob" | "carol" | "alice";
-type Route = "info" | "revision" | "tree" | "paths-info" | "refs" | "commits" | "resolve" | "raw";
+type Route =
+  | "info"
+  | "revision"
+  | "tree"
+  | "paths-info"
+  | "refs"
+  | "commits"
+  | "resolve"
+  | "raw"
+  | "auth-check";
 const ROUTES: Route[] = [
   "info",
   "revision",
@@ -16,6 +25,7 @@ const ROUTES: Route[] = [
   "commits",
   "resolve",
   "raw",
+  "auth-check",
 ];
 const CALLERS: Caller[] = ["anonymous", "invalid", "bob", "carol", "alice"];
 
@@ -93,6 +103,8 @@ async function call(
       return fetch(`${hub.url}/${repo}/resolve/main/config.json`, { headers });
     case "raw":
       return fetch(`${hub.url}/${repo}/raw/main/model.safetensors`, { headers });
+    case "auth-check":
+      return fetch(`${a}/auth-check`, { headers });
   }
 }
 

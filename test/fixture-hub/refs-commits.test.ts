@@ -133,6 +133,24 @@ describe("commits", () => {
     );
   });
 
+  it("expand[]=formatted adds HTML-escaped title and message", async () => {
+    const items = await json<
+      Array<CommitItem & { formatted?: { title: string; message: string } }>
+    >(
+      await get(
+        `${hub.url}/api/models/acme/semver-model/commits/v1.2.3?expand[]=formatted&limit=1`,
+      ),
+    );
+    assert.deepEqual(items[0]!.formatted, {
+      title: "Release 1.2.3",
+      message: "<p>Fix tokenizer config.</p>",
+    });
+    const plain = await json<Array<{ formatted?: unknown }>>(
+      await get(`${hub.url}/api/models/acme/semver-model/commits/main?limit=1`),
+    );
+    assert.equal(plain[0]!.formatted, undefined);
+  });
+
   it("unknown revision: 404 RevisionNotFound", async () => {
     const res = await get(`${hub.url}/api/models/acme/semver-model/commits/v9.9.9`);
     assert.equal(res.status, 404);

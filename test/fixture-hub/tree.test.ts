@@ -113,6 +113,22 @@ describe("tree", () => {
     assert.equal(byPath.get("config.json")?.securityFileStatus?.status, "safe");
   });
 
+  it("treesize sums content sizes (LFS sizes, not pointer sizes) under a path", async () => {
+    const data = await json<{ path: string; size: number }>(
+      await get(`${hub.url}/api/models/${REPO}/treesize/main/data`),
+    );
+    const expected = [
+      "data/large-notes.txt",
+      "data/explicit-lfs.txt",
+      "data/not-lfs.bin",
+      "data/nested/deeper/leaf.json",
+    ]
+      .map((p) => hub.file(REPO, "main", p).size)
+      .reduce((a, b) => a + b, 0);
+    assert.deepEqual(data, { path: "data", size: expected });
+    assert.equal((await get(`${hub.url}/api/models/${REPO}/treesize/main/nowhere`)).status, 404);
+  });
+
   it("paginates with an absolute Link rel=next carrying the query and an opaque cursor", async () => {
     hub.knobs.pageSize = 5;
     const seen: string[] = [];

@@ -171,6 +171,10 @@ export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
         return pathsInfo(ex, state, caller, repoId, tail);
       }
       if (action === "refs" && tail.length === 0 && isRead) return refs(ex, state, caller, repoId);
+      if (action === "auth-check" && tail.length === 0 && isRead)
+        return authCheck(ex, state, caller, repoId);
+      if (action === "treesize" && tail.length >= 1 && isRead)
+        return treeSize(ex, state, caller, repoId, tail);
       if (action === "commits" && tail.length >= 1 && isRead)
         return commits(ex, state, caller, repoId, tail);
     }
@@ -346,6 +350,39 @@ async function pathsInfo(
   sendJson(ex, 200, out);
 }
 
+/** `GET /api/models/{repo}/auth-check`: 200 when the caller may read the files, else the §2.7 error. */
+function authCheck(ex: Exchange, state: HubState, caller: Caller, repoId: string): void {
+  if (!checkAccess(ex, state, caller, repoId, "content")) return;
+  sendJson(ex, 200, { ok: true });
+}
+
+/** `GET /api/models/{repo}/treesize/{rev}/{path}`: total content bytes under a path (LFS sizes). */
+function treeSize(
+  ex: Exchange,
+  state: HubState,
+  caller: Caller,
+  repoId: string,
+  tail: string[],
+): void {
+  const repo = checkAccess(ex, state, caller, repoId, "content");
+  if (!repo) return;
+  const { rev, rest } = splitRevision(repo, tail);
+  const commit = resolveOrFail(ex, repo, rev);
+  if (!commit) return;
+  const path = rest.join("/");
+  const file = commit.files.get(path);
+  if (path !== "" && !file && !commit.dirs.has(path)) {
+    entryNotFound(ex, commit);
+    return;
+  }
+  let size = file?.size ?? 0;
+  if (!file) {
+    for (const f of commit.files.values())
+      if (path === "" || f.path.startsWith(`${path}/`)) size += f.size;
+  }
+  sendJson(ex, 200, { path, size });
+}
+
 function refs(ex: Exchange, state: HubState, caller: Caller, repoId: string): void {
   const repo = checkAccess(ex, state, caller, repoId, "meta");
   if (!repo) return;
@@ -384,7 +421,14 @@ function commits(
   const slice = list.slice(page * size, page * size + size);
   const headers: Record<string, string> = { "X-Total-Count": String(list.length) };
   if ((page + 1) * size < list.length) headers.Link = nextLink(state, ex, { p: String(page + 1) });
-  sendJson(ex, 200, slice.map(commitJson), headers);
+  const expand = [...q.getAll("expand"), ...q.getAll("expand[]")];
+  const formatted = expand.includes("formatted");
+  sendJson(
+    ex,
+    200,
+    slice.map((c) => commitJson(c, formatted)),
+    headers,
+  );
 }
 
 function resolveFile(

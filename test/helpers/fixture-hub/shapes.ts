@@ -201,7 +201,16 @@ export function modelInfo(repo: Repo, at: Commit, opts: InfoOptions): Record<str
   return out;
 }
 
-export function commitJson(c: Commit): Record<string, unknown> {
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+}
+
+/** One /commits item; `formatted` (expand[]=formatted) adds HTML-escaped title and message. */
+export function commitJson(c: Commit, formatted = false): Record<string, unknown> {
   return {
     id: c.id,
     title: c.title,
@@ -213,6 +222,14 @@ export function commitJson(c: Commit): Record<string, unknown> {
       },
     ],
     date: c.date,
+    ...(formatted
+      ? {
+          formatted: {
+            title: escapeHtml(c.title),
+            message: c.body ? `<p>${escapeHtml(c.body)}</p>` : "",
+          },
+        }
+      : {}),
   };
 }
 
