@@ -13,7 +13,7 @@ import { walkKerasMetadata } from "../savedmodel/keras-metadata.js";
 import { walkSavedModel } from "../savedmodel/walk.js";
 import { classifyProtobuf } from "./classify.js";
 import { summarizeSentencePiece } from "./sentencepiece.js";
-import { ProtoWindow } from "./wire.js";
+import { ProtoError, ProtoWindow } from "./wire.js";
 
 export const scanProtobuf: Scanner = async (source, ctx, detection) => {
   const root = new ProtoWindow(source);
@@ -32,13 +32,32 @@ export const scanProtobuf: Scanner = async (source, ctx, detection) => {
       const { findings, summary } = walkKerasMetadata(root, ctx.policy.keras, ctx.path);
       return makeNode({ ...base, format: "keras-metadata", findings, summary });
     }
-    case "sentencepiece":
-      return makeNode({
-        ...base,
-        format: "sentencepiece",
-        findings: [],
-        summary: summarizeSentencePiece(root),
-      });
+    case "sentencepiece": {
+      // The classifier samples the pieces; the summary walks everything, so it may still meet
+      // malformed wire data further on. SentencePiece's own parser would refuse such a file.
+      try {
+        return makeNode({
+          ...base,
+          format: "sentencepiece",
+          findings: [],
+          summary: summarizeSentencePiece(root),
+        });
+      } catch (error) {
+        if (!(error instanceof ProtoError)) throw error;
+        return makeNode({
+          ...base,
+          format: "sentencepiece",
+          findings: [
+            finding(
+              "UNSCANNABLE",
+              "unscannable",
+              `The SentencePiece model is malformed: ${error.message}.`,
+              { offset: error.offset ?? 0 },
+            ),
+          ],
+        });
+      }
+    }
     case "tf-fingerprint":
       return makeNode({
         ...base,
