@@ -156,7 +156,7 @@ export class HubClient {
     }
   }
 
-  #translate(ctx: CallContext, error: unknown, recorder: RecordingFetch): ModelvetError {
+  #translate(ctx: CallContext, error: unknown, recorder: RecordingFetch): unknown {
     if (error instanceof ModelvetError) return error;
     const failure = recorder.lastFailure();
     if (failure !== undefined) {
@@ -184,7 +184,8 @@ export class HubClient {
         { cause: error },
       );
     }
-    return new HubError("HUB_PROTOCOL", `Failed to ${ctx.what}: ${message}`, { cause: error });
+    // Anything else is our own bug, not the Hub's: let it reach the top-level catch as internal.
+    return error;
   }
 
   #protocol(what: string, detail: string): HubError {
