@@ -67,7 +67,9 @@ export interface PulledFile {
   sha256: string | undefined;
   /** linked: in snapshots/; blocked: verified but the scan blocks; mismatch: wrong bytes. */
   status: "linked" | "blocked" | "mismatch";
+  /** The scan after accepted findings; `rawVerdict` is the scanner's own verdict before them. */
   scan: ScanNode;
+  rawVerdict: Verdict;
 }
 
 export interface PulledModel {
@@ -176,7 +178,7 @@ async function pullFile(
       status: "mismatch",
       verdict: scan.verdict,
     });
-    return { ...base, sha256: undefined, status: "mismatch", scan };
+    return { ...base, sha256: undefined, status: "mismatch", scan, rawVerdict: scan.verdict };
   }
   const raw = await scanBlob(result.blobPath, file.path, options.policy.scan);
   const scan = withAccepted(raw, model.repo, result.sha256, options);
@@ -188,7 +190,7 @@ async function pullFile(
     rmSync(result.blobPath, { force: true });
   }
   emit({ type: "file-done", repo: model.repo, path: file.path, status, verdict: scan.verdict });
-  return { ...base, sha256: result.sha256, status, scan };
+  return { ...base, sha256: result.sha256, status, scan, rawVerdict: raw.verdict };
 }
 
 async function pullModel(request: ModelRequest, options: PullOptions): Promise<PulledModel> {

@@ -9,6 +9,16 @@ export const EXIT = {
   USAGE: 2,
   HUB: 3,
   INTERNAL: 4,
+  /** modelvet ci: modelvet.json and models.lock disagree. */
+  OUT_OF_SYNC: 5,
+  /** modelvet ci: the allowlist no longer admits a locked model. */
+  POLICY: 6,
+  /** modelvet ci: the Hub's tree at the pinned commit differs from the lock. */
+  DRIFT: 7,
+  /** modelvet ci: a pinned commit no longer exists on the Hub. */
+  REVISION_GONE: 8,
+  /** modelvet ci: downloaded or cached bytes do not match the lock. */
+  INTEGRITY: 9,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

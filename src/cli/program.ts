@@ -111,6 +111,103 @@ Exit codes: 0 every file verified and admitted, 1 something blocks or did not ve
     });
 
   program
+    .command("add")
+    .description(
+      "Declare models in modelvet.json and pin them in models.lock (pulled, verified, scanned).",
+    )
+    .argument(
+      "<model...>",
+      "org/name[@ref]: ref is a branch, tag, commit or semver range (default: the default branch)",
+    )
+    .option("--include <glob>", "only these files (repeatable; default all)", collect, [])
+    .option("--exclude <glob>", "leave these files out (repeatable)", collect, [])
+    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
+    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
+    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
+    .option("--config <file>", "project file (default ./modelvet.json; models.lock sits beside it)")
+    .option("-q, --quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet add google-bert/bert-base-uncased
+  $ modelvet add acme/model@^1.2 --include "*.json" --include "*.safetensors"
+
+Nothing is written when the model blocks. Exit codes: 0 added, 1 blocked, 2 usage/config error, 3 Hub or network error.`,
+    )
+    .action(async (models: string[], opts: import("./commands/add.js").AddCommandOptions) => {
+      const { runAdd } = await import("./commands/add.js");
+      setExit(await runAdd(models, opts));
+    });
+
+  program
+    .command("lock")
+    .description(
+      "Pin every model in modelvet.json to a commit, with per-file digests and verdicts, in models.lock.",
+    )
+    .option(
+      "--update [model...]",
+      "move these models (or, with no name, all) to what their refs point at now",
+    )
+    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
+    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
+    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
+    .option("--config <file>", "project file (default ./modelvet.json; models.lock sits beside it)")
+    .option("-q, --quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet lock                      # pin what is new or changed; keep the other pins
+  $ modelvet lock --update             # move every model forward and show what changed
+  $ modelvet lock --update acme/model  # move one model
+
+models.lock is written atomically, and only when nothing blocks. Exit codes: 0 written or up to date, 1 blocked, 2 usage/config error, 3 Hub or network error.`,
+    )
+    .action(async (opts: import("./commands/lock.js").LockCommandOptions) => {
+      const { runLock } = await import("./commands/lock.js");
+      setExit(await runLock(opts));
+    });
+
+  program
+    .command("ci")
+    .description(
+      "Check that models.lock still holds (never writes): sync with modelvet.json, policy, the Hub's tree, bytes.",
+    )
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["text", "json", "sarif"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the result to a file instead of stdout")
+    .option(
+      "--download",
+      "also download every locked file into the cache, verify every byte and rescan",
+    )
+    .option("--offline", "check the local cache only (also when HF_HUB_OFFLINE is set)")
+    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
+    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
+    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
+    .option("--config <file>", "project file (default ./modelvet.json; models.lock sits beside it)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet ci                           # metadata only: fast, no weights downloaded
+  $ modelvet ci --download --format sarif --output modelvet.sarif
+  $ modelvet ci --offline                 # a warm cache, no network
+
+Exit codes: 0 the lock holds, 1 a rescan blocks, 2 usage or invalid files, 3 Hub or network error,
+5 modelvet.json and models.lock disagree, 6 policy no longer admits a model, 7 the Hub's tree drifted
+from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With several, the first of
+5, 8, 7, 6, 9, 1 wins; every problem is printed.`,
+    )
+    .action(async (opts: import("./commands/ci.js").CiCommandOptions) => {
+      const { runCiCommand } = await import("./commands/ci.js");
+      setExit(await runCiCommand(opts));
+    });
+
+  program
     .command("verify-cache")
     .description(
       "Re-hash cached snapshots against the Hub's metadata (offline: against the blob names).",

@@ -64,6 +64,7 @@ export type FindingCode =
   | "DIGEST_MISMATCH"
   | "SIZE_MISMATCH"
   | "PATH_ESCAPE"
+  | "LOCK_OUT_OF_SYNC" // modelvet.json and models.lock disagree
   | "LOCK_MISMATCH"
   | "LOCK_MISSING_ENTRY"
   | "LOCK_EXTRA_ENTRY"

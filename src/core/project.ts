@@ -116,8 +116,22 @@ export function declaredModels(project: ProjectFile): DeclaredModel[] {
     });
 }
 
+/** Canonical JSON without the empty sections the schema fills in, so hand-written files stay small. */
 export function serializeProjectFile(project: ProjectFile): string {
-  return canonicalJson(project);
+  const p = project.policy;
+  const policy: Record<string, unknown> = {};
+  if (p.organizations.add.length > 0 || p.organizations.remove.length > 0) {
+    policy.organizations = Object.fromEntries(
+      Object.entries(p.organizations).filter(([, v]) => v.length > 0),
+    );
+  }
+  if (p.repos.allow.length > 0 || p.repos.deny.length > 0) {
+    policy.repos = Object.fromEntries(Object.entries(p.repos).filter(([, v]) => v.length > 0));
+  }
+  if (p.acceptedFindings.length > 0) policy.acceptedFindings = p.acceptedFindings;
+  const out: Record<string, unknown> = { ...project, policy };
+  if (Object.keys(policy).length === 0) delete out.policy;
+  return canonicalJson(out);
 }
 
 /** Is `expires` (YYYY-MM-DD, inclusive) still in force on `today` (YYYY-MM-DD)? */

@@ -1,0 +1,380 @@
+/**
+ * `modelvet ci`: prove that models.lock still holds, like `npm ci` proves package-lock.json.
+ * Never writes the project files. Every problem is collected (one run reports them all), each in
+ * a failure class that the CLI maps to its own exit code.
+ *
+ * - out-of-sync: modelvet.json and models.lock disagree (models, refs, globs)
+ * - policy: the allowlist no longer admits a locked model
+ * - revision-gone: a pinned commit no longer exists on the Hub
+ * - drift: the Hub's tree at the pinned commit differs from the lock (size, git id, digest,
+ *   files that appeared or vanished under the globs)
+ * - integrity: bytes that do not match the lock (--download), or a cache that does not (--offline)
+ * - blocked: a rescan with the current scanner blocks (--download, --offline)
+ */
+import { statSync } from "node:fs";
+import { HubError } from "../core/errors.js";
+import { type Finding, finding } from "../core/finding.js";
+import { compileGlobFilter } from "../core/globs.js";
+import type { Lockfile } from "../core/lockfile.js";
+import { evaluateOrgPolicy, policyFindings } from "../core/org-policy.js";
+import { DEFAULT_REF, declaredModels, type ProjectFile } from "../core/project.js";
+import { RepoCache } from "../io/cache-layout.js";
+import { listSnapshot } from "../io/cache-store.js";
+import { verifyCachedBlob } from "../io/download.js";
+import { openFileSource } from "../io/files.js";
+import type { HubClient } from "../io/hub.js";
+import { scanSource } from "../scan/dispatch.js";
+import { VERSION } from "../version.js";
+import { mapBounded } from "./pool.js";
+import { type PullPolicy, pullModels } from "./pull.js";
+
+export const CI_CLASSES = [
+  "out-of-sync",
+  "revision-gone",
+  "drift",
+  "policy",
+  "integrity",
+  "blocked",
+] as const;
+export type CiClass = (typeof CI_CLASSES)[number];
+
+export interface CiProblem {
+  class: CiClass;
+  model: string;
+  /** Repo path of the file concerned, when there is one. */
+  path?: string | undefined;
+  finding: Finding;
+}
+
+export interface CiResult {
+  mode: "metadata" | "download" | "offline";
+  models: number;
+  files: number;
+  problems: CiProblem[];
+  /** Facts worth knowing that do not fail the run (e.g. the lock was made by another scanner). */
+  notes: string[];
+}
+
+export interface CiOptions {
+  client: HubClient | undefined;
+  cacheDir: string;
+  project: ProjectFile;
+  lock: Lockfile;
+  policy: PullPolicy;
+  policyDigest: string;
+  today: string;
+  download: boolean;
+  offline: boolean;
+  concurrency?: number;
+}
+
+const same = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+export function syncProblemsOf(project: ProjectFile, lock: Lockfile): CiProblem[] {
+  const out: CiProblem[] = [];
+  const declared = declaredModels(project);
+  const names = new Set(declared.map((m) => m.repo));
+  for (const m of declared) {
+    const entry = lock.models[m.repo];
+    const problem = (message: string) =>
+      out.push({
+        class: "out-of-sync",
+        model: m.repo,
+        finding: finding("LOCK_OUT_OF_SYNC", "unscannable", message),
+      });
+    if (entry === undefined) problem(`${m.repo} is in modelvet.json but not in models.lock.`);
+    else if (entry.ref !== (m.ref ?? DEFAULT_REF))
+      problem(
+        `${m.repo}: modelvet.json asks for ${m.ref ?? DEFAULT_REF}, the lock was made for ${entry.ref}.`,
+      );
+    else if (!same(entry.include, m.include) || !same(entry.exclude, m.exclude))
+      problem(`${m.repo}: the include/exclude globs in modelvet.json differ from the lock.`);
+  }
+  for (const repo of Object.keys(lock.models).sort()) {
+    if (!names.has(repo)) {
+      out.push({
+        class: "out-of-sync",
+        model: repo,
+        finding: finding(
+          "LOCK_OUT_OF_SYNC",
+          "unscannable",
+          `${repo} is in models.lock but no longer in modelvet.json.`,
+        ),
+      });
+    }
+  }
+  return out;
+}
+
+async function checkMetadata(
+  repo: string,
+  options: CiOptions,
+): Promise<{ problems: CiProblem[]; files: number }> {
+  const entry = options.lock.models[repo]!;
+  const problems: CiProblem[] = [];
+  let tree: Awaited<ReturnType<HubClient["listRepoFiles"]>>;
+  try {
+    tree = await options.client!.listRepoFiles(repo, entry.revision);
+  } catch (error) {
+    if (error instanceof HubError && error.code === "HUB_REVISION_NOT_FOUND") {
+      problems.push({
+        class: "revision-gone",
+        model: repo,
+        finding: finding(
+          "REVISION_GONE",
+          "unscannable",
+          `${repo}: the pinned commit ${entry.revision} no longer exists on the Hub (history rewritten or squashed).`,
+        ),
+      });
+      return { problems, files: 0 };
+    }
+    throw error;
+  }
+  const keep = compileGlobFilter({ include: entry.include, exclude: entry.exclude });
+  const byPath = new Map(tree.filter((f) => keep(f.path)).map((f) => [f.path, f]));
+  for (const [path, locked] of Object.entries(entry.files)) {
+    const f = byPath.get(path);
+    const drift = (
+      code: "LOCK_MISMATCH" | "LOCK_MISSING_ENTRY",
+      message: string,
+      expected?: string | number,
+      actual?: string | number,
+    ) =>
+      problems.push({
+        class: "drift",
+        model: repo,
+        path,
+        finding: finding(code, "malicious", message, {
+          ...(expected !== undefined ? { expected } : {}),
+          ...(actual !== undefined ? { actual } : {}),
+        }),
+      });
+    if (f === undefined) {
+      drift(
+        "LOCK_MISSING_ENTRY",
+        `${repo}/${path} is in the lock but not in the Hub's tree at ${entry.revision.slice(0, 12)}.`,
+      );
+      continue;
+    }
+    byPath.delete(path);
+    if (f.size !== locked.size)
+      drift(
+        "LOCK_MISMATCH",
+        `${repo}/${path}: size ${f.size} on the Hub, ${locked.size} in the lock.`,
+        locked.size,
+        f.size,
+      );
+    else if (f.gitOid !== locked.gitOid)
+      drift(
+        "LOCK_MISMATCH",
+        `${repo}/${path}: git id differs from the lock.`,
+        locked.gitOid,
+        f.gitOid,
+      );
+    else if ((f.lfs !== undefined) !== locked.lfs)
+      drift(
+        "LOCK_MISMATCH",
+        `${repo}/${path}: ${locked.lfs ? "was" : "was not"} an LFS file in the lock.`,
+      );
+    else if (f.lfs !== undefined && f.lfs.sha256 !== locked.sha256)
+      drift(
+        "LOCK_MISMATCH",
+        `${repo}/${path}: sha256 on the Hub differs from the lock.`,
+        `sha256:${locked.sha256}`,
+        `sha256:${f.lfs.sha256}`,
+      );
+  }
+  for (const path of [...byPath.keys()].sort()) {
+    problems.push({
+      class: "drift",
+      model: repo,
+      path,
+      finding: finding(
+        "LOCK_EXTRA_ENTRY",
+        "malicious",
+        `${repo}/${path} is in the Hub's tree at ${entry.revision.slice(0, 12)} under the globs but not in the lock.`,
+      ),
+    });
+  }
+  return { problems, files: Object.keys(entry.files).length };
+}
+
+async function checkOffline(
+  repo: string,
+  options: CiOptions,
+): Promise<{ problems: CiProblem[]; files: number }> {
+  const entry = options.lock.models[repo]!;
+  const cache = new RepoCache(options.cacheDir, repo);
+  const linked = new Map(listSnapshot(cache, entry.revision).map((e) => [e.path, e.blobId]));
+  const problems: CiProblem[] = [];
+  for (const [path, locked] of Object.entries(entry.files)) {
+    const blobId = linked.get(path);
+    const integrity = (f: Finding) =>
+      problems.push({ class: "integrity", model: repo, path, finding: f });
+    if (blobId === undefined) {
+      integrity(
+        finding(
+          "CACHE_MISSING",
+          "unscannable",
+          `${repo}/${path} is not in the cache (run \`modelvet pull\` with the network on).`,
+        ),
+      );
+      continue;
+    }
+    const blobPath = cache.blobPath(blobId);
+    try {
+      statSync(blobPath);
+    } catch {
+      integrity(
+        finding(
+          "CACHE_MISSING",
+          "unscannable",
+          `${repo}/${path}: its blob is missing from the cache.`,
+        ),
+      );
+      continue;
+    }
+    const checked = await verifyCachedBlob(path, blobPath, {
+      size: locked.size,
+      gitOid: locked.lfs ? "" : locked.gitOid,
+      lfsSha256: locked.lfs ? locked.sha256 : undefined,
+    });
+    if ("code" in checked) {
+      integrity(
+        finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${checked.message}`, {
+          ...(checked.expected !== undefined ? { expected: checked.expected } : {}),
+          ...(checked.actual !== undefined ? { actual: checked.actual } : {}),
+        }),
+      );
+      continue;
+    }
+    if (checked.sha256 !== locked.sha256) {
+      integrity(
+        finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: sha256 differs from the lock.`, {
+          expected: `sha256:${locked.sha256}`,
+          actual: `sha256:${checked.sha256}`,
+        }),
+      );
+      continue;
+    }
+    const source = openFileSource(blobPath);
+    try {
+      const node = await scanSource(source, { policy: options.policy.scan, path });
+      if (node.verdict !== "clean" && node.verdict !== locked.scan.verdict) {
+        problems.push({
+          class: "blocked",
+          model: repo,
+          path,
+          finding: finding(
+            "UNSCANNABLE",
+            node.verdict,
+            `${repo}/${path}: the current scanner says ${node.verdict} (the lock recorded ${locked.scan.verdict}); run \`modelvet scan\` on it to see why.`,
+          ),
+        });
+      }
+    } finally {
+      source.close();
+    }
+  }
+  return { problems, files: Object.keys(entry.files).length };
+}
+
+export async function runCi(options: CiOptions): Promise<CiResult> {
+  const problems: CiProblem[] = syncProblemsOf(options.project, options.lock);
+  const notes: string[] = [];
+  const repos = Object.keys(options.lock.models).sort();
+  const admitted: string[] = [];
+  for (const repo of repos) {
+    const decision = evaluateOrgPolicy(repo, options.policy.organizations, options.policy.project);
+    if (!decision.allowed)
+      for (const f of policyFindings(repo, decision))
+        problems.push({ class: "policy", model: repo, finding: f });
+    else admitted.push(repo);
+  }
+  const stale = repos.filter((r) =>
+    Object.values(options.lock.models[r]!.files).some(
+      (f) => f.scan.scanner !== VERSION || f.scan.policy !== options.policyDigest,
+    ),
+  );
+  if (stale.length > 0) {
+    notes.push(
+      `${stale.length} model(s) were locked by another scanner version or policy; ${options.download || options.offline ? "they were rescanned" : "run with --download to rescan them, or `modelvet lock --update` to record current verdicts"}.`,
+    );
+  }
+  let files = 0;
+  const concurrency = options.concurrency ?? 8;
+  if (options.offline) {
+    for (const r of await mapBounded(admitted, concurrency, (repo) =>
+      checkOffline(repo, options),
+    )) {
+      problems.push(...r.problems);
+      files += r.files;
+    }
+    return { mode: "offline", models: repos.length, files, problems, notes };
+  }
+  const metadata = await mapBounded(admitted, concurrency, (repo) => checkMetadata(repo, options));
+  const healthy: string[] = [];
+  metadata.forEach((r, i) => {
+    problems.push(...r.problems);
+    files += r.files;
+    if (!r.problems.some((p) => p.class === "revision-gone")) healthy.push(admitted[i]!);
+  });
+  if (options.download) {
+    const pinned = new Map(
+      healthy.map((repo) => [
+        repo,
+        {
+          commit: options.lock.models[repo]!.revision,
+          files: Object.keys(options.lock.models[repo]!.files).sort(),
+        },
+      ]),
+    );
+    const pulled = await pullModels({
+      client: options.client!,
+      cacheDir: options.cacheDir,
+      models: healthy.map((repo) => ({
+        repo,
+        ref: options.lock.models[repo]!.revision,
+        include: [],
+        exclude: [],
+      })),
+      policy: options.policy,
+      today: options.today,
+      concurrency: 4,
+      pinned,
+    });
+    for (const model of pulled) {
+      const entry = options.lock.models[model.repo]!;
+      for (const f of model.files) {
+        const locked = entry.files[f.path];
+        if (f.status === "mismatch") {
+          for (const x of f.scan.findings)
+            problems.push({ class: "integrity", model: model.repo, path: f.path, finding: x });
+        } else if (locked !== undefined && f.sha256 !== locked.sha256) {
+          problems.push({
+            class: "integrity",
+            model: model.repo,
+            path: f.path,
+            finding: finding(
+              "DIGEST_MISMATCH",
+              "malicious",
+              `${model.repo}/${f.path}: the bytes verify against the Hub but not against the lock.`,
+              { expected: `sha256:${locked.sha256}`, actual: `sha256:${f.sha256}` },
+            ),
+          });
+        } else if (f.status === "blocked") {
+          for (const x of f.scan.findings.filter((y) => y.verdict !== "clean"))
+            problems.push({ class: "blocked", model: model.repo, path: f.path, finding: x });
+        }
+      }
+    }
+  }
+  return {
+    mode: options.download ? "download" : "metadata",
+    models: repos.length,
+    files,
+    problems,
+    notes,
+  };
+}
