@@ -9,11 +9,34 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Bytes → string, one char per byte (latin-1). */
 export function latin1(bytes: Uint8Array): string {
+  if (bytes.length <= 24) {
+    let short = "";
+    for (let i = 0; i < bytes.length; i++) short += String.fromCharCode(bytes[i] as number);
+    return short;
+  }
   let out = "";
   for (let i = 0; i < bytes.length; i += 4096) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }
   return out;
+}
+
+const scratch: number[] = [];
+
+/** bytes[at, at+n) as latin-1, as one flat string (no intermediate views or cons strings). */
+export function latin1Range(bytes: Uint8Array, at: number, n: number): string {
+  if (n > 256) return latin1(bytes.subarray(at, at + n));
+  scratch.length = n;
+  for (let i = 0; i < n; i++) scratch[i] = bytes[at + i] as number;
+  return String.fromCharCode.apply(null, scratch);
+}
+
+/** bytes[at, at+n) as UTF-8; `undefined` when invalid. ASCII takes the fast path. */
+export function utf8Range(bytes: Uint8Array, at: number, n: number): string | undefined {
+  for (let i = at; i < at + n; i++) {
+    if ((bytes[i] as number) >= 0x80) return decodeUtf8(bytes.subarray(at, at + n));
+  }
+  return latin1Range(bytes, at, n);
 }
 
 /** UTF-8 → string; `undefined` for invalid UTF-8 (CPython raises UnicodeDecodeError). */

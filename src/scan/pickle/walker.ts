@@ -18,9 +18,11 @@ import {
   decodeUtf8,
   latin1,
   latin1Bytes,
+  latin1Range,
   parseDecimalLine,
   parseFloatLine,
   parseIntLine,
+  utf8Range,
 } from "./text.js";
 import {
   type PickleHookIO,
@@ -68,6 +70,13 @@ const FROZENSET = new SymbolicOpaque("frozenset");
 const BUFFER = new SymbolicOpaque("buffer");
 const PERSISTENT = new SymbolicOpaque("persistent object");
 const BIGINT = new SymbolicOpaque("int");
+// Bytes and long str constants are never needed by content (nested pickles are checked when read),
+// so one shared marker each keeps a memo of millions of them cheap.
+const BYTES = new SymbolicOpaque("bytes");
+const BYTEARRAY = new SymbolicOpaque("bytearray");
+const LONG_STR = new SymbolicOpaque("str");
+/** Marks an empty memo slot. */
+const HOLE = new SymbolicOpaque("memo hole");
 
 type HaltKind = "malformed" | "budget" | "eof" | "stopped";
 
@@ -219,6 +228,7 @@ class Walker {
   readonly result: PickleStreamResult;
   readonly cfg: WalkConfig;
   buf: Uint8Array = EMPTY;
+  view: DataView | undefined = undefined;
   bufStart = 0;
   bufEnd = 0;
   pos: number;
@@ -226,7 +236,9 @@ class Walker {
   stack: PickleValue[] = [];
   marks: number[] = [];
   fence = 0;
-  memo = new Map<number, PickleValue>();
+  memoDense: PickleValue[] = [];
+  memoSparse: Map<number, { value: PickleValue }> | undefined = undefined;
+  memoCount = 0;
   proto = 0;
   retained = 0;
   sawProtoFirst = false;
@@ -264,7 +276,12 @@ class Walker {
         this.opStart,
       );
     }
-    this.buf = chunk;
+    // A plain Uint8Array view: Buffer.subarray (file sources return Buffers) is much slower.
+    this.buf =
+      Object.getPrototypeOf(chunk) === Uint8Array.prototype
+        ? chunk
+        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    this.view = undefined;
     this.bufStart = this.pos;
     this.bufEnd = this.pos + chunk.length;
   }
@@ -294,18 +311,28 @@ class Walker {
     return this.buf.subarray(i, i + n);
   }
 
+  /** Index in the window of n bytes at pos (brought in when needed); advances pos. */
+  private at(n: number): number {
+    if (this.pos < this.bufStart || this.pos + n > this.bufEnd) this.fill(n);
+    const i = this.pos - this.bufStart;
+    this.pos += n;
+    return i;
+  }
+
   private u16(): number {
-    const b = this.take(2);
-    return (b[0] as number) | ((b[1] as number) << 8);
+    const i = this.at(2);
+    const b = this.buf;
+    return (b[i] as number) | ((b[i + 1] as number) << 8);
   }
 
   private i32(): number {
-    const b = this.take(4);
+    const i = this.at(4);
+    const b = this.buf;
     return (
-      (b[0] as number) |
-      ((b[1] as number) << 8) |
-      ((b[2] as number) << 16) |
-      ((b[3] as number) << 24)
+      (b[i] as number) |
+      ((b[i + 1] as number) << 8) |
+      ((b[i + 2] as number) << 16) |
+      ((b[i + 3] as number) << 24)
     );
   }
 
@@ -318,6 +345,12 @@ class Walker {
     const lo = this.u32();
     const hi = this.u32();
     return hi >= 0x200000 ? Number.POSITIVE_INFINITY : hi * 0x100000000 + lo;
+  }
+
+  private f64be(): number {
+    const i = this.at(8);
+    this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    return this.view.getFloat64(i, false);
   }
 
   /** Skips n bytes without reading them. */
@@ -404,13 +437,20 @@ class Walker {
 
   private popMarkItems(): PickleValue[] {
     const m = this.popMark();
-    return this.stack.splice(m);
+    const stack = this.stack;
+    const n = stack.length - m;
+    if (n > 16) return stack.splice(m);
+    const items = new Array<PickleValue>(n);
+    for (let k = n - 1; k >= 0; k--) items[k] = stack.pop() as PickleValue;
+    return items;
   }
 
   private popMarkDiscard(): number {
     const m = this.popMark();
-    const n = this.stack.length - m;
-    this.stack.length = m;
+    const stack = this.stack;
+    const n = stack.length - m;
+    if (n <= 16) for (let k = 0; k < n; k++) stack.pop();
+    else stack.length = m;
     return n;
   }
 
@@ -426,18 +466,53 @@ class Walker {
       : new SymbolicTuple(undefined, items.length);
   }
 
+  /**
+   * The memo is a dict keyed by int in CPython. Pickles number it densely (MEMOIZE uses len(memo)),
+   * so it is kept in an array with a hole marker, and indices far past the end go to a Map.
+   */
   private memoPut(index: number, value: PickleValue): void {
-    if (this.memo.size >= this.maxMemo && !this.memo.has(index)) {
+    const dense = this.memoDense;
+    if (index < dense.length) {
+      if (dense[index] === HOLE) this.memoAdd();
+      dense[index] = value;
+      return;
+    }
+    const sparse = this.memoSparse;
+    if (index - dense.length <= 64) {
+      while (dense.length < index) {
+        const moved = sparse?.get(dense.length);
+        if (moved !== undefined) sparse?.delete(dense.length);
+        dense.push(moved === undefined ? HOLE : moved.value);
+      }
+      const old = sparse?.get(index);
+      if (old !== undefined) sparse?.delete(index);
+      else this.memoAdd();
+      dense.push(value);
+      return;
+    }
+    const map = sparse ?? new Map<number, { value: PickleValue }>();
+    this.memoSparse = map;
+    const old = map.get(index);
+    if (old !== undefined) old.value = value;
+    else {
+      this.memoAdd();
+      map.set(index, { value });
+    }
+  }
+
+  private memoAdd(): void {
+    if (this.memoCount >= this.maxMemo) {
       this.budgetHit(`The pickle memo grew past ${this.maxMemo} entries at offset ${this.opStart}`);
     }
-    this.memo.set(index, value);
+    this.memoCount++;
   }
 
   private memoGet(index: number): void {
-    const v = this.memo.get(index);
-    if (v === undefined && !this.memo.has(index))
-      this.malformed(`memo value not found at index ${index}`);
-    this.push(v as PickleValue);
+    let v: PickleValue | undefined;
+    if (index < this.memoDense.length) v = this.memoDense[index];
+    else v = this.memoSparse?.get(index)?.value;
+    if (v === undefined || v === HOLE) this.malformed(`memo value not found at index ${index}`);
+    this.push(v);
   }
 
   // ---------------------------------------------------------------- records
@@ -504,20 +579,33 @@ class Walker {
   private constant(len: number, kind: "utf8" | "latin1" | "bytes" | "bytearray"): PickleValue {
     const start = this.pos;
     if (len > this.cfg.limit - start) this.skip(len); // halts with eof
-    let view: Uint8Array | undefined;
-    if (len <= SNIFF_PREFIX) view = this.take(len);
-    else this.pos = start + len;
-    if (len >= NESTED_MIN && !this.cfg.sniff) this.checkNested(start, len, kind === "utf8", view);
+    let at = -1; // index of the constant in the window, when it was brought in
+    if (len <= SNIFF_PREFIX) {
+      if (this.pos < this.bufStart || this.pos + len > this.bufEnd) this.fill(len);
+      at = this.pos - this.bufStart;
+    }
+    this.pos = start + len;
+    if (len >= NESTED_MIN && !this.cfg.sniff) {
+      const b0 = at >= 0 ? (this.buf[at] as number) : -1;
+      if (at < 0 || PICKLE_FIRST[b0] || (b0 === 0xc2 && kind === "utf8")) {
+        this.checkNested(
+          start,
+          len,
+          kind === "utf8",
+          at >= 0 ? this.buf.subarray(at, at + len) : undefined,
+        );
+      }
+    }
     if (kind === "utf8" || kind === "latin1") {
-      if (view !== undefined && len <= KEEP_STR) {
-        if (kind === "latin1") return latin1(view);
-        const text = decodeUtf8(view);
+      if (at >= 0 && len <= KEEP_STR) {
+        if (kind === "latin1") return latin1Range(this.buf, at, len);
+        const text = utf8Range(this.buf, at, len);
         if (text === undefined) this.malformed("str constant is not valid UTF-8");
         return text;
       }
-      return new SymbolicOpaque("str", start, len);
+      return LONG_STR;
     }
-    return new SymbolicOpaque(kind, start, len);
+    return kind === "bytes" ? BYTES : BYTEARRAY;
   }
 
   /** P13: is this constant itself a pickle? Then walk it (bounded depth). */
@@ -861,17 +949,21 @@ class Walker {
           this.push(EMPTY_TUPLE);
           break;
         case 0x75: {
-          // SETITEMS
-          const items = this.popMarkItems();
-          if (items.length % 2 !== 0) this.malformed("odd number of items for SETITEMS");
-          const d = this.top();
-          if (d instanceof SymbolicDict) this.addEntries(d, items);
+          // SETITEMS: contents kept only while the dict still tracks them
+          const m = this.marks[this.marks.length - 1];
+          const d = m !== undefined && m > 0 ? this.stack[m - 1] : undefined;
+          const keep = d instanceof SymbolicDict && d.entries !== undefined;
+          const n = keep ? this.stack.length - (m as number) : 0;
+          const items = keep ? this.popMarkItems() : undefined;
+          const count = items === undefined ? this.popMarkDiscard() : n;
+          if (count % 2 !== 0) this.malformed("odd number of items for SETITEMS");
+          this.top();
+          if (items !== undefined) this.addEntries(d as SymbolicDict, items);
           break;
         }
         case 0x47: {
           // BINFLOAT (big-endian double)
-          const b = this.take(8);
-          this.push(new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, false));
+          this.push(this.f64be());
           break;
         }
         case 0x80: {
@@ -982,7 +1074,7 @@ class Walker {
           break;
         }
         case 0x94: // MEMOIZE
-          this.memoPut(this.memo.size, this.top());
+          this.memoPut(this.memoCount, this.top());
           break;
         case 0x95: {
           // FRAME: _pickle.c only checks that the frame's bytes exist
