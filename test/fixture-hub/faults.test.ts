@@ -331,6 +331,36 @@ describe("repo mutations", () => {
   });
 });
 
+describe("resetRepos", () => {
+  it("undoes every mutation and tampering", async () => {
+    const hub = await startFixtureHub();
+    try {
+      const repo = "acme/semver-model";
+      const main = hub.resolve(repo, "main");
+      const v1 = hub.resolve(repo, "v1.0.0");
+      hub.moveBranch(repo, "main", v1);
+      const pushed = hub.pushCommit(repo, {
+        branch: "main",
+        message: "x",
+        files: { "x.txt": "x" },
+      });
+      hub.superSquash(repo, "main");
+      hub.tamper(repo, "config.json");
+      hub.resetRepos();
+      assert.equal(hub.resolve(repo, "main"), main);
+      assert.equal(hub.resolve(repo, "v1.0.0"), v1);
+      assert.throws(() => hub.resolve(repo, pushed));
+      const res = await fetch(`${hub.url}/${repo}/resolve/main/config.json`);
+      assert.equal(
+        gitSha1(Buffer.from(await res.arrayBuffer())),
+        hub.file(repo, "main", "config.json").oid,
+      );
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
 describe("lifecycle", () => {
   it("close() is idempotent, frees the listening sockets and refuses later connections", async () => {
     const listeners = (): number =>

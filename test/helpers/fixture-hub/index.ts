@@ -120,6 +120,8 @@ export interface FixtureHub {
   untamper(repo: string, path: string): void;
   /** Empties every knob list, restores page size and the resolve-cache redirect */
   resetKnobs(): void;
+  /** Reloads every repo from disk and drops tampering: undoes moveBranch/pushCommit/removeCommit/… */
+  resetRepos(): void;
   close(): Promise<void>;
 }
 
@@ -169,7 +171,8 @@ const EXPOSE =
   "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash";
 
 export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<FixtureHub> {
-  const repos = loadRepos(options.repos ?? DEFAULT_REPOS_DIR, PROJECT_ROOT);
+  const reposDir = options.repos ?? DEFAULT_REPOS_DIR;
+  const repos = loadRepos(reposDir, PROJECT_ROOT);
   const tokens = options.tokens ? parseTokens(options.tokens, "options.tokens") : loadTokens();
   const knobs = defaultKnobs(options.pageSize ?? null);
   const state = new HubState(repos, tokens, knobs);
@@ -371,6 +374,12 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
       knobs.foreignRedirect.length = 0;
       knobs.pageSize = fresh.pageSize;
       knobs.resolveCacheRedirect = fresh.resolveCacheRedirect;
+    },
+    resetRepos: () => {
+      const fresh = loadRepos(reposDir, PROJECT_ROOT);
+      repos.clear();
+      for (const [id, repo] of fresh) repos.set(id, repo);
+      state.tampered.clear();
     },
     close: () => {
       closed ??= Promise.all(
