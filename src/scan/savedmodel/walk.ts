@@ -5,7 +5,8 @@
  * node_def.proto, function.proto and op_def.proto:
  *
  *   SavedModel        1 saved_model_schema_version, 2 meta_graphs (MetaGraphDef)
- *   MetaGraphDef      1 meta_info_def (MetaInfoDef), 2 graph_def (GraphDef), 5 signature_def (map)
+ *   MetaGraphDef      1 meta_info_def (MetaInfoDef), 2 graph_def (GraphDef), 5 signature_def (map),
+ *                     6 asset_file_def (AssetFileDef: 2 filename)
  *   MetaInfoDef       4 tags, 5 tensorflow_version
  *   GraphDef          1 node (NodeDef), 2 library (FunctionDefLibrary)
  *   NodeDef           1 name, 2 op
@@ -15,6 +16,7 @@
  */
 import { ScanError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
+import { checkExternalLocation } from "../onnx/external-data.js";
 import { ProtoError, type ProtoField, type ProtoWindow, WIRE_LEN } from "../protobuf/wire.js";
 import { classifyTensorflowOp } from "./ops.js";
 
@@ -32,6 +34,8 @@ export interface SavedModelSummary {
   /** Distinct op types used, up to MAX_LISTED. */
   ops: string[];
   distinctOps: number;
+  /** Asset file names (relative to the SavedModel's assets/ folder). */
+  assets: string[];
   /** File-touching ops that are normal in a SavedModel (checkpoint save/restore), listed only. */
   checkpointOps: string[];
 }
@@ -54,6 +58,7 @@ class Walk {
     ops: [],
     distinctOps: 0,
     checkpointOps: [],
+    assets: [],
   };
 }
 
@@ -111,8 +116,35 @@ function walkMetaGraph(w: Walk, win: ProtoWindow): void {
             w.summary.signatures.push(sub(g, "signature key").text(200));
         }
         break;
+      case 6:
+        walkAssetFileDef(w, sub(f, "asset_file_def"));
+        break;
       default:
         break;
+    }
+  }
+}
+
+/**
+ * AssetFileDef (meta_graph.proto: 1 tensor_info, 2 filename). TensorFlow joins the filename to the
+ * SavedModel's `assets/` folder and feeds the path to the graph (vocabulary tables and the like),
+ * so a filename that climbs out of that folder makes the graph read any file: malicious, as O1.
+ */
+function walkAssetFileDef(w: Walk, win: ProtoWindow): void {
+  for (const f of win.fields()) {
+    if (f.field !== 2) continue;
+    const filename = sub(f, "asset filename").text(4096);
+    w.summary.assets.push(filename.slice(0, 200));
+    const problem = checkExternalLocation(filename);
+    if (problem && w.findings.length < MAX_FINDINGS) {
+      w.findings.push(
+        finding(
+          "PATH_ESCAPE",
+          "malicious",
+          `SavedModel asset ${JSON.stringify(filename.slice(0, 200))} escapes the assets folder: ${problem}.`,
+          { offset: f.offset, evidence: { asset: filename.slice(0, 500) } },
+        ),
+      );
     }
   }
 }

@@ -30,6 +30,7 @@ describe("SavedModel fixtures (hand-encoded protobuf)", () => {
     assert.equal(node.summary?.tensorflowVersion, "2.15.0");
     assert.equal(node.summary?.nodes, 7);
     assert.deepEqual(node.summary?.checkpointOps, ["RestoreV2", "SaveV2"]);
+    assert.deepEqual(node.summary?.assets, ["vocab.txt"]);
   });
 });
 
