@@ -12,7 +12,7 @@ import { analyzeRepoFolder } from "../scan/folder.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import type { ByteSource } from "../scan/source.js";
 
-const CONFIGS = new Set<string>(AUTO_MAP_CONFIGS);
+const CONFIGS = new Set(AUTO_MAP_CONFIGS);
 
 function merge(existing: ScanNode | undefined, added: ScanNode): ScanNode {
   if (!existing || existing.format === "python")

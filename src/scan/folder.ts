@@ -159,7 +159,8 @@ export async function analyzeRepoFolder(
     const own: Finding[] = [];
     if (problem) {
       // Only a config that names remote code matters here; an unreadable one might.
-      if (/auto_map|custom_pipelines/.test(new TextDecoder().decode(source.read(0, 1 << 20)))) {
+      const head = new TextDecoder().decode(source.read(0, 1 << 20));
+      if (name === "modules.json" || /auto_map|custom_pipelines/.test(head)) {
         own.push(
           finding("UNSCANNABLE", "unscannable", `Cannot read auto_map from ${name}: ${problem}.`),
         );

@@ -10,15 +10,23 @@
  * transformers splits the class part on "." into exactly two pieces; anything else fails there,
  * and we report it as a malformed reference rather than guess.
  */
+import { CUSTOM_CODE_CONFIG_NAMES } from "../../core/auto-map.js";
 
-/** Config files transformers reads `auto_map` from. */
-export const AUTO_MAP_CONFIGS = [
-  "config.json",
-  "tokenizer_config.json",
-  "preprocessor_config.json",
-  "processor_config.json",
-  "generation_config.json",
-] as const;
+/**
+ * Config files that can name custom code: the ones transformers reads `auto_map` from, plus every
+ * name `core/auto-map.ts` (what `inspect` checks on the Hub) knows, so that both read the same
+ * files. `modules.json` is sentence-transformers' module list.
+ */
+export const AUTO_MAP_CONFIGS: readonly string[] = [
+  ...new Set([
+    "config.json",
+    "tokenizer_config.json",
+    "preprocessor_config.json",
+    "processor_config.json",
+    "generation_config.json",
+    ...[...CUSTOM_CODE_CONFIG_NAMES].sort(),
+  ]),
+];
 
 export interface RemoteReference {
   /** Config file the reference is in. */
@@ -78,6 +86,16 @@ export interface AutoMapRead {
 export function readAutoMap(config: string, json: unknown): AutoMapRead {
   const references: RemoteReference[] = [];
   const problems: string[] = [];
+  if (config === "modules.json" || config.endsWith("/modules.json")) {
+    // sentence-transformers: a module whose type is not one of its own classes is repo code.
+    if (!Array.isArray(json)) return { references, problems };
+    for (const [i, entry] of json.entries()) {
+      const type = (entry as Record<string, unknown> | null)?.type;
+      if (typeof type === "string" && !type.startsWith("sentence_transformers."))
+        references.push(parseReference(config, `[${i}].type`, type));
+    }
+    return { references, problems };
+  }
   if (typeof json !== "object" || json === null || Array.isArray(json))
     return { references, problems };
   const record = json as Record<string, unknown>;

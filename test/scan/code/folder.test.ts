@@ -64,6 +64,16 @@ describe("readAutoMap", () => {
     );
     assert.equal(problems.length, 1);
   });
+  test("sentence-transformers modules.json: custom module types are repo code", () => {
+    const { references } = readAutoMap("modules.json", [
+      { idx: 0, name: "0", path: "", type: "sentence_transformers.models.Transformer" },
+      { idx: 1, name: "1", path: "1_Custom", type: "custom_st.CustomPooling" },
+    ]);
+    assert.deepEqual(
+      references.map((r) => [r.key, r.file]),
+      [["[1].type", "custom_st.py"]],
+    );
+  });
   test("no auto_map: nothing", () => {
     assert.deepEqual(readAutoMap("config.json", { model_type: "bert" }).references, []);
     assert.deepEqual(readAutoMap("config.json", [1, 2]).references, []);
