@@ -35,7 +35,7 @@ export interface TemplateLimits {
 }
 
 export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = {
-  maxLength: 1024 * 1024,
+  maxLength: 256 * 1024,
   maxBlockDepth: 100,
   maxExpressionDepth: 100,
   maxFindings: 50,
@@ -146,17 +146,25 @@ function message(error: unknown): string {
 /** Child nodes of an AST node, each with its role (how an Identifier in it must be read). */
 type Role = "expr" | "prop" | "bind" | "name" | "text";
 
+function list(v: unknown, role: Role = "expr"): Array<[unknown, Role]> {
+  if (Array.isArray(v)) return v.map((x): [unknown, Role] => [x, role]);
+  return v === undefined || v === null ? [] : [[v, role]];
+}
+
+/**
+ * Statement lists: template text arrives as StringLiteral statements (and so does `{{ 'lit' }}`);
+ * both are only output, so they get their own role.
+ */
+function body(v: unknown): Array<[unknown, Role]> {
+  if (!Array.isArray(v)) return [];
+  return v.map((x): [unknown, Role] => [
+    x,
+    isNode(x) && x.type === "StringLiteral" ? "text" : "expr",
+  ]);
+}
+
 function children(node: Node): Array<[unknown, Role]> {
   const n = node as Record<string, unknown>;
-  const list = (v: unknown, role: Role = "expr"): Array<[unknown, Role]> =>
-    Array.isArray(v) ? v.map((x) => [x, role]) : v === undefined || v === null ? [] : [[v, role]];
-  // Statement lists: template text arrives as StringLiteral statements (and so does `{{ 'lit' }}`);
-  // both are only output, so they get their own role.
-  const body = (v: unknown): Array<[unknown, Role]> =>
-    (Array.isArray(v) ? v : []).map((x): [unknown, Role] => [
-      x,
-      isNode(x) && x.type === "StringLiteral" ? "text" : "expr",
-    ]);
   switch (node.type) {
     case "Program":
       return body(n.body);
@@ -258,9 +266,9 @@ function* walk(root: Node): Generator<[Node, Role]> {
 }
 
 /** Names the template binds itself (set, for, macro, call arguments). */
-function collectBindings(program: Node): Set<string> {
+function collectBindings(nodes: ReadonlyArray<[Node, Role]>): Set<string> {
   const names = new Set<string>();
-  for (const [node, role] of walk(program)) {
+  for (const [node, role] of nodes) {
     if (role !== "bind") continue;
     if (node.type === "Identifier") names.add(String(node.value));
     if (node.type === "KeywordArgumentExpression" && isNode(node.key))
@@ -441,11 +449,13 @@ export function analyzeTemplate(
   limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS,
 ): Finding[] {
   const out = new Analysis(where, limits);
-  const bound = collectBindings(program);
+  // One walk; the passes below reuse its list.
+  const nodes = [...walk(program)];
+  const bound = collectBindings(nodes);
   const folder = new Folder();
   // Constants from `{% set name = <constant> %}`, twice so that chains resolve.
   for (let pass = 0; pass < 2; pass++) {
-    for (const [node] of walk(program)) {
+    for (const [node] of nodes) {
       if (node.type !== "Set" || !isNode(node.assignee) || node.assignee.type !== "Identifier")
         continue;
       const values = folder.fold(node.value);
@@ -465,7 +475,7 @@ export function analyzeTemplate(
       out.report(verdict, "attribute", name, `${how} '${name}' reaches Python internals.`);
   };
 
-  for (const [node, role] of walk(program)) {
+  for (const [node, role] of nodes) {
     const n = node as Record<string, unknown>;
     switch (node.type) {
       case "MemberExpression": {
