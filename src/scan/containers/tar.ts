@@ -12,7 +12,7 @@ import type { ScanContext, Scanner } from "../context.js";
 import { type ByteSource, bytesSource } from "../source.js";
 import { leafNode, scanAsPickle, scanLoaderPickle } from "./member.js";
 import { tarIds } from "./torch-ids.js";
-import { scanTarStorages, scanTarTensors } from "./torch-legacy.js";
+import { scanTarStorages, scanTarTensors } from "./torch-tar-streams.js";
 
 const FEED_CHUNK = 1024 * 1024;
 const TORCH_MEMBERS = new Set(["sys_info", "pickle", "storages", "tensors"]);

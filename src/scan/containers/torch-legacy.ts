@@ -7,13 +7,8 @@
  * sorted list of storage keys. For each key in that list: an 8-byte little-endian element count,
  * then count × element size raw bytes (element size from the storage type). Every one of the five
  * pickles is scanned (C6, C7: the first runs before the magic number is even compared); the raw
- * bytes are skipped by reading only the 8-byte counts.
- *
- * Tar format members (legacy_load): `storages` = a count pickle, then per storage a
- * `(key, location, storage type)` pickle followed by an 8-byte count and the raw bytes, then a
- * storage-views pickle; `sys_info` and `pickle` are plain pickles;
- * `tensors` = a count pickle, then per tensor a `(key, storage id, tensor type)` pickle followed by
- * int32 ndim, 4 skipped bytes, ndim int64 sizes, ndim int64 strides and an int64 storage offset.
+ * bytes are skipped by reading only the 8-byte counts. The tar format's stacked members are in
+ * torch-tar-streams.ts; the helpers here are shared with it.
  */
 import { ScanError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
@@ -54,7 +49,7 @@ export function storageElementSize(global: string): number | undefined {
   return m ? ELEMENT_SIZE[m[1] ?? ""] : undefined;
 }
 
-function readU64(source: ByteSource, at: number, what: string): number {
+export function readU64(source: ByteSource, at: number, what: string): number {
   const b = source.read(at, 8);
   if (b.length < 8)
     throw new ScanError("SCAN_FORMAT", `${what}: truncated 8-byte count`, { offset: at });
@@ -62,11 +57,11 @@ function readU64(source: ByteSource, at: number, what: string): number {
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
 }
 
-function isGlobal(v: LiteralValue | undefined): v is { global: string } {
+export function isGlobal(v: LiteralValue | undefined): v is { global: string } {
   return typeof v === "object" && v !== null && !Array.isArray(v) && "global" in v;
 }
 
-const malformed = (
+export const malformed = (
   message: string,
   verdict: "suspicious" | "unscannable" = "unscannable",
   offset?: number,
@@ -106,7 +101,7 @@ export interface StackScan {
 }
 
 /** Walks one pickle, recording it as a member node. Returns undefined when the stack cannot go on. */
-function stackedMember(
+export function stackedMember(
   source: ByteSource,
   ctx: ScanContext,
   offset: number,
@@ -246,132 +241,3 @@ export const scanTorchLegacy: Scanner = async (source, ctx) => {
     summary: scan.summary,
   });
 };
-
-/** The `storages` member of the legacy tar format. */
-export function scanTarStorages(source: ByteSource, ctx: ScanContext, base: string): StackScan {
-  const members: ScanNode[] = [];
-  const findings: Finding[] = [];
-  const countResult = stackedMember(source, ctx, 0, "storages-count", members, base);
-  if (!countResult.complete)
-    return {
-      members,
-      findings: [malformed("The storage count pickle does not end.")],
-      end: countResult.end,
-      summary: {},
-    };
-  let count: LiteralValue;
-  try {
-    count = decodeLiteralPickle(source, 0).value;
-  } catch (error) {
-    findings.push(malformed(`The storage count is not plain data: ${(error as Error).message}`));
-    return { members, findings, end: countResult.end, summary: {} };
-  }
-  if (typeof count !== "number" || count < 0 || count > ctx.budget.limits.maxMembers) {
-    findings.push(malformed(`Storage count ${String(count)} is out of range.`));
-    return { members, findings, end: countResult.end, summary: {} };
-  }
-  let offset = countResult.end;
-  for (let i = 0; i < count; i++) {
-    const r = stackedMember(source, ctx, offset, `storage-${i}`, members, base);
-    if (!r.complete) {
-      findings.push(malformed(`The pickle of storage ${i} does not end.`, "unscannable", r.end));
-      return { members, findings, end: r.end, summary: { storages: count } };
-    }
-    let args: LiteralValue | undefined;
-    try {
-      args = decodeLiteralPickle(source, offset).value;
-    } catch (error) {
-      findings.push(
-        malformed(
-          `Storage ${i}'s (key, location, type) is not plain data: ${(error as Error).message}`,
-        ),
-      );
-      return { members, findings, end: r.end, summary: { storages: count } };
-    }
-    const type = Array.isArray(args) ? args[2] : undefined;
-    const elementSize = isGlobal(type) ? storageElementSize(type.global) : undefined;
-    if (elementSize === undefined) {
-      findings.push(malformed(`Storage ${i} has an unknown storage type.`));
-      return { members, findings, end: r.end, summary: { storages: count } };
-    }
-    const n = readU64(source, r.end, `storage ${i}`);
-    offset = r.end + 8 + n * elementSize;
-    if (offset > source.size) {
-      findings.push(
-        malformed(`Storage ${i} runs past the end of the member.`, "unscannable", r.end),
-      );
-      return { members, findings, end: source.size, summary: { storages: count } };
-    }
-  }
-  // Then one more pickle: the list of storage views (target, root, offset, numel).
-  const views = stackedMember(source, ctx, offset, "storage-views", members, base);
-  if (!views.complete) {
-    findings.push(malformed("The storage-views pickle does not end.", "unscannable", views.end));
-    return { members, findings, end: views.end, summary: { storages: count } };
-  }
-  offset = views.end;
-  if (offset < source.size)
-    findings.push(
-      malformed(`${source.size - offset} bytes follow the storage views.`, "suspicious", offset),
-    );
-  return { members, findings, end: offset, summary: { storages: count } };
-}
-
-/** The `tensors` member of the legacy tar format. */
-export function scanTarTensors(source: ByteSource, ctx: ScanContext, base: string): StackScan {
-  const members: ScanNode[] = [];
-  const findings: Finding[] = [];
-  const countResult = stackedMember(source, ctx, 0, "tensors-count", members, base);
-  if (!countResult.complete)
-    return {
-      members,
-      findings: [malformed("The tensor count pickle does not end.")],
-      end: countResult.end,
-      summary: {},
-    };
-  let count: LiteralValue;
-  try {
-    count = decodeLiteralPickle(source, 0).value;
-  } catch (error) {
-    findings.push(malformed(`The tensor count is not plain data: ${(error as Error).message}`));
-    return { members, findings, end: countResult.end, summary: {} };
-  }
-  if (typeof count !== "number" || count < 0 || count > ctx.budget.limits.maxMembers) {
-    findings.push(malformed(`Tensor count ${String(count)} is out of range.`));
-    return { members, findings, end: countResult.end, summary: {} };
-  }
-  let offset = countResult.end;
-  for (let i = 0; i < count; i++) {
-    const r = stackedMember(source, ctx, offset, `tensor-${i}`, members, base);
-    if (!r.complete) {
-      findings.push(malformed(`The pickle of tensor ${i} does not end.`, "unscannable", r.end));
-      return { members, findings, end: r.end, summary: { tensors: count } };
-    }
-    const head = source.read(r.end, 8);
-    if (head.length < 8) {
-      findings.push(malformed(`Tensor ${i}'s shape record is truncated.`, "unscannable", r.end));
-      return { members, findings, end: source.size, summary: { tensors: count } };
-    }
-    const ndim = new DataView(head.buffer, head.byteOffset, 8).getInt32(0, true);
-    if (ndim < 0 || ndim > 64) {
-      findings.push(malformed(`Tensor ${i} claims ${ndim} dimensions.`, "unscannable", r.end));
-      return { members, findings, end: r.end, summary: { tensors: count } };
-    }
-    offset = r.end + 8 + 16 * ndim + 8;
-    if (offset > source.size) {
-      findings.push(
-        malformed(`Tensor ${i}'s shape record runs past the end.`, "unscannable", r.end),
-      );
-      return { members, findings, end: source.size, summary: { tensors: count } };
-    }
-  }
-  if (offset < source.size)
-    findings.push(
-      malformed(
-        `${source.size - offset} bytes follow the last tensor record.`,
-        "suspicious",
-        offset,
-      ),
-    );
-  return { members, findings, end: offset, summary: { tensors: count } };
-}
