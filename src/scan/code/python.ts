@@ -27,18 +27,40 @@ export interface PythonFileAnalysis {
 
 const CODING_COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
 
+/** Declared codings whose bytes read the same as UTF-8 for ASCII, or map one byte to one character. */
+const UTF8_CODINGS = /^(utf[-_]?8(?:[-_]sig)?|u8|ascii|us[-_]ascii|646)$/i;
+const SINGLE_BYTE_CODINGS =
+  /^(latin[-_]?1|l1|iso[-_]?8859[-_]?\d+|iso[-_]?latin[-_]?1|cp12\d\d|windows[-_]12\d\d|cp437|cp850|koi8[-_][ru])$/i;
+
+/**
+ * Decodes source as Python would, from its PEP 263 coding declaration (first two lines). A coding
+ * outside the ASCII-compatible ones is a problem: `# coding: utf-7` turns `+AAo-` inside a comment
+ * into a newline, so code hides in what every other tool reads as a comment.
+ */
 function decodeSource(bytes: Uint8Array): { text: string; problem?: string } {
-  try {
-    return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
-  } catch {
-    const head = new TextDecoder("latin1").decode(bytes.subarray(0, 400)).split(/\r?\n/, 2);
-    if (head.some((line) => CODING_COOKIE.test(line))) {
-      // Every declared single-byte coding maps bytes to characters one to one, like latin-1.
-      return { text: new TextDecoder("latin1").decode(bytes) };
+  const head = new TextDecoder("latin1").decode(bytes.subarray(0, 512)).split(/\r?\n/, 2);
+  let coding: string | undefined;
+  for (const line of head) {
+    const match = CODING_COOKIE.exec(line);
+    if (match) {
+      coding = match[1];
+      break;
     }
+    if (!/^[ \t\f]*(#.*)?$/.test(line)) break; // the cookie must precede any code
+  }
+  if (coding && SINGLE_BYTE_CODINGS.test(coding))
+    return { text: new TextDecoder("latin1").decode(bytes) };
+  let problem: string | undefined;
+  if (coding && !UTF8_CODINGS.test(coding)) {
+    problem = `the file declares "coding: ${coding}", which modelvet does not decode (the text Python runs may differ from what it shows)`;
+  }
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return problem ? { text, problem } : { text };
+  } catch {
     return {
       text: new TextDecoder("utf-8").decode(bytes),
-      problem: "the file is not valid UTF-8 and declares no coding",
+      problem: problem ?? "the file is not valid UTF-8 and declares no coding",
     };
   }
 }

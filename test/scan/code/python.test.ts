@@ -513,3 +513,22 @@ describe("interpreter internals and look-alike names", () => {
     assert.equal(about(r.findings, "os.system()").length, 1, show(r.findings));
   });
 });
+
+describe("source encodings", () => {
+  test("a utf-7 coding declaration (code hidden in a comment) is unscannable", async () => {
+    const r = await analyze("# -*- coding: utf-7 -*-\n# +AAo-import os+AAo-os.system('echo x')\n");
+    assert.ok(
+      r.findings.some((f) => f.code === "PYTHON_UNPARSEABLE" && /utf-7/.test(f.message)),
+      show(r.findings),
+    );
+    assert.equal(r.verdict, "unscannable");
+  });
+  test("utf-8 and latin-1 declarations are read normally", async () => {
+    assert.equal((await analyze("# -*- coding: utf-8 -*-\nimport torch\n")).verdict, "clean");
+    assert.equal(
+      (await analyze("#!/usr/bin/env python\n# vim: set fileencoding=latin-1 :\nimport torch\n"))
+        .verdict,
+      "clean",
+    );
+  });
+});
