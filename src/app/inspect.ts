@@ -118,6 +118,11 @@ export async function inspectModels(options: InspectOptions): Promise<InspectRep
       input,
       repo: ref.repo,
       policy,
+      // Set once known; listed here so the JSON keeps a readable key order.
+      revision: undefined,
+      gated: undefined,
+      private: undefined,
+      hubSecurity: undefined,
       customCode: { configFiles: [], references: [] },
       files: [],
       excluded: [],
