@@ -59,12 +59,20 @@ export const scanGguf: Scanner = async (source, ctx, detection) => {
     }
   }
 
+  const summary = header ? summarizeGguf(header) : undefined;
+  if (summary && header) {
+    // Said out loud, so a reader of the report knows only one parser read this header.
+    summary.referenceCheck =
+      header.headerEnd > REFERENCE_MAX_HEADER
+        ? `skipped: the ${header.headerEnd}-byte header exceeds what @huggingface/gguf buffers`
+        : "@huggingface/gguf";
+  }
   return makeNode({
     path: ctx.path,
     format: detection.format,
     size: source.size,
     findings,
-    ...(header ? { summary: summarizeGguf(header) } : {}),
+    ...(summary ? { summary } : {}),
   });
 };
 

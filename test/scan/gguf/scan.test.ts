@@ -40,6 +40,7 @@ describe("GGUF scanner", () => {
     assert.equal(node.summary?.tensors, 2);
     assert.equal(node.summary?.parameters, 8);
     assert.deepEqual(node.summary?.tensorsByType, { F32: 2 });
+    assert.equal(node.summary?.referenceCheck, "@huggingface/gguf");
   });
 
   it("checks every chat template, named ones included", async () => {
