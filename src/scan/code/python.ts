@@ -89,7 +89,11 @@ export async function analyzePythonSource(
     );
     return empty;
   }
-  const { text, problem } = decodeSource(bytes);
+  const decoded = decodeSource(bytes);
+  const problem = decoded.problem;
+  // Python reads source with universal newlines: a lone \r ends a line. tree-sitter does not, so
+  // "# comment\rimport os" would look like one comment while Python runs the import.
+  const text = decoded.text.replace(/\r\n?/g, "\n");
   if (problem)
     findings.push(
       finding("PYTHON_UNPARSEABLE", "unscannable", `Cannot read as Python: ${problem}.`),

@@ -532,3 +532,15 @@ describe("source encodings", () => {
     );
   });
 });
+
+describe("line endings", () => {
+  test("lone carriage returns end lines, as Python reads them", async () => {
+    const r = await analyze('# just a comment\rimport os\ros.system("echo x")\r');
+    assert.equal(r.verdict, MAL, show(r.findings));
+    assert.equal(about(r.findings, "os.system()")[0]?.line, 3);
+  });
+  test("CRLF files keep their line numbers", async () => {
+    const r = await analyze("import os\r\n\r\nos.system('x')\r\n");
+    assert.equal(about(r.findings, "os.system()")[0]?.line, 3);
+  });
+});
