@@ -326,6 +326,9 @@ class Folder {
           if (parts.some((p) => p === undefined)) return [];
           return [parts.join(args[0] ?? "")];
         }
+        // `dict(__cla=1, ss__=2)|join` joins the keys: a quote-free way to spell a name.
+        const keys = f.name === "join" ? dictKeywordKeys(operand) : undefined;
+        if (keys !== undefined) return [keys.join(args[0] ?? "")];
         return this.fold(operand, depth + 1).flatMap((s) => applyStringOp(f.name, s, args));
       }
       case "CallExpression": {
@@ -352,6 +355,21 @@ class Folder {
         return [];
     }
   }
+}
+
+/** The keyword names of a `dict(a=…, b=…)` call, or undefined for anything else. */
+function dictKeywordKeys(node: unknown): string[] | undefined {
+  if (!isNode(node) || node.type !== "CallExpression") return undefined;
+  const callee = node.callee as Node | undefined;
+  if (callee?.type !== "Identifier" || callee.value !== "dict" || !Array.isArray(node.args))
+    return undefined;
+  const keys: string[] = [];
+  for (const arg of node.args) {
+    if (!isNode(arg) || arg.type !== "KeywordArgumentExpression" || !isNode(arg.key))
+      return undefined;
+    keys.push(String(arg.key.value));
+  }
+  return keys;
 }
 
 function combine(a: string[], b: string[]): string[] {
@@ -559,6 +577,18 @@ export function analyzeTemplate(
           for (const s of names)
             for (const part of s.split(".")) checkAttribute(part, `the ${f.name} filter reads`);
         }
+        break;
+      }
+      case "KeywordArgumentExpression": {
+        // `dict(__class__=1)`: a keyword name is a string in disguise.
+        const key = isNode(n.key) ? String(n.key.value) : "";
+        if (looksLikeDunderFragment(key))
+          out.report(
+            "suspicious",
+            "dunder-keyword",
+            key.slice(0, 60),
+            `the keyword '${key.slice(0, 60)}' spells (part of) a Python dunder name.`,
+          );
         break;
       }
       case "StringLiteral": {

@@ -69,6 +69,12 @@ describe("G1 techniques", () => {
     ["inside an object literal", "{% set d = {'k': x.__class__} %}", "__class__"],
     ["inside a ternary", "{{ 1 if x else y.__class__ }}", "__class__"],
     ["inside a slice", "{{ x[y.__len__():] }}", "__len__"],
+    ["quote-free dict keys joined", "{{ x | attr(dict(__cla=1, ss__=2) | join) }}", "__class__"],
+    [
+      "quote-free dict key via set",
+      "{% set k = dict(__globals__=1) | join %}{{ x[k] }}",
+      "__globals__",
+    ],
   ];
   for (const [name, text, detail] of malicious) {
     test(`malicious: ${name}`, () => {
