@@ -182,7 +182,8 @@ function argumentNodes(call: PyNode): { positional: PyNode[]; keywords: Map<stri
 function isMainGuard(condition: PyNode | undefined): boolean {
   if (condition?.type !== "comparison_operator") return false;
   const named = condition.children.filter((c) => c.named);
-  if (named.length !== 2) return false;
+  const operators = condition.children.filter((c) => !c.named).map((c) => c.type);
+  if (named.length !== 2 || operators.length !== 1 || operators[0] !== "==") return false;
   const texts = named.map((c) =>
     c.type === "identifier"
       ? c.text
@@ -286,7 +287,11 @@ export class ModuleAnalyzer {
         return;
       case "if_statement":
         if (isMainGuard(node.children.find((c) => c.field === "condition"))) {
-          this.walkChildren(node, { ...inner, importTime: false });
+          // Only the body is skipped on import; elif/else branches run then.
+          for (const c of node.children) {
+            const script = c.field === "consequence" || c.field === "condition";
+            this.walk(c, node, script ? { ...inner, importTime: false } : inner);
+          }
           return;
         }
         break;
@@ -295,6 +300,9 @@ export class ModuleAnalyzer {
         return;
       case "call":
         this.call(node, inner);
+        break;
+      case "named_expression":
+        this.resolve(node, ctx.scope, 0); // binds its name
         break;
       case "decorator": {
         const expr = node.children.find((c) => c.named);
@@ -937,6 +945,14 @@ export class ModuleAnalyzer {
         const attr = node.children.find((c) => c.field === "attribute")?.text;
         if (!obj || !attr) return UNKNOWN;
         return this.attributeOf(this.resolve(obj, scope, d), attr, false);
+      }
+      case "named_expression": {
+        // (f := os.system)(...): the walrus binds as it evaluates.
+        const name = node.children.find((c) => c.field === "name")?.text;
+        const valueNode = node.children.find((c) => c.field === "value");
+        const value = valueNode ? this.resolve(valueNode, scope, d) : UNKNOWN;
+        if (name) scope.vars.set(name, value);
+        return value;
       }
       case "parenthesized_expression": {
         const inner = node.children.find((c) => c.named);

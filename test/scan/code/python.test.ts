@@ -544,3 +544,26 @@ describe("line endings", () => {
     assert.equal(about(r.findings, "os.system()")[0]?.line, 3);
   });
 });
+
+describe("the __main__ guard", () => {
+  test("only the body of `if __name__ == '__main__'` is skipped on import", async () => {
+    const r = await analyze(
+      "import torch\nif __name__ == '__main__':\n    W = torch.load('a')\nelse:\n    W = torch.load('b')\nif __name__ != '__main__':\n    V = torch.load('c')\n",
+    );
+    assert.deepEqual(
+      about(r.findings, "torch.load()").map((f) => [
+        f.line,
+        (f.evidence as { scope?: string } | undefined)?.scope,
+      ]),
+      [
+        [3, "function"],
+        [5, "import-time"],
+        [7, "import-time"],
+      ],
+    );
+  });
+  test("a walrus binding resolves", async () => {
+    const r = await analyze("import os\nif (run := os.system):\n    run('echo')\n");
+    assert.equal(about(r.findings, "os.system()").length, 1, show(r.findings));
+  });
+});
