@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_REPOS_DIR, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { loadRepos } from "../helpers/fixture-hub/repo-model.js";
+import { loadRepos } from "../helpers/fixture-hub/repo-loader.js";
 import { gitSha1 } from "./support.js";
 
 function repoJson(id: string, extra: Record<string, unknown> = {}): string {

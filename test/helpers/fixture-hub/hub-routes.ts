@@ -1,18 +1,17 @@
 /** The Hub origin: routing, access control (§2.7), rate-limit headers, and each endpoint. */
+import { type Exchange, readBody, sendError, sendJson } from "./http-kit.js";
 import {
-  contentDisposition,
-  contentTypeFor,
-  type Exchange,
-  etagMatches,
-  readBody,
-  sendError,
-  sendFileBytes,
-  sendJson,
-  sendNotModified,
-  sendRedirect,
-} from "./http-kit.js";
+  boolParam,
+  checkAccess,
+  entryNotFound,
+  intParam,
+  nextLink,
+  resolveOrFail,
+  splitRevision,
+} from "./hub-common.js";
 import { takeRule } from "./knobs.js";
-import { type Commit, history, type Repo, refNames, resolveRevision } from "./repo-model.js";
+import { history } from "./repo-model.js";
+import { resolveCache, resolveFile } from "./resolve-routes.js";
 import { commitJson, EXPANDABLE_KEYS, listTree, modelInfo, pathEntry, refsJson } from "./shapes.js";
 import type { Caller, HubState } from "./state.js";
 
@@ -23,93 +22,6 @@ function bucketOf(path: string): Bucket {
   if (path.includes("/resolve/")) return "resolvers";
   if (path.startsWith("/api/")) return "api";
   return "pages";
-}
-
-/** Access levels: "meta" = plain repo info and refs; "content" = everything under a revision. */
-type Level = "meta" | "content";
-
-/** Applies the §2.7 matrix; returns the repo when the caller may proceed, else answers the error. */
-function checkAccess(
-  ex: Exchange,
-  state: HubState,
-  caller: Caller,
-  repoId: string,
-  level: Level,
-): Repo | null {
-  const repo = state.repos.get(repoId);
-  if (!repo || (repo.private && !state.hasAccess(caller, repoId))) {
-    if (caller.kind === "user") sendError(ex, 404, "Repository not found", "RepoNotFound");
-    else sendError(ex, 401, "Invalid username or password.", "RepoNotFound");
-    return null;
-  }
-  if (repo.disabled) {
-    sendError(ex, 403, "Access to this resource is disabled.");
-    return null;
-  }
-  if (repo.gated && level === "content" && !state.hasAccess(caller, repoId)) {
-    if (caller.kind === "user") {
-      sendError(
-        ex,
-        403,
-        `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit ${state.hubUrl}/${repo.id} to ask for access.`,
-        "GatedRepo",
-      );
-    } else {
-      sendError(
-        ex,
-        401,
-        `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
-        "GatedRepo",
-      );
-    }
-    return null;
-  }
-  return repo;
-}
-
-/**
- * Splits "<rev>/<path…>" URL tails. Each segment was decoded on its own, so "refs%2Fpr%2F1" is one
- * segment; a raw "refs/pr/1" spans three, so the longest prefix naming a ref (or SHA) wins.
- */
-function splitRevision(repo: Repo, segs: string[]): { rev: string; rest: string[] } {
-  const names = new Set(refNames(repo));
-  for (let k = Math.min(segs.length, 6); k >= 1; k--) {
-    const candidate = segs.slice(0, k).join("/");
-    if (names.has(candidate) || resolveRevision(repo, candidate)) {
-      return { rev: candidate, rest: segs.slice(k) };
-    }
-  }
-  return { rev: segs[0] ?? "", rest: segs.slice(1) };
-}
-
-function resolveOrFail(ex: Exchange, repo: Repo, rev: string): Commit | null {
-  const resolved = resolveRevision(repo, rev);
-  if (!resolved) {
-    sendError(ex, 404, `Invalid rev id: ${rev}`, "RevisionNotFound");
-    return null;
-  }
-  return resolved.commit;
-}
-
-function entryNotFound(ex: Exchange, commit: Commit): void {
-  sendError(ex, 404, "Entry not found", "EntryNotFound", { "X-Repo-Commit": commit.id });
-}
-
-function intParam(v: string | null, fallback: number): number | null {
-  if (v === null || v === "") return fallback;
-  if (!/^\d+$/.test(v)) return null;
-  return Number(v);
-}
-
-function boolParam(v: string | null): boolean {
-  return v === "true" || v === "1" || v === "True";
-}
-
-function nextLink(state: HubState, ex: Exchange, replace: Record<string, string>): string {
-  const next = new URL(ex.url.pathname, state.hubUrl);
-  for (const [k, v] of ex.url.searchParams) if (!(k in replace)) next.searchParams.append(k, v);
-  for (const [k, v] of Object.entries(replace)) next.searchParams.set(k, v);
-  return `<${next.href}>; rel="next"`;
 }
 
 export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
@@ -429,101 +341,4 @@ function commits(
     slice.map((c) => commitJson(c, formatted)),
     headers,
   );
-}
-
-function resolveFile(
-  ex: Exchange,
-  state: HubState,
-  caller: Caller,
-  repoId: string,
-  mode: "resolve" | "raw",
-  tail: string[],
-): void {
-  ex.baseHeaders.Vary = "Origin, Accept";
-  const repo = checkAccess(ex, state, caller, repoId, "content");
-  if (!repo) return;
-  const { rev, rest } = splitRevision(repo, tail);
-  const commit = resolveOrFail(ex, repo, rev);
-  if (!commit) return;
-  const path = rest.join("/");
-  const file = commit.files.get(path);
-  if (!file) {
-    entryNotFound(ex, commit);
-    return;
-  }
-
-  if (takeRule(ex.knobs.foreignRedirect, "hub", ex.method, ex.path)) {
-    ex.record.fault = "foreignRedirect";
-    const target = `/files/${repo.id}/${commit.id}/${mode}/${path}`;
-    sendRedirect(
-      ex,
-      302,
-      `${state.foreignUrl}${target.split("/").map(encodeURIComponent).join("/")}`,
-      {
-        "X-Repo-Commit": commit.id,
-      },
-    );
-    return;
-  }
-
-  if (file.lfs && mode === "resolve") {
-    const etag = `"${file.sha256}"`;
-    const headers = {
-      "X-Repo-Commit": commit.id,
-      "X-Linked-Etag": etag,
-      "X-Linked-Size": String(file.size),
-      ETag: etag,
-      "Accept-Ranges": "bytes",
-    };
-    if (etagMatches(ex.req.headers["if-none-match"], etag)) {
-      sendNotModified(ex, headers);
-      return;
-    }
-    sendRedirect(ex, 302, state.cdnLocation(repo, file), headers);
-    return;
-  }
-
-  if (mode === "resolve" && state.knobs.resolveCacheRedirect) {
-    const original = `/${repo.id}/resolve/${rev}/${path}`;
-    const target = `/api/resolve-cache/models/${repo.id}/${commit.id}/${path}`;
-    const location =
-      `${target.split("/").map(encodeURIComponent).join("/")}` +
-      `?${encodeURIComponent(original)}=&etag=${encodeURIComponent(`"${file.oid}"`)}`;
-    sendRedirect(ex, 307, location);
-    return;
-  }
-  serveGitFile(ex, state, repo, commit, path, mode);
-}
-
-/** 200/206 for a regular file (or an LFS pointer under /raw/), with the Hub's headers. */
-function serveGitFile(
-  ex: Exchange,
-  state: HubState,
-  repo: Repo,
-  commit: Commit,
-  path: string,
-  mode: "resolve" | "raw",
-): void {
-  const file = commit.files.get(path)!;
-  const bytes = file.lfs ? file.gitBytes : state.contentBytes(repo, file);
-  sendFileBytes(ex, bytes, `"${file.oid}"`, {
-    "Content-Type": file.lfs ? "text/plain; charset=utf-8" : contentTypeFor(path),
-    "X-Repo-Commit": commit.id,
-    ...(mode === "resolve" ? { "Content-Disposition": contentDisposition(path) } : {}),
-  });
-}
-
-function resolveCache(ex: Exchange, state: HubState, caller: Caller, segs: string[]): void {
-  ex.baseHeaders.Vary = "Origin, Accept";
-  const repo = checkAccess(ex, state, caller, `${segs[0]}/${segs[1]}`, "content");
-  if (!repo) return;
-  const commit = resolveOrFail(ex, repo, segs[2]!);
-  if (!commit) return;
-  const path = segs.slice(3).join("/");
-  const file = commit.files.get(path);
-  if (!file || file.lfs) {
-    entryNotFound(ex, commit);
-    return;
-  }
-  serveGitFile(ex, state, repo, commit, path, "resolve");
 }

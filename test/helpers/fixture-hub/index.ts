@@ -24,11 +24,11 @@ import {
 } from "./http-kit.js";
 import { handleHub } from "./hub-routes.js";
 import { defaultKnobs, type FaultKnobs, type Origin } from "./knobs.js";
+import { loadRepos } from "./repo-loader.js";
 import {
   buildCommit,
   type Commit,
   history,
-  loadRepos,
   makeStoredFile,
   type Repo,
   resolveRevision,
