@@ -5,7 +5,8 @@
  * - chat templates (`chat_template` in `tokenizer_config.json`, `chat_template.json`,
  *   `processor_config.json`): each scanned as a Jinja template (G1);
  * - a Keras model config (`config.json` of a `.keras` archive, `model.to_json()` output: an
- *   object with a string `class_name` and a `config`): scanned with scanKerasConfig (K1–K3).
+ *   object with a string `class_name` and a `config`; or a TensorFlow.js `model.json`
+ *   `modelTopology`): scanned with the Keras config walker (K1–K3).
  *
  * `auto_map` (trust_remote_code) is handled by the folder pass, not here.
  *
@@ -43,6 +44,23 @@ function isKerasShaped(value: unknown): value is { class_name: string; config: u
   );
 }
 
+/**
+ * The Keras config a JSON file carries: the file itself (`.keras` `config.json`, `model.to_json()`),
+ * or a TensorFlow.js layers model's `modelTopology` (or its `model_config`), which
+ * tensorflowjs's Python loader hands to Keras's `model_from_json`.
+ */
+function kerasConfigIn(value: unknown): { config: unknown; where: string } | undefined {
+  if (isKerasShaped(value)) return { config: value, where: "Keras config" };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const topology = (value as Record<string, unknown>).modelTopology;
+  if (isKerasShaped(topology)) return { config: topology, where: "modelTopology" };
+  if (typeof topology === "object" && topology !== null) {
+    const inner = (topology as Record<string, unknown>).model_config;
+    if (isKerasShaped(inner)) return { config: inner, where: "modelTopology.model_config" };
+  }
+  return undefined;
+}
+
 /** Content checks on a parsed JSON value. Pure. */
 export function scanJsonValue(
   value: unknown,
@@ -70,8 +88,9 @@ export function scanJsonValue(
     );
   }
   if (templates.length > 0) summary.chatTemplates = templates.map((t) => t.key);
-  if (isKerasShaped(value)) {
-    const result = walkKerasConfig(value, keras, "Keras config");
+  const kerasConfig = kerasConfigIn(value);
+  if (kerasConfig !== undefined) {
+    const result = walkKerasConfig(kerasConfig.config, keras, kerasConfig.where);
     findings.push(...result.findings);
     summary.keras = result.summary;
   }

@@ -70,6 +70,28 @@ describe("JSON scanner", () => {
     assert.equal((node.summary!.keras as { lambdas: number }).lambdas, 1);
   });
 
+  test("TensorFlow.js model.json: modelTopology (and modelTopology.model_config) are Keras configs", async () => {
+    const lambda = {
+      class_name: "Lambda",
+      config: { name: "l", function: ["AAAA", null, null], function_type: "lambda" },
+    };
+    const topology = {
+      class_name: "Sequential",
+      config: { layers: [lambda] },
+      keras_version: "2.4.0",
+    };
+    const direct = await scan(
+      JSON.stringify({ format: "layers-model", modelTopology: topology, weightsManifest: [] }),
+      "model.json",
+    );
+    assert.deepEqual(codes(direct), ["KERAS_LAMBDA:malicious"]);
+    const nested = await scan(
+      JSON.stringify({ modelTopology: { model_config: topology } }),
+      "model.json",
+    );
+    assert.deepEqual(codes(nested), ["KERAS_LAMBDA:malicious"]);
+  });
+
   test("Keras config.json naming os.system → malicious", async () => {
     const cfg = { module: "os", class_name: "function", config: "system", registered_name: null };
     assert.equal((await scan(JSON.stringify(cfg))).verdict, "malicious");
