@@ -567,3 +567,15 @@ describe("the __main__ guard", () => {
     assert.equal(about(r.findings, "os.system()").length, 1, show(r.findings));
   });
 });
+
+describe("real-world idioms", () => {
+  test("TOKENIZERS_PARALLELISM is configuration, not a token", async () => {
+    assert.equal(await verdictOf("import os\nos.environ.get('TOKENIZERS_PARALLELISM')\n"), "clean");
+  });
+  test("compiling a CUDA extension at import time is suspicious", async () => {
+    const r = await analyze(
+      "from torch.utils.cpp_extension import load\nwkv = load(name='wkv', sources=['wkv_op.cpp'])\n",
+    );
+    assert.equal(r.verdict, "suspicious", show(r.findings));
+  });
+});
