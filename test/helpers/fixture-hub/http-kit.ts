@@ -240,14 +240,14 @@ export function contentDisposition(path: string): string {
   return `inline; filename*=UTF-8''${encodeURIComponent(name)}; filename="${name.replace(/["\\]/g, "_")}";`;
 }
 
+/** The request body, or null past `limit` bytes (the rest is still drained so the reply can be read). */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     total += buf.length;
-    if (total > limit) return null;
-    chunks.push(buf);
+    if (total <= limit) chunks.push(buf);
   }
-  return Buffer.concat(chunks);
+  return total > limit ? null : Buffer.concat(chunks);
 }
