@@ -150,7 +150,7 @@ describe("resolveSemverRange", () => {
 
 describe("matchShortCommit", () => {
   it("finds one, none, or fails on two", () => {
-    const ids = ["abc1234" + "0".repeat(33), "abc9999" + "0".repeat(33)];
+    const ids = [`abc1234${"0".repeat(33)}`, `abc9999${"0".repeat(33)}`];
     assert.equal(matchShortCommit("abc1234", ids), ids[0]);
     assert.equal(matchShortCommit("ABC1234", ids), ids[0]);
     assert.equal(matchShortCommit("fff0000", ids), undefined);
