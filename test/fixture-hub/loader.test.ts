@@ -1,12 +1,12 @@
 /** Repos as data: the loader accepts a custom directory and rejects malformed descriptions loudly. */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_REPOS_DIR, startFixtureHub } from "../helpers/fixture-hub/index.js";
 import { loadRepos } from "../helpers/fixture-hub/repo-loader.js";
-import { gitSha1 } from "./support.js";
+import { gitSha1, sha256 } from "./support.js";
 
 function repoJson(id: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -159,9 +159,28 @@ describe("repo loader", () => {
     });
   }
 
+  it("every file in fixtures/hub/files matches its manifest entry (size and sha256)", () => {
+    const files = join(DEFAULT_REPOS_DIR, "..", "files");
+    let checked = 0;
+    for (const name of ["MANIFEST.json", "TORCH_MANIFEST.json", "AREAS_MANIFEST.json"]) {
+      const entries = JSON.parse(readFileSync(join(files, name), "utf8")) as Array<{
+        path: string;
+        size: number;
+        sha256: string;
+      }>;
+      for (const e of entries) {
+        const bytes = readFileSync(join(DEFAULT_REPOS_DIR, "..", "..", "..", e.path));
+        assert.equal(bytes.length, e.size, e.path);
+        assert.equal(sha256(bytes), e.sha256, e.path);
+        checked += 1;
+      }
+    }
+    assert.ok(checked >= 12);
+  });
+
   it("the shipped repo set loads and every repo says what it is for", () => {
     const repos = loadRepos(DEFAULT_REPOS_DIR, join(DEFAULT_REPOS_DIR, "..", "..", ".."));
-    assert.ok(repos.size >= 11);
+    assert.ok(repos.size >= 14);
     for (const repo of repos.values()) assert.ok(repo.purpose.length > 20, repo.id);
     assert.ok([...repos.keys()].some((id) => id.startsWith("sketchy-org/")));
   });
