@@ -51,6 +51,8 @@ export interface RemoteCodeSummary {
   files: RemoteCodeFile[];
   missing: string[];
   crossRepo: string[];
+  /** Set on every config but the first that names remote code: where the full list is shown. */
+  listedWith?: string;
 }
 
 export interface FolderAnalysis {
@@ -353,7 +355,11 @@ export async function analyzeRepoFolder(
         ),
       );
     }
-    result.configs.set(config, { findings, summary });
+    const first = result.configs.keys().next();
+    result.configs.set(config, {
+      findings,
+      summary: first.done ? summary : { ...summary, listedWith: first.value },
+    });
   }
   return result;
 }

@@ -8,12 +8,15 @@ interface RemoteCodeLike {
   files?: { path: string; verdict: string; reason?: string; does?: string[] }[];
   missing?: string[];
   crossRepo?: string[];
+  listedWith?: string;
 }
 
 export function remoteCodeLines(node: ScanNode, indent: string): string[] {
   const rc = node.summary?.remoteCode as RemoteCodeLike | undefined;
   if (!rc) return [];
   const pad = `${indent}       `;
+  if (rc.listedWith)
+    return [`${pad}trust_remote_code: the files it would run are listed under ${rc.listedWith}`];
   const lines = [`${pad}trust_remote_code=True would run:`];
   for (const f of rc.files ?? []) {
     lines.push(`${pad}  ${f.path}  [${f.verdict}]${f.reason ? `  (${f.reason})` : ""}`);
