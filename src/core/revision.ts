@@ -155,16 +155,9 @@ export function resolveName(repo: string, name: string, refs: RepoRefs): NameRes
   }
   if (branch) return resolvedFrom(name, branch.commit, { kind: "branch", name });
   if (tag) return resolvedFrom(name, tag.commit, { kind: "tag", name });
-  if (isShortCommit(name)) {
-    const direct = matchShortCommit(
-      name,
-      [...refs.branches, ...refs.tags].map((r) => r.commit),
-    );
-    if (direct !== undefined) {
-      return resolvedFrom(name, direct, { kind: "short-commit", prefix: name.toLowerCase() });
-    }
-    return { kind: "short-commit", prefix: name.toLowerCase() };
-  }
+  // A short id is matched against the whole history (tips included) by the caller, never against
+  // branch tips alone: an older commit with the same prefix must make it ambiguous, not lose.
+  if (isShortCommit(name)) return { kind: "short-commit", prefix: name.toLowerCase() };
   return { kind: "not-found" };
 }
 

@@ -106,10 +106,12 @@ describe("resolveName / resolveNameFallback", () => {
     );
   });
 
-  it("matches a short commit id against branch/tag targets, else asks for a history search", () => {
-    const direct = resolveName("acme/x", "aaaaaaa", refs);
-    assert.equal(direct.kind, "resolved");
-    assert.deepEqual(resolveName("acme/x", "abcdef12", refs), {
+  it("sends every short commit id to the history search, even one matching a branch tip", () => {
+    assert.deepEqual(resolveName("acme/x", "aaaaaaa", refs), {
+      kind: "short-commit",
+      prefix: "aaaaaaa",
+    });
+    assert.deepEqual(resolveName("acme/x", "ABCDEF12", refs), {
       kind: "short-commit",
       prefix: "abcdef12",
     });

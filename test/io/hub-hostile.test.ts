@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { HubError } from "../../src/core/errors.js";
+import { HubError, UsageError } from "../../src/core/errors.js";
 import { HubClient } from "../../src/io/hub.js";
 
 const SHA = "a".repeat(40);
@@ -15,10 +15,17 @@ const OID = "b".repeat(40);
 let tree: unknown = [];
 let refs: unknown = {};
 let info: unknown = {};
+let commits: unknown = [];
 let base = "";
 const server = createServer((req, res) => {
   const url = req.url ?? "";
-  const body = url.includes("/tree/") ? tree : url.endsWith("/refs") ? refs : info;
+  const body = url.includes("/tree/")
+    ? tree
+    : url.endsWith("/refs")
+      ? refs
+      : url.includes("/commits/")
+        ? commits
+        : info;
   res
     .writeHead(200, { "Content-Type": "application/json" })
     .end(typeof body === "string" ? body : JSON.stringify(body));
@@ -143,5 +150,24 @@ describe("hostile refs and repo info", () => {
       lastModified: "2025-01-01T00:00:00.000Z",
     };
     await protocolError(client().resolveModel("acme/x", undefined), /gated/);
+  });
+
+  it("refuses a short commit id that matches a branch tip and an older commit", async () => {
+    const tip = `abc1234${"1".repeat(33)}`;
+    const older = `abc1234${"2".repeat(33)}`;
+    refs = { branches: [{ name: "main", targetCommit: tip }], tags: [] };
+    const commit = (id: string) => ({
+      id,
+      title: "t",
+      message: "",
+      authors: [],
+      date: "2025-01-01T00:00:00.000Z",
+    });
+    commits = [commit(tip), commit(older)];
+    await assert.rejects(
+      client().resolveModel("acme/x", "abc1234"),
+      (e: unknown) =>
+        e instanceof UsageError && /ambiguous/.test(e.message) && e.message.includes(older),
+    );
   });
 });
