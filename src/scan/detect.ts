@@ -4,6 +4,7 @@
  * 0/1), then text classes. Anything else is `unknown`, which the dispatcher reports as unscannable.
  */
 
+import { isTorchLegacyStart } from "./containers/legacy-detect.js";
 import type { Detection } from "./context.js";
 import { sniffPickle } from "./pickle/sniff.js";
 import type { ByteSource } from "./source.js";
@@ -97,11 +98,13 @@ export function detectFormat(source: ByteSource): Detection {
 
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06]))
     return { format: "zip" };
-  if (startsWith(head, TORCH_LEGACY_MAGIC)) return { format: "pytorch-legacy" };
+  if (startsWith(head, TORCH_LEGACY_MAGIC) || isTorchLegacyStart(head))
+    return { format: "pytorch-legacy" };
   if (startsWith(head, [0x1f, 0x8b])) return { format: "gzip" };
   if (startsWith(head, ascii("BZh")) && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39)
     return { format: "bzip2" };
   if (startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return { format: "xz" };
+  if (startsWith(head, [0x5d, 0x00, 0x00])) return { format: "xz", detail: "lzma-alone" }; // joblib "lzma"
   if (startsWith(head, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return { format: "7z" };
   if (startsWith(head, [0x93, ...ascii("NUMPY")])) {
     return { format: "numpy", detail: `${head[6] ?? "?"}.${head[7] ?? "?"}` };

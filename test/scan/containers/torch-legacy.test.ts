@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { ScanError } from "../../../src/core/errors.js";
+import { isTorchLegacyStart } from "../../../src/scan/containers/legacy-detect.js";
 import { decodeLiteralPickle } from "../../../src/scan/containers/literal-pickle.js";
 import { storageElementSize } from "../../../src/scan/containers/torch-legacy.js";
+import { detectFormat } from "../../../src/scan/detect.js";
 import { bytesSource } from "../../../src/scan/source.js";
 import {
   cat,
   codesOf,
   EVIL,
   keysPickle,
+  LEGACY_MAGIC_PICKLE,
   le,
   legacyHead,
   objectPickle,
@@ -172,5 +176,28 @@ describe("legacy stacked checkpoints", () => {
     );
     assert.equal(node.verdict, "suspicious", show(node));
     void PROTOCOL_PICKLE;
+  });
+});
+
+describe("legacy detection from the first pickle's value", () => {
+  it("a legacy checkpoint written with pickle protocol 4 is read as the legacy format", async () => {
+    const bytes = readFileSync("fixtures/containers/torch/state-dict-legacy-p4.pt");
+    assert.equal(detectFormat(bytesSource(bytes)).format, "pytorch-legacy");
+    const node = await scan(new Uint8Array(bytes));
+    assert.equal(node.verdict, "clean", show(node));
+  });
+
+  it("a first pickle that calls something is not the magic number (C6 stays a pickle)", () => {
+    assert.equal(isTorchLegacyStart(EVIL), false);
+    assert.equal(isTorchLegacyStart(cat("\x80\x04\x95", le(3, 8), "K\x01.")), false);
+    assert.equal(isTorchLegacyStart(LEGACY_MAGIC_PICKLE), true);
+  });
+
+  it("joblib's LZMA-alone streams are named as such and fail closed with the reason", async () => {
+    const bytes = readFileSync("fixtures/containers/joblib/model-lzma.joblib.lzma");
+    assert.deepEqual(detectFormat(bytesSource(bytes)), { format: "xz", detail: "lzma-alone" });
+    const node = await scan(new Uint8Array(bytes));
+    assert.equal(node.verdict, "unscannable");
+    assert.match(node.findings[0]?.message ?? "", /LZMA-alone/);
   });
 });
