@@ -18,6 +18,7 @@ import { compileGlobFilter } from "../core/globs.js";
 import type { Lockfile } from "../core/lockfile.js";
 import { evaluateOrgPolicy, policyFindings } from "../core/org-policy.js";
 import { DEFAULT_REF, declaredModels, type ProjectFile } from "../core/project.js";
+import type { ScanNode } from "../core/report.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { listSnapshot } from "../io/cache-store.js";
 import { verifyCachedBlob } from "../io/download.js";
@@ -110,6 +111,7 @@ export function syncProblemsOf(project: ProjectFile, lock: Lockfile): CiProblem[
 async function checkMetadata(
   repo: string,
   options: CiOptions,
+  notes: string[],
 ): Promise<{ problems: CiProblem[]; files: number }> {
   const entry = options.lock.models[repo]!;
   const problems: CiProblem[] = [];
@@ -197,7 +199,56 @@ async function checkMetadata(
       ),
     });
   }
+  await checkUpstreamRef(repo, options, problems, notes);
   return { problems, files: Object.keys(entry.files).length };
+}
+
+/**
+ * Where does the locked ref point now? A tag that points elsewhere was re-tagged upstream: tags
+ * are meant to be immutable, so that is drift. A branch or semver range that moved on is normal:
+ * a note says how to move the pin.
+ */
+async function checkUpstreamRef(
+  repo: string,
+  options: CiOptions,
+  problems: CiProblem[],
+  notes: string[],
+): Promise<void> {
+  const entry = options.lock.models[repo]!;
+  if (/^[0-9a-f]{40}$/.test(entry.ref)) return;
+  let now: Awaited<ReturnType<HubClient["resolveModel"]>>;
+  try {
+    now = await options.client!.resolveModel(
+      repo,
+      entry.ref === DEFAULT_REF ? undefined : entry.ref,
+    );
+  } catch (error) {
+    notes.push(
+      `${repo}: could not resolve ${entry.ref} upstream (${(error as Error).message}); the pinned commit was checked.`,
+    );
+    return;
+  }
+  if (now.revision.commit === entry.revision) return;
+  const source = now.revision.source;
+  if (source.kind === "tag") {
+    problems.push({
+      class: "drift",
+      model: repo,
+      finding: finding(
+        "LOCK_MISMATCH",
+        "malicious",
+        `${repo}: tag ${source.name} now points at ${now.revision.commit.slice(0, 12)}, the lock pinned ${entry.revision.slice(0, 12)}: it was re-tagged upstream.`,
+        {
+          expected: entry.revision,
+          actual: now.revision.commit,
+        },
+      ),
+    });
+    return;
+  }
+  notes.push(
+    `${repo}: ${entry.ref} has moved to ${now.revision.commit.slice(0, 12)} (locked ${entry.revision.slice(0, 12)}); \`modelvet lock --update ${repo}\` moves the pin.`,
+  );
 }
 
 async function checkOffline(
@@ -280,6 +331,17 @@ async function checkOffline(
   return { problems, files: Object.keys(entry.files).length };
 }
 
+/** Every blocking finding of a node and its members, with the member path in the message. */
+function blockingFindings(node: ScanNode, prefix = ""): Finding[] {
+  const here = node.findings
+    .filter((f) => f.verdict !== "clean")
+    .map((f) => (prefix === "" ? f : { ...f, message: `${prefix}: ${f.message}` }));
+  const inner = (node.members ?? []).flatMap((m) =>
+    blockingFindings(m, prefix === "" ? m.path : `${prefix}/${m.path}`),
+  );
+  return [...here, ...inner];
+}
+
 export async function runCi(options: CiOptions): Promise<CiResult> {
   const problems: CiProblem[] = syncProblemsOf(options.project, options.lock);
   const notes: string[] = [];
@@ -313,7 +375,9 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     }
     return { mode: "offline", models: repos.length, files, problems, notes };
   }
-  const metadata = await mapBounded(admitted, concurrency, (repo) => checkMetadata(repo, options));
+  const metadata = await mapBounded(admitted, concurrency, (repo) =>
+    checkMetadata(repo, options, notes),
+  );
   const healthy: string[] = [];
   metadata.forEach((r, i) => {
     problems.push(...r.problems);
@@ -364,7 +428,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
             ),
           });
         } else if (f.status === "blocked") {
-          for (const x of f.scan.findings.filter((y) => y.verdict !== "clean"))
+          for (const x of blockingFindings(f.scan))
             problems.push({ class: "blocked", model: model.repo, path: f.path, finding: x });
         }
       }
