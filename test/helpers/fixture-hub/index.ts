@@ -9,21 +9,14 @@
  *   await hub.close();
  */
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { handleCdn, handleForeign } from "./cdn-routes.js";
-import {
-  type Exchange,
-  type RecordedRequest,
-  requestId,
-  sendError,
-  splitPath,
-} from "./http-kit.js";
+import type { RecordedRequest } from "./http-kit.js";
 import { handleHub } from "./hub-routes.js";
-import { defaultKnobs, type FaultKnobs, type Origin } from "./knobs.js";
+import { defaultKnobs, type FaultKnobs } from "./knobs.js";
 import { loadRepos } from "./repo-loader.js";
 import {
   buildCommit,
@@ -34,6 +27,7 @@ import {
   resolveRevision,
   type StoredFile,
 } from "./repo-model.js";
+import { listen, originHandler } from "./servers.js";
 import { HubState, type TokenGrant } from "./state.js";
 
 export { gitBlobId, gitCommitId, gitTreeId, lfsPointerText, sha256Hex } from "./git-objects.js";
@@ -149,27 +143,6 @@ function loadTokens(): Record<string, TokenGrant> {
   return parseTokens(JSON.parse(readFileSync(DEFAULT_TOKENS_FILE, "utf8")), DEFAULT_TOKENS_FILE);
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((ok, fail) => {
-    server.once("error", fail);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", fail);
-      ok((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function headerRecord(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-  }
-  return out;
-}
-
-const EXPOSE =
-  "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash";
-
 export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<FixtureHub> {
   const reposDir = options.repos ?? DEFAULT_REPOS_DIR;
   const repos = loadRepos(reposDir, PROJECT_ROOT);
@@ -178,57 +151,15 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
   const state = new HubState(repos, tokens, knobs);
   const requests: RecordedRequest[] = [];
 
-  const makeHandler =
-    (origin: Origin, handle: (ex: Exchange) => void | Promise<void>) =>
-    (req: IncomingMessage, res: ServerResponse): void => {
-      const base =
-        origin === "hub" ? state.hubUrl : origin === "cdn" ? state.cdnUrl : state.foreignUrl;
-      const url = new URL(req.url ?? "/", base);
-      const segments = splitPath(url.pathname);
-      const record: RecordedRequest = {
-        origin,
-        method: req.method ?? "GET",
-        url: url.href,
-        path: segments ? `/${segments.join("/")}` : url.pathname,
-        headers: headerRecord(req),
-      };
-      requests.push(record);
-      const ex: Exchange = {
-        origin,
-        req,
-        res,
-        method: record.method,
-        url,
-        segments: segments ?? [],
-        path: record.path,
-        record,
-        knobs: state.knobs,
-        baseHeaders: {
-          "X-Request-Id": requestId(),
-          ...(origin === "hub"
-            ? {
-                "X-Powered-By": "huggingface-moon",
-                "Access-Control-Expose-Headers": EXPOSE,
-                Vary: "Origin",
-              }
-            : {}),
-        },
-      };
-      if (!segments) {
-        sendError(ex, 400, "Malformed percent-encoding in path");
-        return;
-      }
-      Promise.resolve()
-        .then(() => handle(ex))
-        .catch((err: unknown) => {
-          if (!res.headersSent) sendError(ex, 500, `fixture hub bug: ${String(err)}`);
-          else res.destroy();
-        });
-    };
-
-  const hubServer = createServer(makeHandler("hub", (ex) => handleHub(ex, state)));
-  const cdnServer = createServer(makeHandler("cdn", (ex) => handleCdn(ex, state)));
-  const foreignServer = createServer(makeHandler("foreign", (ex) => handleForeign(ex, state)));
+  const hubServer = createServer(
+    originHandler("hub", state, requests, (ex) => handleHub(ex, state)),
+  );
+  const cdnServer = createServer(
+    originHandler("cdn", state, requests, (ex) => handleCdn(ex, state)),
+  );
+  const foreignServer = createServer(
+    originHandler("foreign", state, requests, (ex) => handleForeign(ex, state)),
+  );
   const servers = [hubServer, cdnServer, foreignServer];
   try {
     state.hubUrl = `http://127.0.0.1:${await listen(hubServer, options.port ?? 0)}`;
