@@ -13,9 +13,13 @@ export const scanZlib = compressedScanner("zlib");
 export const scanBzip2 = compressedScanner("bzip2");
 export const scanXz = compressedScanner("xz");
 
-/** No maintained pure-JavaScript 7z reader exists (only wrappers around a 7-Zip binary). */
+/**
+ * 7z is not opened. The readers on npm are a WebAssembly build of 7-Zip (loads its own runtime and
+ * extracts whole archives into an in-memory file system, without an output cap) and little-used
+ * pure-JS readers; none fits a pure, bounded scanner yet. Fail closed and say so (C8).
+ */
 export const scan7z = unsupported(
-  "no maintained pure-JavaScript 7z reader exists, so its members cannot be seen; extract the archive and scan the files",
+  "modelvet does not open 7z archives (no bounded, side-effect-free 7z reader is wired in), so the files inside were not scanned; extract the archive and scan its files",
 );
 export { scanTar } from "./tar.js";
 export { scanTorchLegacy } from "./torch-legacy.js";
