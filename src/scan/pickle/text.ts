@@ -79,6 +79,8 @@ function toInt(text: string): number | bigint {
 
 /** INT / LONG argument (without "\n"): C `strtol(s, 0)` first, then Python `int(s, 0)`. */
 export function parseIntLine(line: string): number | bigint | undefined {
+  const fast = plainDigits(line);
+  if (fast >= 0 && (line.length === 1 || line.charCodeAt(0) !== 0x30)) return fast;
   if (C_STRTOL_BASE0.test(line)) return toInt(line);
   const trimmed = line.trim();
   if (PY_INT_BASE0.test(trimmed)) return toInt(trimmed);
@@ -96,10 +98,25 @@ export function parseFloatLine(line: string): number | undefined {
   return Number(line);
 }
 
+/** Value of a short run of ASCII digits (no sign, no spaces), or -1. */
+function plainDigits(line: string): number {
+  const n = line.length;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = line.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 const DECIMAL = /^\s*[+-]?\d(?:_?\d)*\s*$/;
 
 /** GET/PUT argument: `int(s, 10)`. */
 export function parseDecimalLine(line: string): number | undefined {
+  const fast = plainDigits(line);
+  if (fast >= 0) return fast;
   if (!DECIMAL.test(line)) return undefined;
   const n = Number(line.trim().replace(/_/g, ""));
   return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;

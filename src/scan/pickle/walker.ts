@@ -57,7 +57,12 @@ const KEEP_LINE = 1 << 20;
 /** Shortest constant that can hold a pickle that imports something (`ca\nb\n)R.`). */
 const NESTED_MIN = 8;
 /** Tuple items and dict entries kept across one walk (beyond this, contents are dropped). */
-const RETAIN_CAP = 1 << 20;
+const RETAIN_CAP = 1 << 22;
+/**
+ * Contents are only needed for small structures (persistent ids, joblib wrapper state, dtypes,
+ * shapes); tuples and dicts larger than this keep only their length.
+ */
+const KEEP_ITEMS = 16;
 /** Occurrences kept per distinct import or call. */
 const KEEP_PER_KEY = 64;
 /** Bytes a sniff looks at. */
@@ -75,6 +80,7 @@ const BIGINT = new SymbolicOpaque("int");
 const BYTES = new SymbolicOpaque("bytes");
 const BYTEARRAY = new SymbolicOpaque("bytearray");
 const LONG_STR = new SymbolicOpaque("str");
+const FLOAT = new SymbolicOpaque("float");
 /** Marks an empty memo slot. */
 const HOLE = new SymbolicOpaque("memo hole");
 
@@ -228,7 +234,6 @@ class Walker {
   readonly result: PickleStreamResult;
   readonly cfg: WalkConfig;
   buf: Uint8Array = EMPTY;
-  view: DataView | undefined = undefined;
   bufStart = 0;
   bufEnd = 0;
   pos: number;
@@ -281,7 +286,6 @@ class Walker {
       Object.getPrototypeOf(chunk) === Uint8Array.prototype
         ? chunk
         : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
-    this.view = undefined;
     this.bufStart = this.pos;
     this.bufEnd = this.pos + chunk.length;
   }
@@ -345,12 +349,6 @@ class Walker {
     const lo = this.u32();
     const hi = this.u32();
     return hi >= 0x200000 ? Number.POSITIVE_INFINITY : hi * 0x100000000 + lo;
-  }
-
-  private f64be(): number {
-    const i = this.at(8);
-    this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-    return this.view.getFloat64(i, false);
   }
 
   /** Skips n bytes without reading them. */
@@ -962,8 +960,10 @@ class Walker {
           break;
         }
         case 0x47: {
-          // BINFLOAT (big-endian double)
-          this.push(this.f64be());
+          // BINFLOAT (big-endian double): never needed by value; a shared marker avoids a heap
+          // number per float in memo-heavy streams.
+          this.at(8);
+          this.push(FLOAT);
           break;
         }
         case 0x80: {
@@ -1139,7 +1139,7 @@ class Walker {
 
   private addEntries(d: SymbolicDict, items: PickleValue[]): void {
     if (d.entries === undefined) return;
-    if (!this.retain(items.length)) {
+    if (d.entries.length + items.length / 2 > KEEP_ITEMS || !this.retain(items.length)) {
       d.entries = undefined;
       return;
     }
