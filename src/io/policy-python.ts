@@ -81,6 +81,7 @@ const rulesSchema = z.strictObject({
   persistencePaths: z.array(z.string().min(1)),
   pathWriteMethods: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)),
   internalAttributes: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)),
+  loadMethods: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)),
   safeModules: z.array(moduleName),
   limits: z.strictObject({
     maxSourceBytes: z.number().int().positive(),

@@ -186,6 +186,8 @@ export async function analyzeRepoFolder(
   const queued = new Set<string>();
   const missing: string[] = [];
   const crossRepo: string[] = [];
+  /** Classes the loader instantiates, per file: their constructors run at load time. */
+  const loaded = new Map<string, string[]>();
   const enqueue = (path: string, reason: string) => {
     if (queued.has(path)) return;
     queued.add(path);
@@ -223,6 +225,7 @@ export async function analyzeRepoFolder(
       );
     } else {
       enqueue(ref.file, `${ref.config} ${ref.key}`);
+      if (ref.className) loaded.set(ref.file, [...(loaded.get(ref.file) ?? []), ref.className]);
     }
   }
 
@@ -264,7 +267,9 @@ export async function analyzeRepoFolder(
     }
     let analysis: Awaited<ReturnType<typeof analyzePythonSource>>;
     try {
-      analysis = await analyzePythonSource(readAll(source), policy.python);
+      analysis = await analyzePythonSource(readAll(source), policy.python, {
+        loadedClasses: loaded.get(path) ?? [],
+      });
     } catch (error) {
       // Fail closed per file (e.g. the grammar could not be loaded): never a clean node.
       const message = error instanceof Error ? error.message : String(error);

@@ -92,16 +92,30 @@ interface Ctx {
   scope: Scope;
   importTime: boolean;
   depth: number;
-  /** The module-level function whose body this is, if any. */
-  fn?: string | undefined;
+  /** The unit (module-level function `f` or method `C.m`) whose body this is, if any. */
+  unit?: string | undefined;
+  /** The module-level class whose body (or method) this is, if any. */
+  cls?: { name: string; scope: Scope } | undefined;
 }
 
-/** A module-level function: where its findings are, and which local names its body calls. */
-interface LocalFunction {
-  from: number;
-  to: number;
+/**
+ * A module-level function, a method of a module-level class, or a class (whose "calls" are its
+ * constructor methods): where its findings are, and which units its body calls (by plain name,
+ * or `self.m(...)` / `cls.m(...)` within its class).
+ */
+interface Unit {
+  ranges: [number, number][];
   calls: Set<string>;
 }
+
+/** How a unit comes to run without anyone calling it by hand. */
+interface Root {
+  via: string;
+  scope: "import-time" | "load-time";
+}
+
+/** Methods that run when a class is instantiated. */
+const CONSTRUCTORS = ["__new__", "__init__", "__post_init__"];
 
 const RESOLVE_DEPTH = 64;
 const BUMP: Record<Severity, Severity> = {
@@ -203,16 +217,30 @@ export class ModuleAnalyzer {
   private networkUse: { name: string; line: number } | undefined;
   private tooDeep: { line: number } | undefined;
   private readonly secretPatterns: RegExp[];
-  private readonly localFunctions = new Map<string, LocalFunction>();
+  private readonly units = new Map<string, Unit>();
+  private readonly roots = new Map<string, Root>();
   private readonly memo = new Map<PyNode, Value>();
-  private readonly calledAtImport = new Map<string, number>();
-  private readonly pendingCalls: { fn: string; name: string }[] = [];
   /** For each finding, the verdict it would have at import time (when a rule says so). */
   private readonly importVerdicts: (RuleVerdict | undefined)[] = [];
   /** Calls that return an environment variable named by their first argument (env rules). */
   private readonly envLookups: Set<string>;
 
-  constructor(private readonly rules: PythonRules) {
+  /**
+   * `loadedClasses`: classes the loader instantiates (auto_map targets). Their constructors and
+   * `rules.loadMethods` run when the model loads, so findings there count like import time.
+   */
+  constructor(
+    private readonly rules: PythonRules,
+    loadedClasses: readonly string[] = [],
+  ) {
+    for (const cls of loadedClasses) {
+      for (const method of rules.loadMethods) {
+        this.roots.set(`${cls}.${method}`, {
+          via: `${cls}.${method} runs when the loader creates ${cls}`,
+          scope: "load-time",
+        });
+      }
+    }
     this.secretPatterns = rules.secretEnvPatterns.map((p) => new RegExp(p, "i"));
     this.envLookups = new Set(
       rules.calls.filter((c) => c.onlyWhenSecretArg !== undefined).map((c) => c.name),
@@ -306,7 +334,7 @@ export class ModuleAnalyzer {
         break;
       case "decorator": {
         const expr = node.children.find((c) => c.named);
-        if (expr?.type === "identifier" && expr.text) this.noteLocalCall(expr.text, expr, ctx);
+        if (expr?.type === "identifier" && expr.text) this.noteCall(expr.text, expr, ctx);
         break;
       }
       case "exec_statement":
@@ -347,66 +375,79 @@ export class ModuleAnalyzer {
     const name = node.children.find((c) => c.field === "name")?.text;
     if (name) ctx.scope.vars.set(name, UNKNOWN);
     const body = new Scope(ctx.scope);
-    const topLevel = name !== undefined && ctx.scope.parent === undefined;
-    const local: LocalFunction = { from: this.findings.length, to: 0, calls: new Set() };
-    const fn = topLevel ? name : ctx.fn;
+    let id: string | undefined;
+    if (name && ctx.scope.parent === undefined) id = name;
+    else if (name && ctx.cls && ctx.cls.scope === ctx.scope) id = `${ctx.cls.name}.${name}`;
+    const unit = id ?? ctx.unit;
+    const from = this.findings.length;
     for (const c of node.children) {
       if (c.field === "body")
-        this.walk(c, node, { scope: body, importTime: false, depth: ctx.depth, fn });
+        this.walk(c, node, {
+          scope: body,
+          importTime: false,
+          depth: ctx.depth,
+          unit,
+          cls: ctx.cls,
+        });
       else if (c.field === "parameters") this.parameters(c, ctx, body);
       else this.walk(c, node, ctx); // return type annotation: evaluated at definition time
     }
-    if (topLevel) {
-      local.to = this.findings.length;
-      this.localFunctions.set(name, local);
-    }
+    if (id) this.unitFor(id).ranges.push([from, this.findings.length]);
   }
 
-  /** A call of a plain name: remembered so that functions called at import time count as such. */
-  private noteLocalCall(name: string, at: PyNode, ctx: Ctx): void {
+  private unitFor(id: string): Unit {
+    let unit = this.units.get(id);
+    if (!unit) {
+      unit = { ranges: [], calls: new Set() };
+      this.units.set(id, unit);
+    }
+    return unit;
+  }
+
+  /** A call of a unit by name: at import time it is a root; inside a unit, an edge. */
+  private noteCall(target: string, at: PyNode, ctx: Ctx): void {
     if (ctx.importTime) {
-      if (!this.calledAtImport.has(name)) this.calledAtImport.set(name, at.row + 1);
-    } else if (ctx.fn) {
-      this.localFunctions.get(ctx.fn)?.calls.add(name);
-      this.pendingCalls.push({ fn: ctx.fn, name });
+      if (!this.roots.has(target))
+        this.roots.set(target, { via: `${target}() at line ${at.row + 1}`, scope: "import-time" });
+    } else if (ctx.unit) {
+      this.unitFor(ctx.unit).calls.add(target);
     }
   }
 
-  /** Findings inside module-level functions that are called at import time run at import time. */
+  /** Findings in units reachable from a root run at import (or load) time: promote them. */
   private promoteImportTimeCalls(): void {
-    for (const { fn, name } of this.pendingCalls) this.localFunctions.get(fn)?.calls.add(name);
-    const reached = new Map<string, string>(); // function -> how it is reached
+    const reached = new Map<string, Root>();
     const queue: string[] = [];
-    for (const [name, line] of this.calledAtImport) {
-      if (this.localFunctions.has(name) && !reached.has(name)) {
-        reached.set(name, `${name}() at line ${line}`);
-        queue.push(name);
-      }
+    for (const [id, root] of this.roots) {
+      reached.set(id, root);
+      queue.push(id);
     }
     while (queue.length > 0) {
-      const name = queue.shift() as string;
-      for (const callee of this.localFunctions.get(name)?.calls ?? []) {
-        if (this.localFunctions.has(callee) && !reached.has(callee)) {
-          reached.set(callee, reached.get(name) as string);
+      const id = queue.shift() as string;
+      for (const callee of this.units.get(id)?.calls ?? []) {
+        if (!reached.has(callee)) {
+          reached.set(callee, reached.get(id) as Root);
           queue.push(callee);
         }
       }
     }
-    for (const [name, via] of reached) {
-      const range = this.localFunctions.get(name) as LocalFunction;
-      for (let i = range.from; i < range.to; i++) {
-        const f = this.findings[i];
-        const evidence = f?.evidence as { scope?: string } | undefined;
-        if (!f || evidence?.scope !== "function") continue;
-        const verdict = this.importVerdicts[i] ?? (f.verdict as RuleVerdict);
-        this.findings[i] = {
-          ...f,
-          code: verdict === "malicious" ? "PYTHON_DANGEROUS" : "PYTHON_SUSPICIOUS",
-          verdict,
-          severity: BUMP[SEVERITY[verdict]],
-          message: `${f.message}, at import time (through ${via})`,
-          evidence: { ...f.evidence, scope: "import-time", via },
-        };
+    for (const [id, root] of reached) {
+      for (const [from, to] of this.units.get(id)?.ranges ?? []) {
+        for (let i = from; i < to; i++) {
+          const f = this.findings[i];
+          const evidence = f?.evidence as { scope?: string } | undefined;
+          if (!f || evidence?.scope !== "function") continue;
+          const verdict = this.importVerdicts[i] ?? (f.verdict as RuleVerdict);
+          const when = root.scope === "import-time" ? "at import time" : "when the model loads";
+          this.findings[i] = {
+            ...f,
+            code: verdict === "malicious" ? "PYTHON_DANGEROUS" : "PYTHON_SUSPICIOUS",
+            verdict,
+            severity: BUMP[SEVERITY[verdict]],
+            message: `${f.message}, ${when} (through ${root.via})`,
+            evidence: { ...f.evidence, scope: root.scope, via: root.via },
+          };
+        }
       }
     }
   }
@@ -414,8 +455,7 @@ export class ModuleAnalyzer {
   private lambda(node: PyNode, ctx: Ctx): void {
     const body = new Scope(ctx.scope);
     for (const c of node.children) {
-      if (c.field === "body")
-        this.walk(c, node, { scope: body, importTime: false, depth: ctx.depth });
+      if (c.field === "body") this.walk(c, node, { ...ctx, scope: body, importTime: false });
       else if (c.field === "parameters") this.parameters(c, ctx, body);
     }
   }
@@ -439,8 +479,14 @@ export class ModuleAnalyzer {
     const name = node.children.find((c) => c.field === "name")?.text;
     if (name) ctx.scope.vars.set(name, UNKNOWN);
     const body = new Scope(ctx.scope);
+    const topLevel = name !== undefined && ctx.scope.parent === undefined;
+    if (topLevel) {
+      // Instantiating the class runs its constructors.
+      for (const m of CONSTRUCTORS) this.unitFor(name).calls.add(`${name}.${m}`);
+    }
+    const cls = topLevel ? { name, scope: body } : ctx.cls;
     for (const c of node.children) {
-      if (c.field === "body") this.walk(c, node, { ...ctx, scope: body });
+      if (c.field === "body") this.walk(c, node, { ...ctx, scope: body, cls });
       else if (c.field !== "name") this.walk(c, node, ctx);
     }
   }
@@ -655,9 +701,22 @@ export class ModuleAnalyzer {
   private call(node: PyNode, ctx: Ctx): void {
     const fn = node.children.find((c) => c.field === "function");
     if (!fn) return;
-    if (fn.type === "identifier" && fn.text) this.noteLocalCall(fn.text, fn, ctx);
+    if (fn.type === "identifier" && fn.text) this.noteCall(fn.text, fn, ctx);
+    else if (fn.type === "attribute" && ctx.cls) {
+      // self.m(...) / cls.m(...) inside a class: a call of its own method.
+      const obj = fn.children.find((c) => c.field === "object");
+      const attr = fn.children.find((c) => c.field === "attribute")?.text;
+      if (obj?.type === "identifier" && (obj.text === "self" || obj.text === "cls") && attr)
+        this.noteCall(`${ctx.cls.name}.${attr}`, fn, ctx);
+    }
     const callee = this.resolve(fn, ctx.scope, 0);
     const { positional, keywords } = argumentNodes(node);
+    if (ctx.importTime) {
+      // A local function handed over at import time (atexit.register(f), Thread(target=f)) runs.
+      for (const a of [...positional, ...keywords.values()])
+        if (a.type === "identifier" && a.text && this.units.has(a.text))
+          this.noteCall(a.text, a, ctx);
+    }
     const argValue = (index: number, keyword?: string): Value | undefined => {
       const n = positional[index] ?? (keyword ? keywords.get(keyword) : undefined);
       return n ? this.resolve(n, ctx.scope, 0) : undefined;

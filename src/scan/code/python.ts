@@ -66,11 +66,19 @@ function decodeSource(bytes: Uint8Array): { text: string; problem?: string } {
 }
 
 /** Analyses one Python source. Throws ScanError only when the grammar cannot be loaded. */
+export interface AnalyzeOptions {
+  /** Classes in this file the loader instantiates (auto_map targets): see ModuleAnalyzer. */
+  loadedClasses?: readonly string[];
+  /** exec-in-exec nesting, internal. */
+  inlineDepth?: number;
+}
+
 export async function analyzePythonSource(
   bytes: Uint8Array,
   policy: PythonPolicy,
-  inlineDepth = 0,
+  options: AnalyzeOptions = {},
 ): Promise<PythonFileAnalysis> {
+  const inlineDepth = options.inlineDepth ?? 0;
   const { rules } = policy;
   const findings: Finding[] = [];
   const empty: PythonFileAnalysis = {
@@ -121,7 +129,7 @@ export async function analyzePythonSource(
     );
   }
 
-  const result = new ModuleAnalyzer(rules).analyze(parsed);
+  const result = new ModuleAnalyzer(rules, options.loadedClasses).analyze(parsed);
   findings.push(...result.findings);
 
   for (const code of result.inline) {
@@ -136,11 +144,9 @@ export async function analyzePythonSource(
       );
       continue;
     }
-    const inner = await analyzePythonSource(
-      new TextEncoder().encode(code.code),
-      policy,
-      inlineDepth + 1,
-    );
+    const inner = await analyzePythonSource(new TextEncoder().encode(code.code), policy, {
+      inlineDepth: inlineDepth + 1,
+    });
     // A string that does not parse is not code Python would run; what does parse counts.
     for (const f of inner.findings) {
       if (f.code === "PYTHON_UNPARSEABLE") continue;

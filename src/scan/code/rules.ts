@@ -74,6 +74,8 @@ export interface PythonRules {
   pathWriteMethods: string[];
   /** Attributes that reach interpreter internals (`__subclasses__`, `__globals__`…): the sandbox-escape toolkit. */
   internalAttributes: string[];
+  /** Methods of an auto_map class that run when the loader creates it (besides constructors). */
+  loadMethods: string[];
   /** Modules plain model code imports; anything else is listed as "other" in the summary. */
   safeModules: string[];
   limits: PythonLimits;

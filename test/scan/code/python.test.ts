@@ -579,3 +579,56 @@ describe("real-world idioms", () => {
     assert.equal(r.verdict, "suspicious", show(r.findings));
   });
 });
+
+describe("classes and load time", () => {
+  test("instantiating a class at import time runs its __init__ and the self-methods it calls", async () => {
+    const r = await analyze(
+      [
+        "import requests",
+        "class Beacon:",
+        "    def __init__(self):",
+        "        self._send()",
+        "    def _send(self):",
+        "        requests.get('https://attacker.invalid')",
+        "    def unused(self):",
+        "        requests.get('https://b.invalid')",
+        "_b = Beacon()",
+        "",
+      ].join("\n"),
+    );
+    const gets = about(r.findings, "requests.get()");
+    assert.deepEqual(
+      gets.map((f) => [f.line, f.verdict]),
+      [
+        [6, "malicious"],
+        [8, "suspicious"],
+      ],
+    );
+  });
+  test("a local function registered with atexit at import time runs", async () => {
+    const r = await analyze(
+      "import atexit, socket\ndef bye():\n    socket.create_connection(('a', 1))\natexit.register(bye)\n",
+    );
+    assert.equal(
+      about(r.findings, "socket.create_connection()")[0]?.verdict,
+      "malicious",
+      show(r.findings),
+    );
+  });
+  test("methods of an auto_map class run when the model loads", async () => {
+    const { analyzePythonSource } = await import("../../../src/scan/code/python.js");
+    const { pythonPolicy } = await import("./helpers.js");
+    const src = new TextEncoder().encode(
+      "import torch\nclass XModel:\n    def __init__(self):\n        self.w = torch.load('extra.bin')\n        eval('1')\n    def forward(self, x):\n        return eval('x')\n",
+    );
+    const plain = await analyzePythonSource(src, pythonPolicy);
+    const loaded = await analyzePythonSource(src, pythonPolicy, { loadedClasses: ["XModel"] });
+    const scopeOf = (r: typeof plain, line: number) =>
+      (r.findings.find((f) => f.line === line)?.evidence as { scope?: string } | undefined)?.scope;
+    assert.equal(scopeOf(plain, 5), "function");
+    assert.equal(scopeOf(loaded, 5), "load-time");
+    assert.equal(loaded.findings.find((f) => f.line === 5)?.verdict, "malicious"); // eval's import-time verdict
+    assert.equal(scopeOf(loaded, 7), "function"); // forward does not run on load
+    assert.match(loaded.findings.find((f) => f.line === 4)?.message ?? "", /when the model loads/);
+  });
+});
