@@ -61,6 +61,28 @@ function code38(names: string[], consts: string[]): Uint8Array {
   return m.done();
 }
 
+/** A code object in the 3.0–3.7 layout (5 ints; same objects as 3.8), with a nested code object in consts. */
+function code37(names: string[]): Uint8Array {
+  const inner = new Marshal().byte("c".charCodeAt(0));
+  for (let i = 0; i < 5; i++) inner.i32(0);
+  inner.bytes([0x64, 0x00, 0x53, 0x00]).tuple([]).tuple(["system"]).tuple([]).tuple([]).tuple([]);
+  inner.str("<stdin>").str("<inner>").i32(2).bytes([]);
+  const m = new Marshal().byte("c".charCodeAt(0));
+  for (let i = 0; i < 5; i++) m.i32(1);
+  m.bytes([0x74, 0x00, 0x53, 0x00]);
+  const out = [...m.done(), 0x28, 1, 0, 0, 0, ...inner.done()];
+  const rest = new Marshal()
+    .tuple(names)
+    .tuple(["x"])
+    .tuple([])
+    .tuple([])
+    .str("<stdin>")
+    .str("<lambda>")
+    .i32(1)
+    .bytes([]);
+  return Uint8Array.from([...out, ...rest.done()]);
+}
+
 /** Python 2 layout (4 ints; same objects; strings as bytes). */
 function code2(names: string[]): Uint8Array {
   const m = new Marshal().byte("c".charCodeAt(0));
@@ -98,6 +120,14 @@ describe("inspectMarshalledCode", () => {
     assert.equal(s.error, undefined);
     assert.equal(s.layout, "python3.8-3.10");
     assert.deepEqual(s.dangerous, ["os", "popen"]);
+  });
+
+  test("3.0-3.7 layout is recognised, nested code objects included", () => {
+    const s = inspectMarshalledCode(code37(["os"]));
+    assert.equal(s.error, undefined);
+    assert.equal(s.layout, "python3.0-3.7");
+    assert.deepEqual(s.codeNames.sort(), ["<inner>", "<lambda>"]);
+    assert.deepEqual(s.dangerous, ["os", "system"]);
   });
 
   test("Python 2 layout is recognised", () => {
