@@ -220,6 +220,30 @@ function listFixtures(dir: string): string[] {
   return out;
 }
 
+/** 1,000 files copied round-robin from `sources` into `folder`, scanned as `modelvet scan` would. */
+async function scanFolder(folder: string, sources: string[], label: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const from = sources[i % sources.length]!;
+    const sub = join(folder, String(Math.floor(i / 100)));
+    mkdirSync(sub, { recursive: true });
+    copyFileSync(from, join(sub, `${i}-${relative("fixtures", from).replaceAll("/", "_")}`));
+  }
+  const start = process.hrtime.bigint();
+  const entries = walkPaths([folder]);
+  const verdicts: Record<string, number> = {};
+  for (const entry of entries) {
+    if (entry.kind !== "file") continue;
+    const source = openFileSource(entry.absolute);
+    const node = await scanSource(source, { policy, path: entry.path });
+    source.close();
+    verdicts[node.verdict] = (verdicts[node.verdict] ?? 0) + 1;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(
+    `folder of ${entries.length} files, ${label} (${sources.length} distinct): ${seconds.toFixed(2)} s, ${(entries.length / seconds).toFixed(0)} files/s, verdicts ${JSON.stringify(verdicts)}, peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`,
+  );
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "modelvet-bench-containers-"));
   try {
@@ -232,31 +256,11 @@ export async function run(): Promise<void> {
     rmSync(join(dir, "big.pt"));
     rmSync(join(dir, "big-legacy.pt"));
 
-    const sources = listFixtures("fixtures").sort();
-    const folder = join(dir, "folder");
-    for (let i = 0; i < 1000; i++) {
-      const from = sources[i % sources.length]!;
-      const to = join(
-        folder,
-        String(Math.floor(i / 100)),
-        `${i}-${relative("fixtures", from).replaceAll("/", "_")}`,
-      );
-      mkdirSync(join(folder, String(Math.floor(i / 100))), { recursive: true });
-      copyFileSync(from, to);
-    }
-    const start = process.hrtime.bigint();
-    const entries = walkPaths([folder]);
-    const verdicts: Record<string, number> = {};
-    for (const entry of entries) {
-      if (entry.kind !== "file") continue;
-      const source = openFileSource(entry.absolute);
-      const node = await scanSource(source, { policy, path: entry.path });
-      source.close();
-      verdicts[node.verdict] = (verdicts[node.verdict] ?? 0) + 1;
-    }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    console.log(
-      `folder of ${entries.length} mixed files (${sources.length} distinct fixtures): ${seconds.toFixed(2)} s, ${(entries.length / seconds).toFixed(0)} files/s, verdicts ${JSON.stringify(verdicts)}, peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`,
+    await scanFolder(join(dir, "all"), listFixtures("fixtures").sort(), "every fixture area");
+    await scanFolder(
+      join(dir, "containers"),
+      listFixtures("fixtures/containers").sort(),
+      "container fixtures only",
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
