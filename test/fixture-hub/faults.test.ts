@@ -49,6 +49,23 @@ describe("fault knobs", () => {
     assert.equal(hub.requests.filter((r) => r.fault === "rateLimit").length, 2);
   });
 
+  it("RateLimit headers on normal responses count down per caller, with the free-user quota for tokens", async () => {
+    const remaining = async (token?: string): Promise<[number, string]> => {
+      const res = await get(`${hub.url}/api/models/${REPO}/refs`, auth(token));
+      await res.arrayBuffer();
+      const m = /^"api";r=(\d+);t=300$/.exec(res.headers.get("ratelimit") ?? "");
+      assert.ok(m, res.headers.get("ratelimit") ?? "no RateLimit header");
+      return [Number(m[1]), res.headers.get("ratelimit-policy") ?? ""];
+    };
+    const [a1, anonPolicy] = await remaining();
+    const [a2] = await remaining();
+    assert.equal(a2, a1 - 1);
+    assert.equal(anonPolicy, '"fixed window";"api";q=500;w=300');
+    const [u1, userPolicy] = await remaining(tokenOf(hub, "carol"));
+    assert.equal(userPolicy, '"fixed window";"api";q=1000;w=300');
+    assert.equal(u1, 999, "carol's own window");
+  });
+
   it("rateLimit: RegExp routes see the method; resolvers bucket; Retry-After can be omitted", async () => {
     hub.knobs.rateLimit.push({
       route: /^HEAD \/acme\/tiny-safetensors\/resolve\//,

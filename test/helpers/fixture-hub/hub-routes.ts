@@ -15,8 +15,12 @@ import { resolveCache, resolveFile } from "./resolve-routes.js";
 import { commitJson, EXPANDABLE_KEYS, listTree, modelInfo, pathEntry, refsJson } from "./shapes.js";
 import type { Caller, HubState } from "./state.js";
 
-const QUOTAS = { api: 500, resolvers: 3000, pages: 100 } as const;
-type Bucket = keyof typeof QUOTAS;
+/** Per 5-minute window (hub-api.md §6, Sept 2025): anonymous callers per IP, and free users. */
+const QUOTAS = {
+  anonymous: { api: 500, resolvers: 3000, pages: 100 },
+  user: { api: 1000, resolvers: 5000, pages: 200 },
+} as const;
+type Bucket = keyof (typeof QUOTAS)["user"];
 
 function bucketOf(path: string): Bucket {
   if (path.includes("/resolve/")) return "resolvers";
@@ -26,9 +30,11 @@ function bucketOf(path: string): Bucket {
 
 export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
   const bucket = bucketOf(ex.path);
-  const used = (state.bucketCounts.get(bucket) ?? 0) + 1;
-  state.bucketCounts.set(bucket, used);
-  const quota = QUOTAS[bucket];
+  const caller = state.caller(ex.req.headers.authorization);
+  const who = caller.kind === "user" ? caller.user : "anonymous";
+  const used = (state.bucketCounts.get(`${who}\0${bucket}`) ?? 0) + 1;
+  state.bucketCounts.set(`${who}\0${bucket}`, used);
+  const quota = QUOTAS[caller.kind === "user" ? "user" : "anonymous"][bucket];
   ex.baseHeaders.RateLimit = `"${bucket}";r=${Math.max(0, quota - used)};t=300`;
   ex.baseHeaders["RateLimit-Policy"] = `"fixed window";"${bucket}";q=${quota};w=300`;
 
@@ -57,7 +63,6 @@ export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
     return;
   }
 
-  const caller = state.caller(ex.req.headers.authorization);
   if (caller.kind === "invalid") {
     sendError(ex, 401, "Invalid credentials in Authorization header");
     return;
