@@ -218,6 +218,8 @@ export class ModuleAnalyzer {
   private tooDeep: { line: number } | undefined;
   private readonly secretPatterns: RegExp[];
   private readonly units = new Map<string, Unit>();
+  /** Module-level classes and the module-level names of their bases. */
+  private readonly classBases = new Map<string, string[]>();
   private readonly roots = new Map<string, Root>();
   private readonly memo = new Map<PyNode, Value>();
   /** For each finding, the verdict it would have at import time (when a rule says so). */
@@ -424,7 +426,14 @@ export class ModuleAnalyzer {
     }
     while (queue.length > 0) {
       const id = queue.shift() as string;
-      for (const callee of this.units.get(id)?.calls ?? []) {
+      const callees = [...(this.units.get(id)?.calls ?? [])];
+      // C.m also runs the base classes' m (inherited, or through super()).
+      const dot = id.indexOf(".");
+      if (dot > 0) {
+        for (const base of this.classBases.get(id.slice(0, dot)) ?? [])
+          callees.push(`${base}${id.slice(dot)}`);
+      }
+      for (const callee of callees) {
         if (!reached.has(callee)) {
           reached.set(callee, reached.get(id) as Root);
           queue.push(callee);
@@ -485,6 +494,13 @@ export class ModuleAnalyzer {
       for (const m of CONSTRUCTORS) this.unitFor(name).calls.add(`${name}.${m}`);
     }
     const cls = topLevel ? { name, scope: body } : ctx.cls;
+    if (topLevel) {
+      const supers = node.children.find((c) => c.field === "superclasses");
+      const bases = (supers?.children ?? [])
+        .filter((c) => c.type === "identifier")
+        .map((c) => c.text ?? "");
+      this.classBases.set(name, bases);
+    }
     for (const c of node.children) {
       if (c.field === "body") this.walk(c, node, { ...ctx, scope: body, cls });
       else if (c.field !== "name") this.walk(c, node, ctx);
@@ -753,7 +769,16 @@ export class ModuleAnalyzer {
     if (DYNAMIC_IMPORTS.has(name)) {
       const target = argValue(0, "name");
       if (target?.kind === "str" && !target.partial && !target.computed) {
-        this.noteImport(target.value, node);
+        const relative = /^(\.+)(.*)$/.exec(target.value);
+        if (relative) {
+          // import_module(".sub", package=__package__): a file of this repo.
+          this.relativeImports.push({
+            level: relative[1]?.length ?? 1,
+            module: relative[2] ?? "",
+            names: [],
+            line: node.row + 1,
+          });
+        } else this.noteImport(target.value, node);
         return;
       }
       if (target?.taint?.decoded) {

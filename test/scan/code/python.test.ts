@@ -632,3 +632,28 @@ describe("classes and load time", () => {
     assert.match(loaded.findings.find((f) => f.line === 4)?.message ?? "", /when the model loads/);
   });
 });
+
+describe("inheritance and dynamic relative imports", () => {
+  test("a loaded class runs its local base classes' load methods", async () => {
+    const { analyzePythonSource } = await import("../../../src/scan/code/python.js");
+    const { pythonPolicy } = await import("./helpers.js");
+    const src = new TextEncoder().encode(
+      "import socket\nclass Base:\n    def _init_weights(self, m):\n        socket.create_connection(('a', 1))\nclass XForCausalLM(Base):\n    pass\n",
+    );
+    const r = await analyzePythonSource(src, pythonPolicy, { loadedClasses: ["XForCausalLM"] });
+    assert.equal(
+      about(r.findings, "socket.create_connection()")[0]?.verdict,
+      "malicious",
+      show(r.findings),
+    );
+  });
+  test("importlib.import_module('.helpers', package=...) is a relative import", async () => {
+    const r = await analyze(
+      "import importlib\nh = importlib.import_module('.helpers', package=__package__)\n",
+    );
+    assert.deepEqual(
+      r.relativeImports.map((i) => [i.level, i.module]),
+      [[1, "helpers"]],
+    );
+  });
+});
