@@ -134,6 +134,29 @@ describe("hostile requests", () => {
     assert.equal(await rawStatus(hub, "*"), 404);
   });
 
+  it("non-ASCII revisions and file names: typed errors and served files, never an invalid header", async () => {
+    const rev = await fetch(`${hub.url}/api/models/${R}/revision/%E2%9C%93`);
+    assert.equal(rev.status, 404);
+    assert.equal(rev.headers.get("x-error-code"), "RevisionNotFound");
+    assert.equal(((await rev.json()) as { error: string }).error, "Invalid rev id: \u2713");
+    const id = hub.pushCommit(R, {
+      branch: "main",
+      message: "unicode",
+      files: { "données/é.txt": "ok\n" },
+    });
+    try {
+      const res = await fetch(`${hub.url}/${R}/resolve/${id}/donn%C3%A9es/%C3%A9.txt`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "ok\n");
+      const cd = res.headers.get("content-disposition") ?? "";
+      assert.ok(cd.includes("filename*=UTF-8''%C3%A9.txt"), cd);
+      const missing = await fetch(`${hub.url}/${R}/resolve/${id}/%C3%A9-missing.txt`);
+      assert.equal(missing.headers.get("x-error-code"), "EntryNotFound");
+    } finally {
+      hub.resetRepos();
+    }
+  });
+
   it("no request made the fixture fail with a 500, and it still serves", async () => {
     assert.deepEqual(
       hub.requests.filter((r) => r.status === 500),

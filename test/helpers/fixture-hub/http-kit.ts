@@ -136,7 +136,8 @@ export function sendError(
     { error: message },
     {
       ...(code ? { "X-Error-Code": code } : {}),
-      "X-Error-Message": message,
+      // header values must be Latin-1; the JSON body keeps the exact text
+      "X-Error-Message": message.replace(/[^\x20-\x7e]/g, "?"),
       ...headers,
     },
   );
@@ -237,7 +238,8 @@ export function contentTypeFor(path: string): string {
 
 export function contentDisposition(path: string): string {
   const name = path.slice(path.lastIndexOf("/") + 1);
-  return `inline; filename*=UTF-8''${encodeURIComponent(name)}; filename="${name.replace(/["\\]/g, "_")}";`;
+  const fallback = name.replace(/["\\]|[^\x20-\x7e]/g, "_");
+  return `inline; filename*=UTF-8''${encodeURIComponent(name)}; filename="${fallback}";`;
 }
 
 /** The request body, or null past `limit` bytes (the rest is still drained so the reply can be read). */
