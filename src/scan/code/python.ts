@@ -98,7 +98,11 @@ export async function analyzePythonSource(
     return empty;
   }
   const decoded = decodeSource(bytes);
-  const problem = decoded.problem;
+  const problem =
+    decoded.problem ??
+    (bytes.includes(0)
+      ? "the file contains NUL bytes, which Python refuses and parsers read differently"
+      : undefined);
   // Python reads source with universal newlines: a lone \r ends a line. tree-sitter does not, so
   // "# comment\rimport os" would look like one comment while Python runs the import.
   const text = decoded.text.replace(/\r\n?/g, "\n");

@@ -657,3 +657,8 @@ describe("inheritance and dynamic relative imports", () => {
     );
   });
 });
+
+test("a NUL byte makes the file unscannable", async () => {
+  const r = await analyze("x = 1\u0000\nimport os\n");
+  assert.equal(r.verdict, "unscannable", show(r.findings));
+});
