@@ -75,11 +75,20 @@ function loadH5(): Promise<H5Api> {
 
 let fileCounter = 0;
 
-/** HDF5 reports its error stack as the thrown message; keep the first useful line. */
+/**
+ * HDF5 reports its whole error stack as the thrown message (outermost call first). The innermost
+ * frame says what was wrong ("truncated file: eof = …"); keep the outermost and that one.
+ */
 function hdf5Message(error: unknown): string {
   const text = describeError(error);
-  const line = text.split("\n").find((l) => /major|minor|in H5/.test(l)) ?? text.split("\n")[0];
-  return (line ?? text).trim().slice(0, 200);
+  const frames = text
+    .split("\n")
+    .filter((l) => /#\d+:/.test(l))
+    .map((l) => l.replace(/^.*\(\):\s*/, "").trim());
+  if (frames.length === 0) return text.split("\n")[0]?.slice(0, 200) ?? "unknown error";
+  const first = frames[0]!;
+  const last = frames.at(-1)!;
+  return (first === last ? first : `${first}: ${last}`).slice(0, 200);
 }
 
 /** Reads a root string attribute as text; undefined when absent. Throws on a non-string one. */

@@ -80,6 +80,11 @@ describe("HDF5 / legacy Keras .h5", () => {
     });
   }
 
+  test("hostile: the truncation is named in the message (innermost HDF5 error)", async () => {
+    const node = await scan(fixture("hostile/truncated.h5"));
+    assert.match(node.findings[0]?.message ?? "", /truncated file: eof = \d+/);
+  });
+
   test("hostile: over the in-memory budget → BUDGET_EXCEEDED, h5wasm never sees it", async () => {
     const bytes = fixture("benign/sequential-keras2.h5");
     const node = await scan(bytes, "big.h5", new Budget({ maxInMemoryBytes: 1000 }));
