@@ -7,12 +7,7 @@ import { describeError, ScanError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
 import type { ScanContext } from "../context.js";
-import {
-  evaluatePickle,
-  type PickleStreamResult,
-  scanPickleFile,
-  walkPickle,
-} from "../pickle/index.js";
+import { evaluatePickle, type PickleStreamResult, walkPickle } from "../pickle/index.js";
 import type { ByteSource } from "../source.js";
 
 /** The same node with more findings in front (verdict recomputed). */
@@ -33,24 +28,39 @@ export function leafNode(
   return makeNode({ path, format, size, findings, ...(summary ? { summary } : {}) });
 }
 
+/** Stacked pickles followed in one member before the rest counts as over budget. */
+const MAX_STREAMS = 1000;
+
+function isWhitespace(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09);
+}
+
 /**
- * Scans a member that the loader hands to `pickle.load` no matter what its bytes look like
- * (data.pkl, constants.pkl, numpy object arrays, joblib payloads…). Goes straight to the pickle
- * scanner instead of format detection, inside the same fail-closed boundary as the dispatcher.
+ * Scans bytes that a loader hands to a plain `pickle.load` (torch.load's data.pkl, numpy object
+ * arrays, the legacy stacks' members…), whatever the bytes look like: straight to the pickle
+ * engine, without format detection, inside the same fail-closed boundary as the dispatcher.
+ *
+ * The walk uses NO loader hooks: the pickle scanner's default (joblib's inline arrays, which skip
+ * the bytes after a NumpyArrayWrapper BUILD as array data) would let a payload hide in those
+ * bytes, which a plain `pickle.load` executes as opcodes. Persistent ids go to `checkIds` when the
+ * loader's `persistent_load` is known; otherwise they are reported as only a custom loader would
+ * resolve them.
  */
-export async function scanAsPickle(
+export async function scanPlainPickle(
   ctx: ScanContext,
   source: ByteSource,
   name: string,
-): Promise<ScanNode> {
+  checkIds?: (ids: readonly unknown[]) => Finding[],
+): Promise<{ node: ScanNode; ids: readonly unknown[] }> {
   if (ctx.depth + 1 > ctx.budget.limits.maxDepth) {
-    return leafNode(name, "pickle", source.size, [
+    const node = leafNode(name, "pickle", source.size, [
       finding(
         "BUDGET_EXCEEDED",
         "unscannable",
         `Containers are nested more than ${ctx.budget.limits.maxDepth} deep; the inner pickle was not scanned.`,
       ),
     ]);
+    return { node, ids: [] };
   }
   if (!ctx.budget.chargeMember()) {
     throw new ScanError(
@@ -58,19 +68,87 @@ export async function scanAsPickle(
       `more than ${ctx.budget.limits.maxMembers} members in one file`,
     );
   }
-  const childCtx: ScanContext = { ...ctx, path: name, depth: ctx.depth + 1 };
   try {
-    return await scanPickleFile(source, childCtx, { format: "pickle" });
+    const findings: Finding[] = [];
+    const streams: PickleStreamResult[] = [];
+    let offset = 0;
+    while (offset < source.size) {
+      if (streams.length >= MAX_STREAMS) {
+        findings.push(
+          finding("BUDGET_EXCEEDED", "unscannable", `More than ${MAX_STREAMS} stacked pickles.`, {
+            offset,
+          }),
+        );
+        break;
+      }
+      const r = walkPickle(source, { offset, budget: ctx.budget, hooks: {} });
+      const tail = source.size - offset;
+      const pickleLike =
+        streams.length === 0 || r.complete || r.imports.length > 0 || r.calls.length > 0;
+      if (!pickleLike) {
+        if (tail > 16 || !isWhitespace(source.read(offset, tail))) {
+          findings.push(
+            finding(
+              "PICKLE_TRAILING_DATA",
+              "suspicious",
+              `${tail} byte(s) after the pickle's STOP at offset ${offset} are not another pickle; the loader stops before them.`,
+              { offset },
+            ),
+          );
+        }
+        break;
+      }
+      streams.push(r);
+      findings.push(...r.findings, ...evaluatePickle(r, ctx.policy.pickle));
+      if (!r.complete || r.end <= offset) break;
+      offset = r.end;
+    }
+    const ids = streams.flatMap((s) => s.persistentIds);
+    if (ids.length > 0) {
+      findings.push(
+        ...(checkIds
+          ? checkIds(ids)
+          : [
+              finding(
+                "PICKLE_PERSISTENT_ID",
+                "suspicious",
+                `The pickle uses ${ids.length} persistent id(s), which this loader cannot resolve; modelvet cannot see what a custom loader would do with them.`,
+              ),
+            ]),
+      );
+    }
+    const imports = [
+      ...new Set(streams.flatMap((s) => s.imports.map((i) => `${i.module}.${i.name}`))),
+    ];
+    const summary = {
+      pickles: streams.length,
+      imports: imports.slice(0, 200),
+      calls: streams.reduce((n, s) => n + s.calls.length, 0),
+    };
+    return {
+      node: makeNode({ path: name, format: "pickle", size: source.size, findings, summary }),
+      ids,
+    };
   } catch (error) {
     const budgetHit = error instanceof ScanError && error.code === "SCAN_BUDGET";
-    return leafNode(name, "pickle", source.size, [
+    const node = leafNode(name, "pickle", source.size, [
       finding(
         budgetHit ? "BUDGET_EXCEEDED" : "UNSCANNABLE",
         "unscannable",
         `Could not finish scanning: ${describeError(error)}`,
       ),
     ]);
+    return { node, ids: [] };
   }
+}
+
+/** `scanPlainPickle` for loaders without a `persistent_load`. */
+export async function scanAsPickle(
+  ctx: ScanContext,
+  source: ByteSource,
+  name: string,
+): Promise<ScanNode> {
+  return (await scanPlainPickle(ctx, source, name)).node;
 }
 
 export interface StackedPickle {
@@ -98,10 +176,9 @@ export function walkStacked(
 
 /**
  * A pickle read by a loader whose `persistent_load` is known (torch.load's zip and tar formats,
- * TorchScript). The pickle scanner flags persistent ids as "resolved by an unknown loader"; here
- * the loader is known, so that finding is replaced by `checkIds`' verdict on each id. `scope` may
- * drop findings about names the loader resolves itself (TorchScript); they are listed in the
- * node's summary as `loaderNames`.
+ * TorchScript): its persistent ids are checked by `checkIds`. `scope` may drop findings about
+ * names the loader resolves itself (TorchScript); they are listed in the node's summary as
+ * `loaderNames`.
  */
 export async function scanLoaderPickle(
   ctx: ScanContext,
@@ -110,22 +187,15 @@ export async function scanLoaderPickle(
   checkIds: (ids: readonly unknown[]) => Finding[],
   scope: (f: Finding) => string | undefined = () => undefined,
 ): Promise<{ node: ScanNode; ids: readonly unknown[] }> {
-  const node = await scanAsPickle(ctx, source, name);
+  const { node, ids } = await scanPlainPickle(ctx, source, name, checkIds);
   const loaderNames = new Set<string>();
-  let findings = node.findings.filter((f) => {
+  const findings = node.findings.filter((f) => {
     const resolved = scope(f);
     if (resolved !== undefined) loaderNames.add(resolved);
     return resolved === undefined;
   });
-  let ids: readonly unknown[] = [];
-  if (findings.some((f) => f.code === "PICKLE_PERSISTENT_ID")) {
-    ids = walkPickle(source, { offset: 0, budget: ctx.budget, hooks: {} }).persistentIds;
-    findings = [...findings.filter((f) => f.code !== "PICKLE_PERSISTENT_ID"), ...checkIds(ids)];
-  }
+  if (loaderNames.size === 0) return { node, ids };
   const { verdict: _verdict, ...rest } = node;
-  const summary =
-    loaderNames.size > 0
-      ? { ...(node.summary ?? {}), loaderNames: [...loaderNames].slice(0, 50) }
-      : node.summary;
-  return { node: makeNode({ ...rest, findings, ...(summary ? { summary } : {}) }), ids };
+  const summary = { ...(node.summary ?? {}), loaderNames: [...loaderNames].slice(0, 50) };
+  return { node: makeNode({ ...rest, findings, summary }), ids };
 }
