@@ -101,11 +101,20 @@ class Walk {
     }
   }
 
+  /** class_name → count; a Map, so that names like `__proto__` or `toString` are just names. */
+  private readonly classCounts = new Map<string, number>();
+
   private count(className: string): void {
     this.summary.objects++;
-    const classes = this.summary.classes;
-    if (className in classes) classes[className] = (classes[className] ?? 0) + 1;
-    else if (Object.keys(classes).length < MAX_CLASSES) classes[className] = 1;
+    const n = this.classCounts.get(className);
+    if (n !== undefined) this.classCounts.set(className, n + 1);
+    else if (this.classCounts.size < MAX_CLASSES) this.classCounts.set(className, 1);
+  }
+
+  /** The summary with its class counts filled in. */
+  finish(): this {
+    this.summary.classes = Object.fromEntries(this.classCounts);
+    return this;
   }
 
   private visitObject(node: Obj, className: string, path: string): void {
@@ -308,7 +317,7 @@ export function walkKerasConfig(
         { evidence: { where } },
       ),
     );
-    return walk;
+    return walk.finish();
   }
   if (isObject(config) && typeof config.class_name === "string")
     walk.summary.modelClass = config.class_name;
@@ -349,7 +358,7 @@ export function walkKerasConfig(
       }
     }
   }
-  return walk;
+  return walk.finish();
 }
 
 /**

@@ -378,6 +378,16 @@ describe("scanKerasConfig: hostile configs", () => {
       "malicious",
     );
   });
+  test("class names like __proto__ and toString are counted as plain names", () => {
+    const cfg = seq2([
+      { class_name: "toString", config: {} },
+      JSON.parse('{"class_name": "__proto__", "config": {}}'),
+    ]);
+    const r = walkKerasConfig(cfg, policy, "t");
+    assert.equal(r.summary.classes.toString, 1);
+    assert.equal(Object.getOwnPropertyDescriptor(r.summary.classes, "__proto__")?.value, 1);
+    assert.equal(r.findings.length, 2);
+  });
   test("summary counts classes and lambdas", () => {
     const r = walkKerasConfig(seq2([dense2("a"), lambda2("l")]), policy, "t");
     assert.equal(r.summary.modelClass, "Sequential");
