@@ -183,6 +183,16 @@ export function scanLegacyStack(source: ByteSource, ctx: ScanContext): StackScan
     );
     return { members, findings, end: offset, summary: { pickles: 5 } };
   }
+  if (keys.length > ctx.budget.limits.maxMembers) {
+    findings.push(
+      finding(
+        "BUDGET_EXCEEDED",
+        "unscannable",
+        `${keys.length} storages is more than the member budget; not walked.`,
+      ),
+    );
+    return { members, findings, end: offset, summary: { pickles: 5, storages: keys.length } };
+  }
   const sizes = storageSizes(object!.persistentIds, findings);
   let storageBytes = 0;
   for (const key of keys as string[]) {

@@ -135,6 +135,15 @@ describe("legacy stacked checkpoints", () => {
     assert.ok(codesOf(node).has("TORCH_MALFORMED"));
   });
 
+  it("more storage keys than the member budget is a budget finding", async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => String(i));
+    const node = await scan(legacyHead({ storages: [FLOAT], keys: keysPickle(keys) }), "f", {
+      maxMembers: 10,
+    });
+    assert.equal(node.verdict, "unscannable", show(node));
+    assert.ok(codesOf(node).has("BUDGET_EXCEEDED"));
+  });
+
   it("a truncated 8-byte count is unscannable", async () => {
     const node = await scan(cat(legacyHead({ storages: [FLOAT] }), [4, 0, 0]));
     assert.equal(node.verdict, "unscannable", show(node));
