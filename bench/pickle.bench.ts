@@ -61,6 +61,12 @@ out = sys.argv[1]
 big = {f"layer{i}.weight": (i, i * 0.5, f"s{i}", bytes(200), [i, i + 1]) for i in range(400000)}
 with open(os.path.join(out, "big.pkl"), "wb") as f:
     pickle.dump(big, f, protocol=4)
+try:
+    import numpy as np
+    with open(os.path.join(out, "arrays.pkl"), "wb") as f:
+        pickle.dump({f"layer{i}.weight": np.random.rand(131072) for i in range(100)}, f, protocol=4)
+except ImportError:
+    pass
 os.mkdir(os.path.join(out, "small"))
 for k in range(1000):
     obj = {f"k{j}": (j, float(j), f"v{j}" * (k % 5 + 1)) for j in range(20 + k % 40)}
@@ -82,7 +88,14 @@ t = time.process_time()
 for b in blobs:
     for _ in pickletools.genops(b): pass
 small = time.process_time() - t
-print(json.dumps({"big": big, "bigWall": bigWall, "ops": n, "small": small}))
+arrays = None
+p = os.path.join(out, "arrays.pkl")
+if os.path.exists(p):
+    data = open(p, "rb").read()
+    t = time.process_time()
+    for _ in pickletools.genops(data): pass
+    arrays = time.process_time() - t
+print(json.dumps({"big": big, "bigWall": bigWall, "ops": n, "small": small, "arrays": arrays}))
 `;
 
 function enc(s: string): Uint8Array {
@@ -205,6 +218,7 @@ export async function run(): Promise<void> {
           bigWall: number;
           ops: number;
           small: number;
+          arrays: number | null;
         };
         console.log(
           `pickletools.genops, same bytes in memory: large ${fmt(figures.big, 2)} s CPU [${fmt(figures.bigWall, 2)} s] = ${fmt(bigSize / MB / figures.big)} MB/s (${figures.ops} opcodes); small ${fmt(figures.small * 1000)} ms CPU = ${fmt(1000 / figures.small, 0)} files/s`,
@@ -212,6 +226,15 @@ export async function run(): Promise<void> {
         console.log(
           `speed-up over genops (CPU): large ${fmt(figures.big / big.cpu)}x, small ${fmt(figures.small / small.cpu)}x (target >= 5x)`,
         );
+        const arraysPath = join(dir, "arrays.pkl");
+        if (figures.arrays !== null && existsSync(arraysPath)) {
+          const size = statSync(arraysPath).size;
+          scanFile(arraysPath);
+          const a = timed(() => scanFile(arraysPath));
+          console.log(
+            `array-heavy pickle (100 numpy arrays, ${fmt(size / MB)} MB): ${fmt(a.cpu * 1000)} ms CPU = ${fmt(size / MB / a.cpu)} MB/s; genops ${fmt(figures.arrays * 1000)} ms CPU = ${fmt(size / MB / figures.arrays)} MB/s; ${fmt(figures.arrays / a.cpu)}x (complete: ${a.value.ok})`,
+          );
+        }
       } else {
         console.log(`genops run failed: ${g.stderr}`);
       }

@@ -137,6 +137,7 @@ export function decodeStringLine(line: Uint8Array): Uint8Array | undefined {
   const n = line.length;
   const q = line[0];
   if (n < 2 || (q !== 0x27 && q !== 0x22) || line[n - 1] !== q) return undefined;
+  if (line.indexOf(0x5c, 1) < 0) return line.subarray(1, n - 1); // no escapes: the bytes as they are
   const out = new Uint8Array(n);
   let o = 0;
   let i = 1;
@@ -209,6 +210,7 @@ export function decodeStringLine(line: Uint8Array): Uint8Array | undefined {
 
 /** UNICODE argument: raw-unicode-escape (latin-1 bytes plus \uXXXX / \UXXXXXXXX after an odd run of backslashes). */
 export function decodeRawUnicodeEscape(line: Uint8Array): string | undefined {
+  if (line.indexOf(0x5c) < 0) return latin1(line);
   const parts: string[] = [];
   let run = "";
   let i = 0;

@@ -48,8 +48,13 @@ export interface WalkPickleOptions {
   hooks?: PickleHooks;
 }
 
-/** Read window: the source is never read whole. */
-const WINDOW = 1 << 20;
+/**
+ * Read window: the source is never read whole. It starts at 64 KiB and doubles (to 1 MiB) while
+ * the stream is read densely; after a skipped constant it starts small again, so the bytes of big
+ * constants (tensor data) are not read just to be thrown away.
+ */
+const WINDOW_MIN = 1 << 16;
+const WINDOW_MAX = 1 << 20;
 /** str constants up to this many bytes are decoded (names, keys); longer ones are skipped. */
 const KEEP_STR = 4096;
 /** Protocol-0 lines up to this length are decoded; longer ones are skipped to their newline. */
@@ -234,6 +239,7 @@ class Walker {
   readonly result: PickleStreamResult;
   readonly cfg: WalkConfig;
   buf: Uint8Array = EMPTY;
+  window = WINDOW_MIN / 2;
   bufStart = 0;
   bufEnd = 0;
   pos: number;
@@ -272,7 +278,8 @@ class Walker {
         this.opStart,
       );
     }
-    const length = Math.min(Math.max(n, WINDOW), this.cfg.limit - this.pos);
+    this.window = this.pos === this.bufEnd ? Math.min(this.window * 2, WINDOW_MAX) : WINDOW_MIN;
+    const length = Math.min(Math.max(n, this.window), this.cfg.limit - this.pos);
     const chunk = this.cfg.source.read(this.pos, length);
     if (chunk.length < n) {
       throw new Halt(
@@ -833,8 +840,10 @@ class Walker {
           }
           const text = decodeRawUnicodeEscape(bytes);
           if (text === undefined) this.malformed("bad raw-unicode-escape in UNICODE argument");
-          const raw = latin1Bytes(text);
-          if (raw !== undefined) this.nestedBytes(raw);
+          if (text.length >= NESTED_MIN && PICKLE_FIRST[text.charCodeAt(0)]) {
+            const raw = latin1Bytes(text);
+            if (raw !== undefined) this.nestedBytes(raw);
+          }
           this.push(
             text.length <= KEEP_STR
               ? text
