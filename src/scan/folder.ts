@@ -132,14 +132,13 @@ function describe(node: ScanNode): string[] {
   return shown;
 }
 
-function readConfig(name: string, source: ByteSource): { json?: unknown; problem?: string } {
+function readConfig(source: ByteSource): { json?: unknown; problem?: string } {
   if (source.size > MAX_CONFIG_BYTES)
     return { problem: `${source.size} bytes is too large to read` };
   try {
     const text = new TextDecoder("utf-8", { fatal: true }).decode(readAll(source));
     return { json: JSON.parse(text) };
   } catch (error) {
-    void name;
     return {
       problem: `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
     };
@@ -157,7 +156,7 @@ export async function analyzeRepoFolder(
   for (const name of AUTO_MAP_CONFIGS) {
     const source = files.get(name);
     if (!source) continue;
-    const { json, problem } = readConfig(name, source);
+    const { json, problem } = readConfig(source);
     const own: Finding[] = [];
     if (problem) {
       // Only a config that names remote code matters here; an unreadable one might.
@@ -229,7 +228,6 @@ export async function analyzeRepoFolder(
     }
   }
 
-  const extraFindings = new Map<string, Finding[]>();
   for (let i = 0; i < order.length; i++) {
     const { path } = order[i] as { path: string; reason: string };
     if (i >= MAX_REMOTE_FILES) {
@@ -245,7 +243,7 @@ export async function analyzeRepoFolder(
       break;
     }
     const source = files.get(path) as ByteSource;
-    const own = extraFindings.get(path) ?? [];
+    const own: Finding[] = [];
     let node: ScanNode;
     const limit = policy.python.rules.limits.maxSourceBytes;
     if (source.size > limit) {
