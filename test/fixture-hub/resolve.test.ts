@@ -1,7 +1,7 @@
 /** hub-api.md §2.6 resolve/raw and the CDN, through raw HTTP and fileDownloadInfo / downloadFile. */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { downloadFile, fileDownloadInfo } from "@huggingface/hub";
+import { downloadFile, fileDownloadInfo, pathsInfo } from "@huggingface/hub";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
 import { auth, get, gitSha1, pointer, sha256, tokenOf } from "./support.js";
 
@@ -239,5 +239,82 @@ describe("resolve: LFS files and the CDN", () => {
       assert.equal(sha256(bytes), expected.sha256, `${repo}/${path}`);
       if (!expected.lfs) assert.equal(gitSha1(bytes), expected.oid);
     }
+  });
+});
+
+describe("resolve: Xet advertisement (knobs.xet)", () => {
+  let hub: FixtureHub;
+  before(async () => {
+    hub = await startFixtureHub();
+    hub.knobs.xet = true;
+  });
+  after(() => hub.close());
+
+  it("tree and paths-info carry a 64-hex xetHash on LFS entries that is not the content sha256", async () => {
+    const tree = (await (await fetch(`${hub.url}/api/models/${REPO}/tree/main`)).json()) as Array<{
+      path: string;
+      xetHash?: string;
+      lfs?: { oid: string };
+    }>;
+    const weights = tree.find((t) => t.path === "model.safetensors")!;
+    assert.match(weights.xetHash ?? "", /^[0-9a-f]{64}$/);
+    assert.notEqual(weights.xetHash, weights.lfs?.oid);
+    assert.equal(tree.find((t) => t.path === "config.json")?.xetHash, undefined);
+    const [info] = await pathsInfo({ repo: REPO, hubUrl: hub.url, paths: ["model.safetensors"] });
+    assert.equal(info?.xetHash, weights.xetHash);
+  });
+
+  it("resolve: 200 xet-fileinfo when asked, else the 302 with X-Xet-Hash and absolute Link rels", async () => {
+    const sha = hub.file(REPO, "main", "model.safetensors").sha256;
+    const info = await get(`${hub.url}/${REPO}/resolve/main/model.safetensors`, {
+      Accept: "application/vnd.xet-fileinfo+json, */*",
+    });
+    assert.equal(info.status, 200);
+    assert.equal(info.headers.get("content-type"), "application/vnd.xet-fileinfo+json");
+    assert.equal(info.headers.get("x-linked-etag"), `"${sha}"`);
+    const redirect = await get(`${hub.url}/${REPO}/resolve/main/model.safetensors`);
+    assert.equal(redirect.status, 302);
+    assert.match(redirect.headers.get("x-xet-hash") ?? "", /^[0-9a-f]{64}$/);
+    const link = redirect.headers.get("link") ?? "";
+    assert.match(
+      link,
+      /<http:\/\/127\.0\.0\.1:\d+\/api\/models\/acme\/tiny-safetensors\/xet-read-token\/[0-9a-f]{40}>; rel="xet-auth"/,
+    );
+    assert.match(
+      link,
+      /<http:\/\/127\.0\.0\.1:\d+\/v1\/reconstructions\/[0-9a-f]{64}>; rel="xet-reconstruction-info"/,
+    );
+    const token = (await (
+      await fetch(`${hub.url}/api/models/${REPO}/xet-read-token/main`)
+    ).json()) as { casUrl: string; exp: number };
+    assert.equal(token.casUrl, hub.cdnUrl);
+    assert.equal(
+      (await fetch(`${hub.url}/api/models/acme/gated-model/xet-read-token/main`)).status,
+      401,
+    );
+  });
+
+  it("@huggingface/hub: fileDownloadInfo reports xet; downloadFile works with xet: false and fails through Xet", async () => {
+    const expected = hub.file(REPO, "main", "model.safetensors");
+    const info = await fileDownloadInfo({ repo: REPO, path: "model.safetensors", hubUrl: hub.url });
+    assert.equal(info?.size, expected.size);
+    assert.equal(info?.etag, `"${expected.sha256}"`);
+    assert.match(info?.xet?.hash ?? "", /^[0-9a-f]{64}$/);
+    const plain = await downloadFile({
+      repo: REPO,
+      path: "model.safetensors",
+      hubUrl: hub.url,
+      xet: false,
+    });
+    assert.equal(sha256(Buffer.from(await plain!.arrayBuffer())), expected.sha256);
+    const viaXet = await downloadFile({ repo: REPO, path: "model.safetensors", hubUrl: hub.url });
+    await assert.rejects(viaXet!.arrayBuffer());
+    const cas = hub.requests.filter(
+      (r) => r.origin === "cdn" && /^\/v\d+\/reconstructions\//.test(r.path),
+    );
+    assert.ok(
+      cas.length > 0 && cas.every((r) => r.status === 501),
+      "it failed at the (absent) CAS",
+    );
   });
 });

@@ -40,6 +40,10 @@ function accessDenied(ex: Exchange): void {
 export function handleCdn(ex: Exchange, state: HubState): void {
   if (preFaults(ex)) return;
   const s = ex.segments;
+  if (/^v\d+$/.test(s[0] ?? "") && s[1] === "reconstructions") {
+    sendError(ex, 501, "the fixture Hub has no Xet CAS: download with xet: false");
+    return;
+  }
   if ((ex.method !== "GET" && ex.method !== "HEAD") || s[0] !== "lfs" || s.length < 5) {
     accessDenied(ex);
     return;

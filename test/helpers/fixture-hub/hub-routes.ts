@@ -88,6 +88,9 @@ export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
         return pathsInfo(ex, state, caller, repoId, tail);
       }
       if (action === "refs" && tail.length === 0 && isRead) return refs(ex, state, caller, repoId);
+      if (action === "xet-read-token" && tail.length >= 1 && isRead) {
+        return xetReadToken(ex, state, caller, repoId, tail);
+      }
       if (action === "auth-check" && tail.length === 0 && isRead)
         return authCheck(ex, state, caller, repoId);
       if (action === "treesize" && tail.length >= 1 && isRead)
@@ -165,7 +168,10 @@ function tree(ex: Exchange, state: HubState, caller: Caller, repoId: string, tai
   if (!commit) return;
   const q = ex.url.searchParams;
   const expand = boolParam(q.get("expand"));
-  const entries = listTree(repo, commit, rest.join("/"), boolParam(q.get("recursive")), expand);
+  const entries = listTree(repo, commit, rest.join("/"), boolParam(q.get("recursive")), {
+    expand,
+    xetHash: state.knobs.xet ? (f) => state.xetHash(f) : undefined,
+  });
   if (!entries) {
     entryNotFound(ex, commit);
     return;
@@ -261,10 +267,32 @@ async function pathsInfo(
   }
   const out = [];
   for (const p of paths as string[]) {
-    const entry = pathEntry(repo, commit, p.replace(/^\/+|\/+$/g, ""), expand);
+    const entry = pathEntry(repo, commit, p.replace(/^\/+|\/+$/g, ""), {
+      expand,
+      xetHash: state.knobs.xet ? (f) => state.xetHash(f) : undefined,
+    });
     if (entry) out.push(entry);
   }
   sendJson(ex, 200, out);
+}
+
+/** `GET /api/models/{repo}/xet-read-token/{rev}` (§2.6 g): a token for the (absent) CAS. */
+function xetReadToken(
+  ex: Exchange,
+  state: HubState,
+  caller: Caller,
+  repoId: string,
+  tail: string[],
+): void {
+  const repo = checkAccess(ex, state, caller, repoId, "content");
+  if (!repo) return;
+  const commit = resolveOrFail(ex, repo, tail.join("/"));
+  if (!commit) return;
+  sendJson(ex, 200, {
+    accessToken: `xet_fixture_${commit.id.slice(0, 16)}`,
+    exp: 4102444800,
+    casUrl: state.cdnUrl,
+  });
 }
 
 /** `GET /api/models/{repo}/auth-check`: 200 when the caller may read the files, else the §2.7 error. */

@@ -305,6 +305,7 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
       knobs.foreignRedirect.length = 0;
       knobs.pageSize = fresh.pageSize;
       knobs.resolveCacheRedirect = fresh.resolveCacheRedirect;
+      knobs.xet = fresh.xet;
     },
     resetRepos: () => {
       const fresh = loadRepos(reposDir, PROJECT_ROOT);

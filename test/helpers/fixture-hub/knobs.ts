@@ -59,6 +59,13 @@ export interface FaultKnobs {
    * /api/resolve-cache/… (true, default) or directly with 200 (false, the older Hub).
    */
   resolveCacheRedirect: boolean;
+  /**
+   * Advertise LFS files as Xet-backed: `xetHash` in tree/paths-info, `X-Xet-Hash` + `Link`
+   * (xet-auth, xet-reconstruction-info) on resolve, and the 200 `application/vnd.xet-fileinfo+json`
+   * answer to clients that ask for it. There is no CAS: a client that downloads through Xet fails
+   * (the reconstruction URL answers 501), one that passes `xet: false` gets the bytes via the CDN.
+   */
+  xet: boolean;
 }
 
 export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
@@ -70,6 +77,7 @@ export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
     foreignRedirect: [],
     pageSize,
     resolveCacheRedirect: true,
+    xet: false,
   };
 }
 

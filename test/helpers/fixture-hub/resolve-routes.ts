@@ -5,6 +5,7 @@ import {
   type Exchange,
   etagMatches,
   sendFileBytes,
+  sendJson,
   sendNotModified,
   sendRedirect,
 } from "./http-kit.js";
@@ -50,13 +51,34 @@ export function resolveFile(
 
   if (file.lfs && mode === "resolve") {
     const etag = `"${file.sha256}"`;
-    const headers = {
+    const headers: Record<string, string> = {
       "X-Repo-Commit": commit.id,
       "X-Linked-Etag": etag,
       "X-Linked-Size": String(file.size),
       ETag: etag,
       "Accept-Ranges": "bytes",
     };
+    if (state.knobs.xet) {
+      const xetHash = state.xetHash(file);
+      Object.assign(headers, {
+        "X-Xet-Hash": xetHash,
+        Link:
+          `<${state.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.id}>; rel="xet-auth", ` +
+          `<${state.cdnUrl}/v1/reconstructions/${xetHash}>; rel="xet-reconstruction-info"`,
+      });
+      if ((ex.req.headers.accept ?? "").includes("application/vnd.xet-fileinfo+json")) {
+        sendJson(
+          ex,
+          200,
+          {
+            hash: xetHash,
+            refreshUrl: `${state.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.id}`,
+          },
+          { ...headers, "Content-Type": "application/vnd.xet-fileinfo+json" },
+        );
+        return;
+      }
+    }
     if (etagMatches(ex.req.headers["if-none-match"], etag)) {
       sendNotModified(ex, headers);
       return;

@@ -54,7 +54,14 @@ function securityJson(file: StoredFile): Record<string, unknown> {
   };
 }
 
-export function fileEntry(repo: Repo, at: Commit, file: StoredFile, expand: boolean): TreeEntry {
+/** How entries are rendered: `expand` adds lastCommit/security; `xetHash` (if given) labels LFS files. */
+export interface EntryOptions {
+  expand: boolean;
+  xetHash?: (file: StoredFile) => string;
+}
+
+export function fileEntry(repo: Repo, at: Commit, file: StoredFile, opts: EntryOptions): TreeEntry {
+  const expand = opts.expand;
   return {
     type: "file",
     oid: file.oid,
@@ -62,6 +69,7 @@ export function fileEntry(repo: Repo, at: Commit, file: StoredFile, expand: bool
     ...(file.lfs
       ? { lfs: { oid: file.sha256, size: file.size, pointerSize: file.gitBytes.length } }
       : {}),
+    ...(file.lfs && opts.xetHash ? { xetHash: opts.xetHash(file) } : {}),
     path: file.path,
     ...(expand
       ? { lastCommit: lastCommitJson(repo, at, file.path), securityFileStatus: securityJson(file) }
@@ -69,7 +77,8 @@ export function fileEntry(repo: Repo, at: Commit, file: StoredFile, expand: bool
   };
 }
 
-export function dirEntry(repo: Repo, at: Commit, dir: string, expand: boolean): TreeEntry {
+export function dirEntry(repo: Repo, at: Commit, dir: string, opts: EntryOptions): TreeEntry {
+  const expand = opts.expand;
   return {
     type: "directory",
     oid: at.dirs.get(dir)!,
@@ -80,10 +89,15 @@ export function dirEntry(repo: Repo, at: Commit, dir: string, expand: boolean): 
 }
 
 /** Entry for one path (file or directory) or null when it does not exist at the commit. */
-export function pathEntry(repo: Repo, at: Commit, path: string, expand: boolean): TreeEntry | null {
+export function pathEntry(
+  repo: Repo,
+  at: Commit,
+  path: string,
+  opts: EntryOptions,
+): TreeEntry | null {
   const file = at.files.get(path);
-  if (file) return fileEntry(repo, at, file, expand);
-  if (path !== "" && at.dirs.has(path)) return dirEntry(repo, at, path, expand);
+  if (file) return fileEntry(repo, at, file, opts);
+  if (path !== "" && at.dirs.has(path)) return dirEntry(repo, at, path, opts);
   return null;
 }
 
@@ -93,7 +107,7 @@ export function listTree(
   at: Commit,
   base: string,
   recursive: boolean,
-  expand: boolean,
+  opts: EntryOptions,
 ): TreeEntry[] | null {
   if (base !== "" && !at.dirs.has(base)) return null;
   const prefix = base === "" ? "" : `${base}/`;
@@ -105,7 +119,7 @@ export function listTree(
   for (const path of at.files.keys()) if (within(path)) paths.push({ path, dir: false });
   paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return paths.map((p) =>
-    p.dir ? dirEntry(repo, at, p.path, expand) : fileEntry(repo, at, at.files.get(p.path)!, expand),
+    p.dir ? dirEntry(repo, at, p.path, opts) : fileEntry(repo, at, at.files.get(p.path)!, opts),
   );
 }
 

@@ -61,6 +61,14 @@ export class HubState {
     return `${this.cdnUrl}${encoded}?Expires=${expires}&Signature=${this.sign(path, expires)}`;
   }
 
+  /**
+   * A stand-in Xet hash: 64 hex, deterministic, and deliberately NOT the content's sha256 (the real
+   * one is a chunk Merkle hash), so a client that verifies bytes against it fails.
+   */
+  xetHash(file: StoredFile): string {
+    return createHmac("sha256", "fixture-xet").update(file.sha256).digest("hex");
+  }
+
   /** Any stored file (of any commit, vanished ones too) with this content digest and path. */
   findLfsObject(repo: Repo, sha256: string, path: string): StoredFile | null {
     for (const commit of repo.commits.values()) {
