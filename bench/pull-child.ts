@@ -1,0 +1,94 @@
+/**
+ * Child process for bench/pull.bench.ts, so the parent can read this process's peak RSS.
+ *
+ *   node --import tsx bench/pull-child.ts cache <hubUrl> <repo> <commit> <path> <size> <sha256> <dir>
+ *     one `downloadToCache` (the exact code `modelvet pull` runs per file, through HubClient's
+ *     streaming fetch) into a huggingface_hub cache at <dir>
+ *   node --import tsx bench/pull-child.ts http  <same arguments>
+ *     bench-only sketch for comparison: node:http instead of fetch, same work per chunk
+ *     (SHA-256, positioned write, fsync at the end), into <dir>/http.bin
+ *   node --import tsx bench/pull-child.ts baseline
+ *     same imports, no download: the RSS floor of this process
+ *
+ * Prints one JSON line: status, sha256, download time (excluding Node/tsx start-up).
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { get, type IncomingMessage } from "node:http";
+import { join } from "node:path";
+import { RepoCache } from "../src/io/cache-layout.js";
+import { downloadToCache } from "../src/io/download.js";
+import { HubClient } from "../src/io/hub.js";
+
+const [mode, hubUrl, repo, commit, path, size, sha256, dir] = process.argv.slice(2);
+
+function getFollowing(url: string, hops = 5): Promise<IncomingMessage> {
+  return new Promise((ok, fail) => {
+    get(url, { headers: { "Accept-Encoding": "identity" } }, (res) => {
+      const location = res.headers.location;
+      if (
+        res.statusCode !== undefined &&
+        res.statusCode >= 300 &&
+        res.statusCode < 400 &&
+        location
+      ) {
+        res.resume();
+        if (hops === 0) fail(new Error("too many redirects"));
+        else getFollowing(new URL(location, url).href, hops - 1).then(ok, fail);
+        return;
+      }
+      if (res.statusCode !== 200) fail(new Error(`HTTP ${res.statusCode}`));
+      else ok(res);
+    }).on("error", fail);
+  });
+}
+
+async function httpDownload(
+  url: string,
+  target: string,
+): Promise<{ status: string; sha256: string }> {
+  const hash = createHash("sha256");
+  const res = await getFollowing(url);
+  const handle = await open(target, "w");
+  try {
+    let position = 0;
+    for await (const chunk of res) {
+      const bytes = chunk as Buffer;
+      hash.update(bytes);
+      await handle.write(bytes, 0, bytes.length, position);
+      position += bytes.length;
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return { status: "verified", sha256: hash.digest("hex") };
+}
+
+const start = process.hrtime.bigint();
+let result: { status: string; sha256?: string | undefined };
+if (mode === "baseline") {
+  result = {
+    status: `baseline (${typeof RepoCache}, ${typeof HubClient}, ${typeof downloadToCache})`,
+  };
+} else if (dir === undefined) {
+  throw new Error("usage: pull-child.ts cache|http hubUrl repo commit path size sha256 dir");
+} else if (mode === "http") {
+  mkdirSync(dir, { recursive: true });
+  const client = new HubClient({ hubUrl: hubUrl!, token: undefined });
+  result = await httpDownload(client.resolveUrl(repo!, commit!, path!), join(dir, "http.bin"));
+} else {
+  const client = new HubClient({ hubUrl: hubUrl!, token: undefined });
+  const r = await downloadToCache({
+    cache: new RepoCache(dir, repo!),
+    path: path!,
+    url: client.resolveUrl(repo!, commit!, path!),
+    expected: { size: Number(size), gitOid: "", lfsSha256: sha256 },
+    fetch: client.streamingFetch(),
+    auth: client.authFor(),
+  });
+  result = { status: r.status, sha256: r.status === "verified" ? r.sha256 : undefined };
+}
+const downloadMs = Number(process.hrtime.bigint() - start) / 1e6;
+process.stdout.write(`${JSON.stringify({ ...result, downloadMs })}\n`);
