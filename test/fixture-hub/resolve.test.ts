@@ -30,6 +30,7 @@ describe("resolve: regular files", () => {
     assert.match(first.headers.get("ratelimit") ?? "", /^"resolvers";r=\d+;t=\d+$/);
     const final = await get(new URL(location, hub.url).href);
     assert.equal(final.status, 200);
+    assert.match(final.headers.get("ratelimit") ?? "", /^"resolvers";/);
     assert.equal(final.headers.get("etag"), `"${gitSha1(CONFIG)}"`);
     assert.equal(final.headers.get("etag"), '"7a8cb012a4547a01c226da710dd6846eb2584dc7"');
     assert.equal(final.headers.get("x-repo-commit"), main);

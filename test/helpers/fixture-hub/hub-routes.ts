@@ -23,7 +23,7 @@ const QUOTAS = {
 type Bucket = keyof (typeof QUOTAS)["user"];
 
 function bucketOf(path: string): Bucket {
-  if (path.includes("/resolve/")) return "resolvers";
+  if (path.includes("/resolve/") || path.startsWith("/api/resolve-cache/")) return "resolvers";
   if (path.startsWith("/api/")) return "api";
   return "pages";
 }
