@@ -107,6 +107,9 @@ export const joblibHooks: PickleHooks = {
     }
     const bytes = count * dtype.itemsize;
     if (!Number.isSafeInteger(bytes)) return io.fail("a joblib array's byte size is too large");
+    // `pickle.load` (not joblib) would read these bytes as opcodes: if they parse as a pickle,
+    // scan them too, so a payload hidden as "array data" is not skipped unseen.
+    io.checkNested(bytes);
     io.skip(bytes);
     return NDARRAY;
   },

@@ -132,6 +132,11 @@ export interface PickleHookIO {
   read(length: number): Uint8Array;
   /** Skips `length` bytes without reading them; throws a truncation error past `limit`. */
   skip(length: number): void;
+  /**
+   * Treats the next `length` bytes like a bytes constant that may itself be a pickle (P13): when
+   * they parse as one, they are walked and reported as nested. Does not move the position.
+   */
+  checkNested(length: number): void;
   /** Walks one complete pickle at the current position (as `pickle.load(file)` would) and merges it. */
   walkInline(): void;
   /** Records a structural finding on the current stream. */

@@ -1182,6 +1182,12 @@ class Walker {
       read: (length) => self.take(length).slice(),
       skip: (length) => self.skip(length),
       walkInline: () => self.walkInline(),
+      checkNested: (length: number) => {
+        if (self.cfg.sniff || length < NESTED_MIN || length > self.cfg.limit - self.pos) return;
+        const head = self.cfg.source.read(self.pos, 1);
+        if (PICKLE_FIRST[head[0] as number])
+          self.nestedIn(self.cfg.source, self.pos, self.pos + length, false);
+      },
       report: (f: Finding) => {
         if (!self.cfg.sniff) self.result.findings.push(f);
       },

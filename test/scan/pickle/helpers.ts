@@ -175,3 +175,27 @@ export const PAYLOAD0 = pk(
   op.TUPLE,
   op.REDUCE,
 );
+
+/** A joblib NumpyArrayWrapper built with dtype `numpy.dtype(<dtype>)` and the given shape (no BUILD state on the dtype). */
+export function joblibWrapper(dtype: string, shape: number[]): Uint8Array {
+  return pk(
+    op.global("joblib.numpy_pickle", "NumpyArrayWrapper"),
+    op.EMPTY_TUPLE,
+    op.NEWOBJ,
+    op.EMPTY_DICT,
+    op.MARK,
+    op.shortBinunicode("dtype"),
+    op.global("numpy", "dtype"),
+    op.shortBinunicode(dtype),
+    op.NEWFALSE,
+    op.NEWTRUE,
+    op.TUPLE3,
+    op.REDUCE,
+    op.shortBinunicode("shape"),
+    op.MARK,
+    ...shape.map((n) => op.binint(n)),
+    op.TUPLE,
+    op.SETITEMS,
+    op.BUILD,
+  );
+}

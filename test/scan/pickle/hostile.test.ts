@@ -9,7 +9,18 @@ import type { FindingCode } from "../../../src/core/finding.js";
 import { walkPickle } from "../../../src/scan/pickle/index.js";
 import { OPCODE_BY_CODE } from "../../../src/scan/pickle/opcodes.js";
 import type { ByteSource } from "../../../src/scan/source.js";
-import { allFindings, budget, codes, op, PAYLOAD0, pk, u32, u64, walk } from "./helpers.js";
+import {
+  allFindings,
+  budget,
+  codes,
+  joblibWrapper,
+  op,
+  PAYLOAD0,
+  pk,
+  u32,
+  u64,
+  walk,
+} from "./helpers.js";
 
 const data = (name: string) =>
   new Uint8Array(readFileSync(new URL(`./data/${name}`, import.meta.url)));
@@ -214,28 +225,3 @@ describe("hostile pickles: resource abuse (P14) is a budget finding", () => {
     assert.equal(r.complete, true);
   });
 });
-
-function joblibWrapper(dtype: string, shape: number[]): Uint8Array {
-  return pk(
-    op.global("joblib.numpy_pickle", "NumpyArrayWrapper"),
-    op.EMPTY_TUPLE,
-    op.NEWOBJ,
-    op.EMPTY_DICT,
-    op.MARK,
-    op.shortBinunicode("dtype"),
-    op.global("numpy", "dtype"),
-    op.shortBinunicode(dtype),
-    op.NEWFALSE,
-    op.NEWTRUE,
-    op.TUPLE3,
-    op.REDUCE,
-    op.shortBinunicode("shape"),
-    op.MARK,
-    ...shape.map((n) => op.binint(n)),
-    op.TUPLE,
-    op.SETITEMS,
-    op.BUILD,
-  );
-}
-
-export { joblibWrapper };

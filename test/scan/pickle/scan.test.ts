@@ -5,10 +5,10 @@ import type { ScanNode } from "../../../src/core/report.js";
 import { Budget } from "../../../src/scan/budget.js";
 import type { ScanContext } from "../../../src/scan/context.js";
 import { scanSource } from "../../../src/scan/dispatch.js";
-import { scanPickleFile, walkPickle } from "../../../src/scan/pickle/index.js";
+import { evaluatePickle, scanPickleFile, walkPickle } from "../../../src/scan/pickle/index.js";
 import type { ScanPolicy } from "../../../src/scan/policy.js";
 import { bytesSource } from "../../../src/scan/source.js";
-import { budget, codes, op, PAYLOAD0, pk, testPolicy } from "./helpers.js";
+import { budget, codes, joblibWrapper, op, PAYLOAD0, pk, testPolicy } from "./helpers.js";
 
 // The pickle scanner reads only `policy.pickle`; the other areas' parts are not needed here.
 const policy = { pickle: testPolicy } as unknown as ScanPolicy;
@@ -188,5 +188,20 @@ describe("joblib inline arrays (real joblib.dump files)", () => {
     const node = walkPickle(bytesSource(bytes), { budget: budget() });
     assert.equal(node.complete, true);
     assert.ok(node.calls.some((c) => c.callable === "os.system"));
+  });
+
+  it("array bytes that are themselves a pickle (what pickle.load would run) are scanned as nested", () => {
+    const hidden = pk(PAYLOAD0, op.STOP);
+    const bytes = pk(op.proto(4), joblibWrapper("u1", [hidden.length]), hidden, op.STOP);
+    const r = walkPickle(bytesSource(bytes), { budget: budget() });
+    assert.equal(r.complete, true);
+    assert.equal(r.end, bytes.length);
+    const f = [...r.findings, ...evaluatePickle(r, testPolicy)];
+    assert.ok(codes(f).includes("PICKLE_NESTED"));
+    assert.ok(
+      f.some(
+        (x) => x.code === "PICKLE_DANGEROUS_CALL" && x.message.startsWith("In the pickle nested"),
+      ),
+    );
   });
 });
