@@ -26,9 +26,14 @@ import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
 import { downloadToCache } from "../io/download.js";
 import { openFileSource } from "../io/files.js";
 import type { HubClient } from "../io/hub.js";
+import { AUTO_MAP_CONFIGS } from "../scan/code/auto-map.js";
+import { applyCompanionData } from "../scan/companions.js";
 import { scanSource } from "../scan/dispatch.js";
+import { analyzeRepoFolder } from "../scan/folder.js";
 import type { ScanPolicy } from "../scan/policy.js";
+import type { ByteSource } from "../scan/source.js";
 import { mapBounded } from "./pool.js";
+import { foldFolderAnalysis } from "./remote-code.js";
 
 export interface ModelRequest {
   repo: string;
@@ -140,11 +145,20 @@ function withAccepted(
   return accept(node, node.path);
 }
 
-async function pullFile(
+/** A file downloaded and verified (or not), scanned on its own; not linked yet. */
+interface FetchedFile {
+  file: RepoFile;
+  /** Set when the bytes verified. */
+  blob?: { id: string; path: string; sha256: string };
+  /** The file's own scan, or the mismatch finding. */
+  scan: ScanNode;
+}
+
+async function fetchFile(
   file: RepoFile,
   model: { repo: string; commit: string; cache: RepoCache },
   options: PullOptions,
-): Promise<PulledFile> {
+): Promise<FetchedFile> {
   const { client } = options;
   const emit = options.onEvent ?? (() => {});
   emit({ type: "file-start", repo: model.repo, path: file.path, size: file.size });
@@ -157,40 +171,81 @@ async function pullFile(
     auth: client.authFor(),
     onBytes: (bytes) => emit({ type: "bytes", repo: model.repo, path: file.path, bytes }),
   });
-  const base = {
-    path: file.path,
-    size: file.size,
-    gitOid: file.gitOid,
-    lfs: file.lfs !== undefined,
-  };
   if (result.status === "mismatch") {
-    unlinkSnapshot(model.cache, model.commit, file.path);
     const scan = makeNode({
       path: file.path,
       format: "unknown",
       size: file.size,
       findings: [result.finding],
     });
+    return { file, scan };
+  }
+  const scan = await scanBlob(result.blobPath, file.path, options.policy.scan);
+  return { file, blob: { id: result.blobId, path: result.blobPath, sha256: result.sha256 }, scan };
+}
+
+/**
+ * What needs the whole repo: the trust_remote_code pass (config files and the Python modules
+ * they make the loader import) and raw tensor data named by ONNX or SavedModel files.
+ */
+async function scanRepoLevel(fetched: FetchedFile[], policy: ScanPolicy): Promise<ScanNode[]> {
+  const verified = fetched.filter((f) => f.blob !== undefined);
+  const sources = new Map<string, ByteSource & { close(): void }>();
+  try {
+    for (const f of verified) {
+      if (f.file.path.endsWith(".py") || AUTO_MAP_CONFIGS.includes(f.file.path)) {
+        sources.set(f.file.path, openFileSource(f.blob!.path));
+      }
+    }
+    const byPath = new Map(fetched.map((f) => [f.file.path, f.scan]));
+    const changed =
+      sources.size === 0
+        ? new Map<string, ScanNode>()
+        : foldFolderAnalysis(byPath, await analyzeRepoFolder(sources, policy));
+    return applyCompanionData(
+      fetched.map((f) => (f.blob !== undefined ? (changed.get(f.file.path) ?? f.scan) : f.scan)),
+    );
+  } finally {
+    for (const s of sources.values()) s.close();
+  }
+}
+
+/** Link what policy admits; remove blocked bytes from the cache. */
+function settle(
+  fetched: FetchedFile,
+  node: ScanNode,
+  model: { repo: string; commit: string; cache: RepoCache },
+  options: PullOptions,
+): PulledFile {
+  const { file } = fetched;
+  const base = {
+    path: file.path,
+    size: file.size,
+    gitOid: file.gitOid,
+    lfs: file.lfs !== undefined,
+  };
+  const emit = options.onEvent ?? (() => {});
+  if (fetched.blob === undefined) {
+    unlinkSnapshot(model.cache, model.commit, file.path);
     emit({
       type: "file-done",
       repo: model.repo,
       path: file.path,
       status: "mismatch",
-      verdict: scan.verdict,
+      verdict: node.verdict,
     });
-    return { ...base, sha256: undefined, status: "mismatch", scan, rawVerdict: scan.verdict };
+    return { ...base, sha256: undefined, status: "mismatch", scan: node, rawVerdict: node.verdict };
   }
-  const raw = await scanBlob(result.blobPath, file.path, options.policy.scan);
-  const scan = withAccepted(raw, model.repo, result.sha256, options);
+  const scan = withAccepted(node, model.repo, fetched.blob.sha256, options);
   const status = blocked(scan.verdict) ? "blocked" : "linked";
-  if (status === "linked") linkSnapshot(model.cache, model.commit, file.path, result.blobId);
+  if (status === "linked") linkSnapshot(model.cache, model.commit, file.path, fetched.blob.id);
   else {
     // Blocked bytes leave the cache entirely: nothing a loader could find by hand either.
     unlinkSnapshot(model.cache, model.commit, file.path);
-    rmSync(result.blobPath, { force: true });
+    rmSync(fetched.blob.path, { force: true });
   }
   emit({ type: "file-done", repo: model.repo, path: file.path, status, verdict: scan.verdict });
-  return { ...base, sha256: result.sha256, status, scan, rawVerdict: raw.verdict };
+  return { ...base, sha256: fetched.blob.sha256, status, scan, rawVerdict: node.verdict };
 }
 
 async function pullModel(request: ModelRequest, options: PullOptions): Promise<PulledModel> {
@@ -245,9 +300,12 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
     count: files.length,
     bytes: files.reduce((n, f) => n + f.size, 0),
   });
-  const pulled = await mapBounded(files, options.concurrency ?? 4, (f) =>
-    pullFile(f, { repo: request.repo, commit, cache }, options),
+  const where = { repo: request.repo, commit, cache };
+  const fetched = await mapBounded(files, options.concurrency ?? 4, (f) =>
+    fetchFile(f, where, options),
   );
+  const nodes = await scanRepoLevel(fetched, options.policy.scan);
+  const pulled = fetched.map((f, i) => settle(f, nodes[i]!, where, options));
   const source = revision.source;
   if (source.kind === "branch" || source.kind === "tag") writeRef(cache, source.name, commit);
   else if (source.kind === "default-branch") writeRef(cache, "main", commit);

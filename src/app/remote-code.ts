@@ -8,7 +8,7 @@ import { basename, dirname, relative, sep } from "node:path";
 import { makeNode, type ScanNode } from "../core/report.js";
 import { openFileSource, type WalkEntry } from "../io/files.js";
 import { AUTO_MAP_CONFIGS } from "../scan/code/auto-map.js";
-import { analyzeRepoFolder } from "../scan/folder.js";
+import { analyzeRepoFolder, type FolderAnalysis } from "../scan/folder.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import type { ByteSource } from "../scan/source.js";
 
@@ -57,25 +57,49 @@ export async function applyRemoteCodeAnalysis(
         sources.set(rel, source);
       }
       const analysis = await analyzeRepoFolder(sources, policy);
-      for (const [rel, node] of analysis.files) {
-        const display = inRoot.get(rel)?.display;
-        const i = display === undefined ? undefined : indexOf.get(display);
-        if (i !== undefined) out[i] = merge(out[i], { ...node, path: display as string });
+      const byRel = new Map<string, ScanNode>();
+      for (const [rel, file] of inRoot) {
+        const i = indexOf.get(file.display);
+        if (i !== undefined && out[i]) byRel.set(rel, out[i]);
       }
-      for (const [rel, { findings, summary }] of analysis.configs) {
+      for (const [rel, node] of foldFolderAnalysis(byRel, analysis)) {
         const display = inRoot.get(rel)?.display;
         const i = display === undefined ? undefined : indexOf.get(display);
-        const node = i === undefined ? undefined : out[i];
-        if (i === undefined || !node) continue;
-        out[i] = makeNode({
-          ...node,
-          findings: [...node.findings, ...findings],
-          summary: { ...node.summary, remoteCode: summary },
-        });
+        if (i !== undefined) out[i] = { ...node, path: display as string };
       }
     } finally {
       for (const s of opened) s.close();
     }
   }
   return out;
+}
+
+/**
+ * Folds a folder analysis into the scanned nodes of that folder, keyed by repo-relative path:
+ * Python files the loader would import get their analysis; config files that name remote code
+ * get the REMOTE_CODE* findings and `summary.remoteCode`. Returns only the nodes that changed.
+ * Pure; shared by `scan` (files on disk) and `pull` (verified blobs).
+ */
+export function foldFolderAnalysis(
+  nodes: ReadonlyMap<string, ScanNode>,
+  analysis: FolderAnalysis,
+): Map<string, ScanNode> {
+  const changed = new Map<string, ScanNode>();
+  for (const [rel, node] of analysis.files) {
+    const existing = nodes.get(rel);
+    changed.set(rel, merge(existing, { ...node, path: existing?.path ?? rel }));
+  }
+  for (const [rel, { findings, summary }] of analysis.configs) {
+    const node = changed.get(rel) ?? nodes.get(rel);
+    if (!node) continue;
+    changed.set(
+      rel,
+      makeNode({
+        ...node,
+        findings: [...node.findings, ...findings],
+        summary: { ...node.summary, remoteCode: summary },
+      }),
+    );
+  }
+  return changed;
 }

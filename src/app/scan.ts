@@ -5,6 +5,7 @@
 import { finding } from "../core/finding.js";
 import { makeNode, makeReport, type Report, type ScanNode } from "../core/report.js";
 import { openFileSource, walkPaths } from "../io/files.js";
+import { applyCompanionData } from "../scan/companions.js";
 import { scanSource } from "../scan/dispatch.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { VERSION } from "../version.js";
@@ -55,5 +56,6 @@ export async function scanPaths(options: ScanPathsOptions): Promise<Report> {
     nodes.push(node);
     options.onEvent?.({ type: "file", path: entry.path, index, node });
   }
-  return makeReport(VERSION, await applyRemoteCodeAnalysis(entries, nodes, options.policy));
+  const analysed = await applyRemoteCodeAnalysis(entries, nodes, options.policy);
+  return makeReport(VERSION, applyCompanionData(analysed));
 }
