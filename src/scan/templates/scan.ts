@@ -493,6 +493,8 @@ export function analyzeTemplate(
       out.report(verdict, "attribute", name, `${how} '${name}' reaches Python internals.`);
   };
 
+  // Callees seen so far (parents come before children in `nodes`): `lipsum(3)` is harmless text.
+  const called = new Set<Node>();
   for (const [node, role] of nodes) {
     const n = node as Record<string, unknown>;
     switch (node.type) {
@@ -532,6 +534,10 @@ export function analyzeTemplate(
       case "Identifier": {
         if (role !== "expr") break;
         const name = String(n.value);
+        // `lipsum` itself (not a call to it) has no use in a chat template; `(lipsum|string)[n]`
+        // is how payloads build characters (`_`) without writing a string literal.
+        if (name === "lipsum" && !bound.has(name) && !called.has(node))
+          out.report("suspicious", "lipsum", name, "uses lipsum, a Python function object.");
         if (DANGEROUS_GLOBALS.has(name) && !bound.has(name))
           out.report(
             "malicious",
@@ -543,6 +549,7 @@ export function analyzeTemplate(
       }
       case "CallExpression": {
         const callee = n.callee as Node;
+        if (isNode(callee)) called.add(callee);
         if (isNode(callee) && callee.type === "Identifier") {
           const name = String(callee.value);
           if (DANGEROUS_CALLEES.has(name) && !bound.has(name))

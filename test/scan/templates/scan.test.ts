@@ -123,6 +123,13 @@ describe("G1 techniques", () => {
     const fs = scanChatTemplate("{{ x[('__' ~ y) | title] }}", "t");
     assert.equal(verdict(fs), "suspicious");
   });
+  test("characters built from lipsum (no string literal) are suspicious", () => {
+    const text =
+      "{% set u = (lipsum | string | list)[18] %}{{ x | attr(u * 2 ~ 'class' ~ u * 2) }}";
+    assert.equal(verdict(scanChatTemplate(text, "t")), "suspicious");
+    assert.equal(verdict(scanChatTemplate("{{ (lipsum | string)[0] }}", "t")), "suspicious");
+    assert.deepEqual(scanChatTemplate("{{ lipsum(2) }}", "t"), []);
+  });
   test("attr with a computed name is suspicious", () => {
     assert.equal(verdict(scanChatTemplate("{{ x | attr(name) }}", "t")), "suspicious");
   });
