@@ -1,13 +1,18 @@
 /**
  * The pickle engine's public API. Other scanners import from here only.
  *
- * - `walkPickle(source, { offset, budget, hooks })` walks ONE pickle stream from `offset` like
- *   CPython's unpickler and returns what it would import and call. It never throws on hostile
- *   input: problems are findings in the result. Call it again at `result.end` for stacked pickles.
- * - `evaluatePickle(result, policy)` turns imports/calls (recursing into nested pickles) into
- *   policy findings. Structural findings stay in `result.findings`; callers usually want both.
+ * - `walkPickle(source, { offset, limit, budget, hooks })` walks ONE pickle stream from `offset`
+ *   like CPython's unpickler and returns what it would import and call. It never throws on hostile
+ *   input: problems are findings in `result.findings`, and everything found before them is kept.
+ *   Call it again at `result.end` for stacked pickles (`result.complete` says STOP was reached).
+ *   `hooks` defaults to `joblibHooks` (joblib's inline arrays are skipped as joblib reads them);
+ *   pass `{}` for a loader that is plain `pickle.load`.
+ * - `evaluatePickle(result, policy)` turns imports and calls into policy findings, recursing into
+ *   nested pickles (whose structural findings it also returns). A caller wants
+ *   `[...result.findings, ...evaluatePickle(result, policy)]`.
  * - `sniffPickle(prefix)` decides whether bytes start a pickle (a real walk of the prefix).
- * - `scanPickleFile` is the Scanner for format "pickle".
+ * - `scanPickleFile` is the Scanner for format "pickle" (all stacked pickles, trailing data,
+ *   persistent ids flagged as PICKLE_PERSISTENT_ID, summary).
  */
 export { evaluatePickle } from "./rules.js";
 export { scanPickleFile } from "./scan.js";
