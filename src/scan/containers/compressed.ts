@@ -17,6 +17,7 @@ import {
   outputCap,
   unxzCapped,
 } from "./decompress.js";
+import { scanChildBothWays } from "./member.js";
 
 type Kind = Extract<Format, "gzip" | "zlib" | "bzip2" | "xz">;
 
@@ -86,7 +87,7 @@ export function compressedScanner(kind: Kind): Scanner {
         ),
       ]);
     }
-    const child = await ctx.scanChild(bytesSource(out), contentName(ctx.path, kind));
+    const child = await scanChildBothWays(ctx, bytesSource(out), contentName(ctx.path, kind));
     return node([], [child]);
   };
 }

@@ -35,6 +35,48 @@ function isWhitespace(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09);
 }
 
+/** Every stacked pickle in `source`, walked as a plain `pickle.load` (no loader hooks), evaluated. */
+function walkPlainStreams(
+  ctx: ScanContext,
+  source: ByteSource,
+): { findings: Finding[]; streams: PickleStreamResult[] } {
+  const findings: Finding[] = [];
+  const streams: PickleStreamResult[] = [];
+  let offset = 0;
+  while (offset < source.size) {
+    if (streams.length >= MAX_STREAMS) {
+      findings.push(
+        finding("BUDGET_EXCEEDED", "unscannable", `More than ${MAX_STREAMS} stacked pickles.`, {
+          offset,
+        }),
+      );
+      break;
+    }
+    const r = walkPickle(source, { offset, budget: ctx.budget, hooks: {} });
+    const tail = source.size - offset;
+    const pickleLike =
+      streams.length === 0 || r.complete || r.imports.length > 0 || r.calls.length > 0;
+    if (!pickleLike) {
+      if (tail > 16 || !isWhitespace(source.read(offset, tail))) {
+        findings.push(
+          finding(
+            "PICKLE_TRAILING_DATA",
+            "suspicious",
+            `${tail} byte(s) after the pickle's STOP at offset ${offset} are not another pickle; the loader stops before them.`,
+            { offset },
+          ),
+        );
+      }
+      break;
+    }
+    streams.push(r);
+    findings.push(...r.findings, ...evaluatePickle(r, ctx.policy.pickle));
+    if (!r.complete || r.end <= offset) break;
+    offset = r.end;
+  }
+  return { findings, streams };
+}
+
 /**
  * Scans bytes that a loader hands to a plain `pickle.load` (torch.load's data.pkl, numpy object
  * arrays, the legacy stacks' members…), whatever the bytes look like: straight to the pickle
@@ -69,40 +111,7 @@ export async function scanPlainPickle(
     );
   }
   try {
-    const findings: Finding[] = [];
-    const streams: PickleStreamResult[] = [];
-    let offset = 0;
-    while (offset < source.size) {
-      if (streams.length >= MAX_STREAMS) {
-        findings.push(
-          finding("BUDGET_EXCEEDED", "unscannable", `More than ${MAX_STREAMS} stacked pickles.`, {
-            offset,
-          }),
-        );
-        break;
-      }
-      const r = walkPickle(source, { offset, budget: ctx.budget, hooks: {} });
-      const tail = source.size - offset;
-      const pickleLike =
-        streams.length === 0 || r.complete || r.imports.length > 0 || r.calls.length > 0;
-      if (!pickleLike) {
-        if (tail > 16 || !isWhitespace(source.read(offset, tail))) {
-          findings.push(
-            finding(
-              "PICKLE_TRAILING_DATA",
-              "suspicious",
-              `${tail} byte(s) after the pickle's STOP at offset ${offset} are not another pickle; the loader stops before them.`,
-              { offset },
-            ),
-          );
-        }
-        break;
-      }
-      streams.push(r);
-      findings.push(...r.findings, ...evaluatePickle(r, ctx.policy.pickle));
-      if (!r.complete || r.end <= offset) break;
-      offset = r.end;
-    }
+    const { findings, streams } = walkPlainStreams(ctx, source);
     const ids = streams.flatMap((s) => s.persistentIds);
     if (ids.length > 0) {
       findings.push(
@@ -198,4 +207,55 @@ export async function scanLoaderPickle(
   const { verdict: _verdict, ...rest } = node;
   const summary = { ...(node.summary ?? {}), loaderNames: [...loaderNames].slice(0, 50) };
   return { node: makeNode({ ...rest, findings, summary }), ids };
+}
+
+const ALWAYS = new Set(["PICKLE_DANGEROUS_GLOBAL", "PICKLE_DANGEROUS_CALL"]);
+const WHEN_COMPLETE = new Set([
+  ...ALWAYS,
+  "PICKLE_UNKNOWN_GLOBAL",
+  "PICKLE_UNSAFE_NAME",
+  "PICKLE_EXTENSION",
+]);
+
+/**
+ * Scans a member through the dispatcher (format from its bytes). When it turns out to be a pickle
+ * whose loader is not known (a pickle named data.txt in a zip, a gzip-wrapped pickle), it is also
+ * walked as a plain `pickle.load` reads it: the pickle scanner's default walk follows joblib's
+ * inline arrays, and the bytes joblib reads as array data are opcodes to every other loader.
+ * Array bytes of a benign joblib file are junk as opcodes, so only what junk cannot produce is
+ * merged: known-dangerous imports and calls always, other policy findings only from a plain
+ * stream that reached STOP.
+ */
+export async function scanChildBothWays(
+  ctx: ScanContext,
+  source: ByteSource,
+  name: string,
+): Promise<ScanNode> {
+  const node = await ctx.scanChild(source, name);
+  if (node.format !== "pickle" || ctx.depth + 1 > ctx.budget.limits.maxDepth) return node;
+  let extra: Finding[] = [];
+  try {
+    for (const stream of walkPlainStreams(ctx, source).streams) {
+      const keep = stream.complete ? WHEN_COMPLETE : ALWAYS;
+      extra.push(...evaluatePickle(stream, ctx.policy.pickle).filter((f) => keep.has(f.code)));
+    }
+  } catch (error) {
+    extra = [
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `Could not finish the plain pickle walk: ${describeError(error)}`,
+      ),
+    ];
+  }
+  const seen = new Set(node.findings.map((f) => `${f.code}@${f.offset ?? ""}`));
+  const added = extra.filter((f) => !seen.has(`${f.code}@${f.offset ?? ""}`));
+  if (added.length === 0) return node;
+  return withFindings(
+    node,
+    added.map((f) => ({
+      ...f,
+      message: `Read as a plain pickle.load reads it (no joblib arrays): ${f.message}`,
+    })),
+  );
 }

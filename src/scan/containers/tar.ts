@@ -10,7 +10,7 @@ import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
 import type { ScanContext, Scanner } from "../context.js";
 import { type ByteSource, bytesSource } from "../source.js";
-import { leafNode, scanAsPickle, scanLoaderPickle } from "./member.js";
+import { leafNode, scanAsPickle, scanChildBothWays, scanLoaderPickle } from "./member.js";
 import { tarIds } from "./torch-ids.js";
 import { scanTarStorages, scanTarTensors } from "./torch-tar-streams.js";
 
@@ -189,7 +189,7 @@ async function scanTarMember(
       data.size,
       scanTarTensors(data, ctx, member.path),
     );
-  else node = await ctx.scanChild(data, member.path);
+  else node = await scanChildBothWays(ctx, data, member.path);
   if (own.length === 0) return node;
   const { verdict: _v, ...rest } = node;
   return makeNode({ ...rest, findings: [...own, ...node.findings] });

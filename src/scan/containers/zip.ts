@@ -16,7 +16,13 @@ import { makeNode, type ScanNode } from "../../core/report.js";
 import type { ScanContext, Scanner } from "../context.js";
 import { type ByteSource, bytesSource, sliceSource } from "../source.js";
 import { capFinding, inflateCapped, OutputCapError, outputCap } from "./decompress.js";
-import { leafNode, scanAsPickle, scanLoaderPickle, withFindings } from "./member.js";
+import {
+  leafNode,
+  scanAsPickle,
+  scanChildBothWays,
+  scanLoaderPickle,
+  withFindings,
+} from "./member.js";
 import { zipStorageIds } from "./torch-ids.js";
 import { scanTorchScriptCode } from "./torchscript.js";
 import { crc32, readZipDirectory, type ZipEntry, type ZipIssue } from "./zip-reader.js";
@@ -185,7 +191,7 @@ async function scanMember(
       if (Array.isArray(id) && typeof id[2] === "string") referenced.add(id[2]);
   } else if (role === "pickle") node = await scanAsPickle(ctx, opened.data, entry.name);
   else if (role === "torchscript-code") node = scanTorchScriptCode(opened.data, entry.name, ctx);
-  else node = await ctx.scanChild(opened.data, entry.name);
+  else node = await scanChildBothWays(ctx, opened.data, entry.name);
   return withFindings(node, entryFindings);
 }
 
