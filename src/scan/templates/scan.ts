@@ -44,6 +44,17 @@ export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = {
 type Node = { type: string; [key: string]: unknown };
 type Token = { type: string; value: string };
 
+/** Functions transformers and Jinja put in the template globals. */
+const CALLABLE_GLOBALS = new Set([
+  "lipsum",
+  "cycler",
+  "joiner",
+  "namespace",
+  "range",
+  "dict",
+  "raise_exception",
+  "strftime_now",
+]);
 const BLOCK_OPENERS = new Set(["if", "for", "macro", "call", "filter"]);
 const BLOCK_CLOSERS = new Set(["endif", "endfor", "endmacro", "endcall", "endfilter", "endset"]);
 const MAX_CONSTANTS = 16;
@@ -493,7 +504,8 @@ export function analyzeTemplate(
       out.report(verdict, "attribute", name, `${how} '${name}' reaches Python internals.`);
   };
 
-  // Callees seen so far (parents come before children in `nodes`): `lipsum(3)` is harmless text.
+  // Callees and tested names seen so far (parents come before children in `nodes`):
+  // `lipsum(3)` and `strftime_now is defined` are ordinary uses.
   const called = new Set<Node>();
   for (const [node, role] of nodes) {
     const n = node as Record<string, unknown>;
@@ -534,10 +546,15 @@ export function analyzeTemplate(
       case "Identifier": {
         if (role !== "expr") break;
         const name = String(n.value);
-        // `lipsum` itself (not a call to it) has no use in a chat template; `(lipsum|string)[n]`
-        // is how payloads build characters (`_`) without writing a string literal.
-        if (name === "lipsum" && !bound.has(name) && !called.has(node))
-          out.report("suspicious", "lipsum", name, "uses lipsum, a Python function object.");
+        // A global function used as a value, not called or tested: `(lipsum|string)[n]` or
+        // `(raise_exception ~ '')[n]` is how payloads build `_` without a string literal.
+        if (CALLABLE_GLOBALS.has(name) && !bound.has(name) && !called.has(node))
+          out.report(
+            "suspicious",
+            "callable-as-value",
+            name,
+            `uses the Python function '${name}' as a value (its text form leaks characters such as '_').`,
+          );
         if (DANGEROUS_GLOBALS.has(name) && !bound.has(name))
           out.report(
             "malicious",
@@ -565,6 +582,10 @@ export function analyzeTemplate(
             }
           }
         }
+        break;
+      }
+      case "TestExpression": {
+        if (isNode(n.operand)) called.add(n.operand);
         break;
       }
       case "FilterExpression":

@@ -129,6 +129,10 @@ describe("G1 techniques", () => {
     assert.equal(verdict(scanChatTemplate(text, "t")), "suspicious");
     assert.equal(verdict(scanChatTemplate("{{ (lipsum | string)[0] }}", "t")), "suspicious");
     assert.deepEqual(scanChatTemplate("{{ lipsum(2) }}", "t"), []);
+    assert.equal(verdict(scanChatTemplate("{{ (raise_exception ~ '')[20] }}", "t")), "suspicious");
+    const llama32 =
+      "{%- if strftime_now is defined %}{%- set d = strftime_now('%d %b %Y') %}{%- endif %}";
+    assert.deepEqual(scanChatTemplate(llama32, "t"), []);
   });
   test("attr with a computed name is suspicious", () => {
     assert.equal(verdict(scanChatTemplate("{{ x | attr(name) }}", "t")), "suspicious");
