@@ -3,31 +3,24 @@
  * Authorization; the "foreign" origin is the target of the cross-origin redirect knob and serves
  * any file so the download can complete while the test checks what headers arrived there.
  */
-import { contentDisposition, type Exchange, sendError, sendFileBytes } from "./http-kit.js";
-import { takeRule } from "./knobs.js";
+import {
+  answerStatusFaults,
+  contentDisposition,
+  type Exchange,
+  type StatusFaultWording,
+  sendError,
+  sendFileBytes,
+} from "./http-kit.js";
 import type { HubState } from "./state.js";
 
+const CDN_FAULTS: StatusFaultWording = {
+  rateLimited: () => "Too Many Requests",
+  serverError: "Service Unavailable",
+  defaultServerStatus: 503,
+};
+
 function preFaults(ex: Exchange): boolean {
-  const limited = takeRule(ex.knobs.rateLimit, ex.origin, ex.method, ex.path);
-  if (limited) {
-    ex.record.fault = "rateLimit";
-    const wait = limited.retryAfter ?? 1;
-    sendError(
-      ex,
-      429,
-      "Too Many Requests",
-      undefined,
-      limited.omitRetryAfter ? {} : { "Retry-After": String(wait) },
-    );
-    return true;
-  }
-  const failing = takeRule(ex.knobs.serverError, ex.origin, ex.method, ex.path);
-  if (failing) {
-    ex.record.fault = "serverError";
-    sendError(ex, failing.status ?? 503, "Service Unavailable");
-    return true;
-  }
-  return false;
+  return answerStatusFaults(ex, CDN_FAULTS);
 }
 
 function accessDenied(ex: Exchange): void {

@@ -143,6 +143,35 @@ export function sendError(
   );
 }
 
+export interface StatusFaultWording {
+  rateLimited: (waitSeconds: number) => string;
+  serverError: string;
+  defaultServerStatus: 500 | 502 | 503 | 504;
+  /** extra headers of a 429 (e.g. the Hub's RateLimit with r=0) */
+  rateLimitHeaders?: (waitSeconds: number) => Headers;
+}
+
+/** The rateLimit and serverError knobs: answers 429 / 5xx and returns true when a rule fires. */
+export function answerStatusFaults(ex: Exchange, wording: StatusFaultWording): boolean {
+  const limited = takeRule(ex.knobs.rateLimit, ex.origin, ex.method, ex.path);
+  if (limited) {
+    ex.record.fault = "rateLimit";
+    const wait = limited.retryAfter ?? 1;
+    sendError(ex, 429, wording.rateLimited(wait), undefined, {
+      ...wording.rateLimitHeaders?.(wait),
+      ...(limited.omitRetryAfter ? {} : { "Retry-After": String(wait) }),
+    });
+    return true;
+  }
+  const failing = takeRule(ex.knobs.serverError, ex.origin, ex.method, ex.path);
+  if (failing) {
+    ex.record.fault = "serverError";
+    sendError(ex, failing.status ?? wording.defaultServerStatus, wording.serverError);
+    return true;
+  }
+  return false;
+}
+
 export function sendRedirect(
   ex: Exchange,
   status: 302 | 307,

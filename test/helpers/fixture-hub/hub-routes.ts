@@ -1,5 +1,5 @@
 /** The Hub origin: routing, access control (§2.7), rate-limit headers, and each endpoint. */
-import { type Exchange, readBody, sendError, sendJson } from "./http-kit.js";
+import { answerStatusFaults, type Exchange, readBody, sendError, sendJson } from "./http-kit.js";
 import {
   boolParam,
   checkAccess,
@@ -9,10 +9,17 @@ import {
   resolveOrFail,
   splitRevision,
 } from "./hub-common.js";
-import { takeRule } from "./knobs.js";
 import { history } from "./repo-model.js";
 import { resolveCache, resolveFile } from "./resolve-routes.js";
-import { commitJson, EXPANDABLE_KEYS, listTree, modelInfo, pathEntry, refsJson } from "./shapes.js";
+import {
+  commitJson,
+  type EntryOptions,
+  EXPANDABLE_KEYS,
+  listTree,
+  modelInfo,
+  pathEntry,
+  refsJson,
+} from "./shapes.js";
 import type { Caller, HubState } from "./state.js";
 
 /** Per 5-minute window (hub-api.md §6, Sept 2025): anonymous callers per IP, and free users. */
@@ -28,6 +35,10 @@ function bucketOf(path: string): Bucket {
   return "pages";
 }
 
+function entryOptions(state: HubState, expand: boolean): EntryOptions {
+  return { expand, xetHash: state.knobs.xet ? (f) => state.xetHash(f) : undefined };
+}
+
 export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
   const bucket = bucketOf(ex.path);
   const caller = state.caller(ex.req.headers.authorization);
@@ -38,30 +49,14 @@ export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
   ex.baseHeaders.RateLimit = `"${bucket}";r=${Math.max(0, quota - used)};t=300`;
   ex.baseHeaders["RateLimit-Policy"] = `"fixed window";"${bucket}";q=${quota};w=300`;
 
-  const limited = takeRule(ex.knobs.rateLimit, "hub", ex.method, ex.path);
-  if (limited) {
-    ex.record.fault = "rateLimit";
-    const wait = limited.retryAfter ?? 1;
-    ex.baseHeaders.RateLimit = `"${bucket}";r=0;t=${wait}`;
-    sendError(
-      ex,
-      429,
+  const faulted = answerStatusFaults(ex, {
+    rateLimited: (wait) =>
       `You have been rate-limited; you can retry this action in about ${wait} seconds.`,
-      undefined,
-      limited.omitRetryAfter ? {} : { "Retry-After": String(wait) },
-    );
-    return;
-  }
-  const failing = takeRule(ex.knobs.serverError, "hub", ex.method, ex.path);
-  if (failing) {
-    ex.record.fault = "serverError";
-    sendError(
-      ex,
-      failing.status ?? 500,
-      "Internal Error - We're working hard to fix this as soon as possible!",
-    );
-    return;
-  }
+    rateLimitHeaders: (wait) => ({ RateLimit: `"${bucket}";r=0;t=${wait}` }),
+    serverError: "Internal Error - We're working hard to fix this as soon as possible!",
+    defaultServerStatus: 500,
+  });
+  if (faulted) return;
 
   if (caller.kind === "invalid") {
     sendError(ex, 401, "Invalid credentials in Authorization header");
@@ -168,10 +163,13 @@ function tree(ex: Exchange, state: HubState, caller: Caller, repoId: string, tai
   if (!commit) return;
   const q = ex.url.searchParams;
   const expand = boolParam(q.get("expand"));
-  const entries = listTree(repo, commit, rest.join("/"), boolParam(q.get("recursive")), {
-    expand,
-    xetHash: state.knobs.xet ? (f) => state.xetHash(f) : undefined,
-  });
+  const entries = listTree(
+    repo,
+    commit,
+    rest.join("/"),
+    boolParam(q.get("recursive")),
+    entryOptions(state, expand),
+  );
   if (!entries) {
     entryNotFound(ex, commit);
     return;
@@ -267,10 +265,7 @@ async function pathsInfo(
   }
   const out = [];
   for (const p of paths as string[]) {
-    const entry = pathEntry(repo, commit, p.replace(/^\/+|\/+$/g, ""), {
-      expand,
-      xetHash: state.knobs.xet ? (f) => state.xetHash(f) : undefined,
-    });
+    const entry = pathEntry(repo, commit, p.replace(/^\/+|\/+$/g, ""), entryOptions(state, expand));
     if (entry) out.push(entry);
   }
   sendJson(ex, 200, out);
