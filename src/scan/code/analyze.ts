@@ -1063,6 +1063,7 @@ export class ModuleAnalyzer {
 
   private attributeOf(obj: Value, attr: string, obfuscated: boolean): Value {
     if (obj.kind === "name") {
+      if (attr === "__dict__") return obj; // the namespace itself, indexed by name below
       return nameValue(`${obj.name}.${attr}`, false, obj.obfuscated || obfuscated, obj.taint);
     }
     if (obj.kind === "str") return obj; // a method of the string: handled by resolveCall
@@ -1145,12 +1146,9 @@ export class ModuleAnalyzer {
     const key = this.resolve(keyNode, scope, depth);
     if (value.kind === "name" && key.kind === "str" && !key.partial) {
       if (value.name === "sys.modules") return nameValue(key.value, true, key.computed);
-      if (
-        value.name === "builtins" ||
-        value.name === "builtins.globals()" ||
-        value.name.endsWith(".__dict__")
-      )
-        return nameValue(`${value.name}.${key.value}`, false, key.computed);
+      // builtins["eval"], vars(os)["system"], os.__dict__["system"]: a namespace read by key.
+      if (value.name === "builtins" || value.module)
+        return this.attributeOf(value, key.value, key.computed);
       if (value.name === "os.environ") {
         if (HOME_VARIABLES.has(key.value)) return str("~", true);
         if (this.isSecretName(key.value))
@@ -1195,8 +1193,16 @@ export class ModuleAnalyzer {
       if (key.kind === "str" && !key.partial) return this.attributeOf(obj, key.value, key.computed);
       return withTaint({ kind: "unknown" }, mergeTaint([obj, key]));
     }
+    if (name === "builtins.vars" && positional[0]) {
+      const target = this.resolve(positional[0], scope, depth);
+      if (target.kind === "name") return { ...target, module: true };
+    }
     if (name === "builtins.globals" || name === "builtins.vars" || name === "builtins.locals")
       return nameValue("builtins", true);
+    if (name === "sys.modules.get" || name === "sys.modules.__getitem__") {
+      const key = arg(0);
+      if (key.kind === "str" && !key.partial) return nameValue(key.value, true, key.computed);
+    }
     if (isListed(this.rules.decoders, name)) {
       const input = arg(0);
       let decoded: string | undefined;

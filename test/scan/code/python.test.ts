@@ -662,3 +662,17 @@ test("a NUL byte makes the file unscannable", async () => {
   const r = await analyze("x = 1\u0000\nimport os\n");
   assert.equal(r.verdict, "unscannable", show(r.findings));
 });
+
+describe("namespace lookups", () => {
+  for (const src of [
+    "import os\nvars(os)['system']('echo')\n",
+    "import os\nos.__dict__['sys' + 'tem']('echo')\n",
+    "import sys\nsys.modules.get('os').system('echo')\n",
+    "import builtins\ngetattr(builtins, 'ex' + 'ec')('import os')\n",
+  ]) {
+    test(JSON.stringify(src), async () => {
+      const r = await analyze(src);
+      assert.equal(r.verdict, MAL, show(r.findings));
+    });
+  }
+});
