@@ -348,6 +348,33 @@ describe("repo mutations", () => {
   });
 });
 
+describe("resetKnobs", () => {
+  it("empties every rule list in place and restores every scalar knob", async () => {
+    const hub = await startFixtureHub({ pageSize: 4 });
+    try {
+      const lists = [
+        hub.knobs.rateLimit,
+        hub.knobs.serverError,
+        hub.knobs.truncate,
+        hub.knobs.reset,
+        hub.knobs.foreignRedirect,
+      ];
+      for (const list of lists) list.push({ times: 3 });
+      hub.knobs.pageSize = 1;
+      hub.knobs.resolveCacheRedirect = false;
+      hub.knobs.xet = true;
+      hub.resetKnobs();
+      for (const list of lists) assert.equal(list.length, 0);
+      assert.equal(hub.knobs.rateLimit, lists[0], "same array object");
+      assert.equal(hub.knobs.pageSize, 4);
+      assert.equal(hub.knobs.resolveCacheRedirect, true);
+      assert.equal(hub.knobs.xet, false);
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
 describe("resetRepos", () => {
   it("undoes every mutation and tampering", async () => {
     const hub = await startFixtureHub();

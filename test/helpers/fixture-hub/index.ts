@@ -297,15 +297,13 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
       state.tampered.delete(`${repoId}\0${path}`);
     },
     resetKnobs: () => {
+      // rule lists are emptied in place (tests may hold them); scalars go back to their defaults
       const fresh = defaultKnobs(options.pageSize ?? null);
-      knobs.rateLimit.length = 0;
-      knobs.serverError.length = 0;
-      knobs.truncate.length = 0;
-      knobs.reset.length = 0;
-      knobs.foreignRedirect.length = 0;
-      knobs.pageSize = fresh.pageSize;
-      knobs.resolveCacheRedirect = fresh.resolveCacheRedirect;
-      knobs.xet = fresh.xet;
+      for (const key of Object.keys(fresh) as Array<keyof FaultKnobs>) {
+        const current = knobs[key];
+        if (Array.isArray(current)) current.length = 0;
+        else (knobs as unknown as Record<string, unknown>)[key] = fresh[key];
+      }
     },
     resetRepos: () => {
       const fresh = loadRepos(reposDir, PROJECT_ROOT);
