@@ -21,12 +21,13 @@ export function latin1(bytes: Uint8Array): string {
   return out;
 }
 
-const scratch: number[] = [];
+/** One reusable argument array per length, so decoding allocates only the resulting string. */
+const SCRATCH: number[][] = Array.from({ length: 257 }, (_, n) => new Array<number>(n).fill(0));
 
 /** bytes[at, at+n) as latin-1, as one flat string (no intermediate views or cons strings). */
 export function latin1Range(bytes: Uint8Array, at: number, n: number): string {
   if (n > 256) return latin1(bytes.subarray(at, at + n));
-  scratch.length = n;
+  const scratch = SCRATCH[n] as number[];
   for (let i = 0; i < n; i++) scratch[i] = bytes[at + i] as number;
   return String.fromCharCode.apply(null, scratch);
 }

@@ -377,7 +377,14 @@ class Walker {
     for (;;) {
       if (this.pos >= this.bufEnd || this.pos < this.bufStart) this.fill(1);
       const from = this.pos - this.bufStart;
-      const nl = this.buf.indexOf(0x0a, from);
+      const buf = this.buf;
+      let nl = -1;
+      for (let k = from; k < buf.length; k++) {
+        if (buf[k] === 0x0a) {
+          nl = k;
+          break;
+        }
+      }
       if (nl >= 0) {
         const endAbs = this.bufStart + nl;
         this.pos = endAbs + 1;
