@@ -238,7 +238,7 @@ export class ModuleAnalyzer {
     for (const cls of loadedClasses) {
       for (const method of rules.loadMethods) {
         this.roots.set(`${cls}.${method}`, {
-          via: `${cls}.${method} runs when the loader creates ${cls}`,
+          via: `${cls}.${method}(), which the loader runs`,
           scope: "load-time",
         });
       }
