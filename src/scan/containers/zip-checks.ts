@@ -59,11 +59,12 @@ export function checkEntry(entry: ZipEntry, sourceSize: number): void {
       actual: entry.flags,
     });
   }
-  if (entry.method !== 0 && entry.method !== 8) {
+  // 0 stored, 8 deflate (PyTorch/miniz and CPython), 12 bzip2 (CPython: numpy.load of an .npz).
+  if (entry.method !== 0 && entry.method !== 8 && entry.method !== 12) {
     entry.issues.push({
       code: "ZIP_UNSUPPORTED_COMPRESSION",
       verdict: "unscannable",
-      message: `Compression method ${entry.method} cannot be read (only stored and deflate).`,
+      message: `Compression method ${entry.method} cannot be read (only stored, deflate and bzip2).`,
       actual: entry.method,
     });
   }

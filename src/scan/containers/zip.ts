@@ -15,7 +15,13 @@ import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
 import type { ScanContext, Scanner } from "../context.js";
 import { type ByteSource, bytesSource, sliceSource } from "../source.js";
-import { capFinding, inflateCapped, OutputCapError, outputCap } from "./decompress.js";
+import {
+  bunzipCapped,
+  capFinding,
+  inflateCapped,
+  OutputCapError,
+  outputCap,
+} from "./decompress.js";
 import {
   leafNode,
   scanAsPickle,
@@ -102,7 +108,9 @@ function openMember(source: ByteSource, entry: ZipEntry, ctx: ScanContext): Open
   }
   let out: Uint8Array;
   try {
-    out = inflateCapped("raw", raw.read(0, entry.compressedSize), cap);
+    const compressed = raw.read(0, entry.compressedSize);
+    out =
+      entry.method === 12 ? bunzipCapped(compressed, cap) : inflateCapped("raw", compressed, cap);
   } catch (error) {
     if (error instanceof OutputCapError)
       return { findings: [capFinding(error.cap, entry.compressedSize, "The member")] };
@@ -111,7 +119,7 @@ function openMember(source: ByteSource, entry: ZipEntry, ctx: ScanContext): Open
         finding(
           "ZIP_MALFORMED",
           "unscannable",
-          `The member's deflate data is corrupt: ${(error as Error).message}`,
+          `The member's compressed data is corrupt: ${(error as Error).message}`,
         ),
       ],
     };

@@ -153,7 +153,7 @@ describe("zip reader: hostile archives", () => {
   });
 
   it("unsupported compression is reported as unscannable", () => {
-    const e = read(buildZip([{ name: "a", data: "x", method: 12, raw: new Uint8Array([1, 2, 3]) }]))
+    const e = read(buildZip([{ name: "a", data: "x", method: 14, raw: new Uint8Array([1, 2, 3]) }]))
       .entries[0]!;
     assert.ok(
       e.issues.some((i) => i.code === "ZIP_UNSUPPORTED_COMPRESSION" && i.verdict === "unscannable"),
