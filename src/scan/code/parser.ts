@@ -104,6 +104,14 @@ export async function parsePython(
   const tree = parser.parse(source);
   if (!tree) throw new ScanError("SCAN_FORMAT", "tree-sitter returned no syntax tree");
   try {
+    // Counting is cheap; copying is not: refuse an over-budget tree before copying any of it.
+    const count = tree.rootNode.descendantCount;
+    if (count > limits.maxNodes) {
+      throw new ScanError(
+        "SCAN_BUDGET",
+        `the Python file has ${count} syntax nodes, over the ${limits.maxNodes} limit`,
+      );
+    }
     return copyTree(tree, limits);
   } finally {
     tree.delete();
