@@ -629,9 +629,13 @@ export class ModuleAnalyzer {
     // Only the outermost node of an attribute chain is looked at.
     if (parent?.type === "attribute" && node.field === "object") return;
     if (node.type === "identifier" && parent?.type === "attribute") return;
-    if (node.type === "identifier" && !ctx.scope.lookup(node.text ?? "")) return;
+    const handedOver =
+      parent?.type === "argument_list" ||
+      (parent?.type === "keyword_argument" && node.field === "value");
+    if (node.type === "identifier" && !handedOver && !ctx.scope.lookup(node.text ?? "")) return;
     const value = this.resolve(node, ctx.scope, 0);
     if (value.kind !== "name") return;
+    if (handedOver) this.callableHandedOver(value.name, node, ctx);
     if (moduleListed(this.rules.networkModules, value.name))
       this.networkUse ??= { name: value.name, line: node.row + 1 };
     if (value.name !== "os.environ" && !WHOLE_ENVIRONMENT.test(value.name)) return;
@@ -658,6 +662,36 @@ export class ModuleAnalyzer {
       node,
       { category: "reflection", attribute: attr },
       ctx.importTime,
+    );
+  }
+
+  /**
+   * `Thread(target=os.system, args=(...))`, `map(eval, lines)`: a dangerous callable passed as a
+   * value will be called by someone else. Rules whose conditions need the call's arguments cannot
+   * be judged here and are skipped.
+   */
+  private callableHandedOver(name: string, at: PyNode, ctx: Ctx): void {
+    // subprocess.PIPE, socket.AF_INET: constants of a flagged module, not callables.
+    if (/^[A-Z][A-Z0-9_]*$/.test(name.slice(name.lastIndexOf(".") + 1))) return;
+    const rule = findCallRule(this.rules, name);
+    if (
+      !rule ||
+      rule.safeWhenKeyword ||
+      rule.onlyWhenKeyword ||
+      rule.onlyWhenPathEscapes ||
+      rule.onlyWhenWriteMode ||
+      rule.onlyWhenComputedName ||
+      rule.onlyWhenSecretArg !== undefined
+    )
+      return;
+    const verdict = ctx.importTime ? (rule.importTimeVerdict ?? rule.verdict) : rule.verdict;
+    this.emit(
+      verdict,
+      `passes ${name} on to be called: ${rule.reason}`,
+      at,
+      { category: rule.category, callable: name },
+      ctx.importTime,
+      rule.importTimeVerdict ?? rule.verdict,
     );
   }
 

@@ -676,3 +676,27 @@ describe("namespace lookups", () => {
     });
   }
 });
+
+describe("dangerous callables passed as values", () => {
+  test("Thread(target=os.system) and map(eval, ...) count as calls", async () => {
+    const r = await analyze(
+      "import os, threading\nthreading.Thread(target=os.system, args=('echo',)).start()\ndef f(lines):\n    return list(map(eval, lines))\n",
+    );
+    assert.equal(about(r.findings, "passes os.system on").length, 1, show(r.findings));
+    assert.equal(about(r.findings, "passes builtins.eval on").length, 1, show(r.findings));
+    assert.equal(r.verdict, MAL);
+  });
+  test("ordinary callables passed around stay quiet", async () => {
+    const r = await analyze(
+      "import torch\nfrom functools import partial\ndef f(xs, layer):\n    return list(map(len, xs)), partial(torch.relu, inplace=True), sorted(xs, key=abs)\n",
+    );
+    assert.equal(r.verdict, "clean", show(r.findings));
+  });
+});
+
+test("module constants passed as arguments are not callables", async () => {
+  const r = await analyze(
+    "import subprocess, socket\ndef f():\n    return socket.socket(socket.AF_INET), subprocess.run(['x'], stdout=subprocess.PIPE)\n",
+  );
+  assert.equal(about(r.findings, "passes").length, 0, show(r.findings));
+});
