@@ -154,15 +154,19 @@ export interface ProbeResult {
 }
 
 /**
- * Does the data at `start` parse as a pickle? Walks at most SNIFF_PREFIX bytes: it is a pickle
- * when the walk reaches STOP, or runs off the end of the window without an invalid opcode, stack
- * underflow or missing memo key, after a PROTO header or at least four opcodes.
+ * Does the data at `start` parse as a pickle? Walks at most SNIFF_PREFIX bytes. It is a pickle
+ * when the walk reaches STOP; or runs off the end of the window after a PROTO header or at least
+ * four opcodes; or breaks (invalid opcode, underflow, missing memo key) after four opcodes that
+ * include an import — a payload may already have run. Unless `strict`, a stream that starts with a
+ * valid PROTO is a pickle however it continues (top-level detection: it is then scanned, and its
+ * breakage reported). Nested constants use `strict`, so random data starting 0x80 0x02 is not one.
  */
 export function probePickle(
   source: ByteSource,
   start: number,
   budget: Budget,
   end = source.size,
+  strict = false,
 ): ProbeResult {
   const limit = Math.min(end, start + SNIFF_PREFIX, source.size);
   const first = start < limit ? source.read(start, 1)[0] : undefined;
@@ -192,6 +196,8 @@ export function probePickle(
   let pickle = false;
   if (outcome === "stop") pickle = r.opcodes >= 2;
   else if (outcome === "eof") pickle = walker.sawProtoFirst || completed >= 4;
+  // A stream that imports something and then breaks still ran its payload (C8, P3).
+  else pickle = (completed >= 4 && walker.sniffImports > 0) || (walker.sawProtoFirst && !strict);
   return { pickle, protocol: r.protocol, complete: outcome === "stop", opcodes: r.opcodes };
 }
 
@@ -253,6 +259,7 @@ class Walker {
   proto = 0;
   retained = 0;
   sawProtoFirst = false;
+  sniffImports = 0;
   seen = new Map<string, number>();
   io: PickleHookIO | undefined = undefined;
   readonly maxStack: number;
@@ -547,7 +554,10 @@ class Walker {
     valid: boolean,
   ): SymbolicGlobal {
     const g = new SymbolicGlobal(module, name, this.opStart, valid && !nonString);
-    if (this.cfg.sniff) return g;
+    if (this.cfg.sniff) {
+      this.sniffImports++;
+      return g;
+    }
     if (this.keep(`i\u0000${opcode}\u0000${module}\u0000${name}`)) {
       const rec: PickleStreamResult["imports"][number] = {
         module,
@@ -667,7 +677,7 @@ class Walker {
   }
 
   private nestedIn(source: ByteSource, start: number, end: number, decoded: boolean): void {
-    const probe = probePickle(source, start, this.cfg.budget, end);
+    const probe = probePickle(source, start, this.cfg.budget, end, true);
     if (!probe.pickle) return;
     const depth = this.cfg.depth + 1;
     const max = this.cfg.budget.limits.maxNestedPickleDepth;

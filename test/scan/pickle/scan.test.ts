@@ -112,6 +112,16 @@ describe("scanPickleFile", () => {
     assert.equal(node.verdict, "suspicious");
   });
 
+  it("through the dispatcher: C8 (protocol 4 payload, then an invalid opcode, no STOP) is malicious, not unknown", async () => {
+    const node = await scanSource(bytesSource(pk(op.proto(4), PAYLOAD0, 0xff, 0xfe)), {
+      policy,
+      path: "x.bin",
+    });
+    assert.equal(node.format, "pickle");
+    assert.equal(node.verdict, "malicious");
+    assert.ok(codes(node.findings).includes("PICKLE_MALFORMED"));
+  });
+
   it("through the dispatcher: a headerless pickle saved under any name is scanned as a pickle", async () => {
     const node = await scanSource(bytesSource(pk(PAYLOAD0, op.STOP)), {
       policy,

@@ -71,6 +71,18 @@ describe("sniffPickle: a real walk of the prefix", () => {
     });
   }
 
+  it("C8/P3: a stream that imports and then breaks is still a pickle (its payload may have run)", () => {
+    assert.deepEqual(sniffPickle(pk(op.proto(4), PAYLOAD0, 0xff, 0xfe)), { protocol: 4 });
+    assert.deepEqual(sniffPickle(pk(PAYLOAD0, 0xff)), { protocol: 0 });
+    assert.deepEqual(sniffPickle(pk(PAYLOAD0, op.POP, op.get(9), op.STOP)), { protocol: 0 });
+  });
+  it("a headerless stream that breaks without importing anything is not a pickle", () => {
+    assert.equal(sniffPickle(pk(op.NONE, op.NONE, op.NONE, op.NONE, op.NONE, 0xff)), undefined);
+  });
+  it("a PROTO header is enough for top-level detection, whatever follows", () => {
+    assert.deepEqual(sniffPickle(pk(op.proto(2), 0xff, 0xff)), { protocol: 2 });
+  });
+
   it("PROTO with an unsupported protocol is not a pickle", () => {
     assert.equal(sniffPickle(pk(op.proto(9), op.NONE, op.STOP)), undefined);
   });
