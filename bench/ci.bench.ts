@@ -178,6 +178,31 @@ export async function run(): Promise<void> {
     const metaMs = elapsed(t);
     const metaCpu = cpuMs(process.cpuUsage(cpuAt));
     const metaRequests = hub.requests.length - before;
+    const kinds = new Map<string, number>();
+    for (const r of hub.requests.slice(before)) {
+      const kind = `${r.method} ${r.path.replace(/google-bert\/bench-ci-\d+/, "<repo>").replace(/[0-9a-f]{40}/g, "<commit>")}`;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    const sweep: string[] = [];
+    for (const concurrency of [4, 16, 32]) {
+      const at = process.hrtime.bigint();
+      const c = process.cpuUsage();
+      const r = await runCi({
+        client,
+        cacheDir,
+        project,
+        lock,
+        policy,
+        policyDigest,
+        today,
+        download: false,
+        offline: false,
+        concurrency,
+      });
+      sweep.push(
+        `concurrency ${concurrency}: ${fmtMs(elapsed(at))} wall, ${fmtMs(cpuMs(process.cpuUsage(c)))} CPU, ${r.problems.length} problems`,
+      );
+    }
 
     console.log(`-- ci --offline, warm cache (${load()})`);
     cpuAt = process.cpuUsage();
@@ -253,6 +278,9 @@ export async function run(): Promise<void> {
 
     // The CLI as a user runs it (bin → dist/), when dist/ has been built.
     let distBuilt = false;
+    let cliCpu = "";
+    const cpuOf = (r: { cpuS: number | undefined }) =>
+      r.cpuS === undefined ? "?" : fmtMs(r.cpuS * 1000);
     try {
       distBuilt = statSync(join(root, "dist", "cli", "main.js")).isFile();
     } catch {
@@ -312,6 +340,7 @@ export async function run(): Promise<void> {
         imports.push([m, await importCost(m)]);
       const cliMeta = await cli(["--hub-url", hub.url]);
       const cliOffline = await cli(["--offline"]);
+      cliCpu = `CPU of the CLI child alone (user+sys): --version ${cpuOf(version)}, ci ${cpuOf(cliMeta)}, ci --offline ${cpuOf(cliOffline)}.`;
       const status = (r: typeof cliMeta) =>
         r.code === 0 ? "exit 0" : `exit ${r.code}: ${r.stderr.slice(0, 200)}`;
       rows.push(
@@ -359,11 +388,16 @@ export async function run(): Promise<void> {
     console.log(
       `metadata run: ${metaRequests} HTTP requests to the fixture Hub for ${MODELS} models (${(metaRequests / MODELS).toFixed(1)} per model). Target < 2 s for 100 models.`,
     );
+    if (cliCpu !== "") console.log(cliCpu);
     console.log(
       `CPU of this process (client and fixture Hub server together): metadata ${fmtMs(metaCpu)}, offline ${fmtMs(offlineCpu)}.`,
     );
     console.log(
       `raw hashing CPU (node:crypto): ${((nodeCpu.user + nodeCpu.system) / 1000).toFixed(0)} ms; openssl CPU: ${ossl.cpuS === undefined ? "?" : (ossl.cpuS * 1000).toFixed(0)} ms.`,
+    );
+    console.log(`requests by route: ${[...kinds].map(([k, n]) => `${n}× ${k}`).join("; ")}`);
+    console.log(
+      `runCi metadata, other concurrency limits (same lock, warm JIT): ${sweep.join("; ")}`,
     );
     for (const note of [...meta.notes, ...offline.notes]) console.log(`note from ci: ${note}`);
     for (const p of [...meta.problems, ...offline.problems].slice(0, 5))

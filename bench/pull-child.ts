@@ -7,6 +7,8 @@
  *   node --import tsx bench/pull-child.ts http  <same arguments>
  *     bench-only sketch for comparison: node:http instead of fetch, same work per chunk
  *     (SHA-256, positioned write, fsync at the end), into <dir>/http.bin
+ *   node --import tsx bench/pull-child.ts http-batched  <same arguments>
+ *     the sketch with chunks gathered into 4 MiB writev calls
  *   node --import tsx bench/pull-child.ts baseline
  *     same imports, no download: the RSS floor of this process
  *
@@ -44,40 +46,73 @@ function getFollowing(url: string, hops = 5): Promise<IncomingMessage> {
   });
 }
 
+/**
+ * The sketch's per-chunk work is the same as downloadToCache's (hash, positioned write); with
+ * `batch` > 0, chunks are gathered up to `batch` bytes and written with one writev.
+ */
 async function httpDownload(
   url: string,
   target: string,
-): Promise<{ status: string; sha256: string }> {
+  batch: number,
+): Promise<{ status: string; sha256: string; streamMs: number; fsyncMs: number }> {
+  const t0 = process.hrtime.bigint();
   const hash = createHash("sha256");
   const res = await getFollowing(url);
   const handle = await open(target, "w");
+  let streamMs = 0;
+  let fsyncMs = 0;
   try {
     let position = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      await handle.writev(pending, position);
+      position += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+    };
     for await (const chunk of res) {
       const bytes = chunk as Buffer;
       hash.update(bytes);
-      await handle.write(bytes, 0, bytes.length, position);
-      position += bytes.length;
+      if (batch === 0) {
+        await handle.write(bytes, 0, bytes.length, position);
+        position += bytes.length;
+      } else {
+        pending.push(bytes);
+        pendingBytes += bytes.length;
+        if (pendingBytes >= batch) await flush();
+      }
     }
+    await flush();
+    streamMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const t1 = process.hrtime.bigint();
     await handle.sync();
+    fsyncMs = Number(process.hrtime.bigint() - t1) / 1e6;
   } finally {
     await handle.close();
   }
-  return { status: "verified", sha256: hash.digest("hex") };
+  return { status: "verified", sha256: hash.digest("hex"), streamMs, fsyncMs };
 }
 
 const start = process.hrtime.bigint();
-let result: { status: string; sha256?: string | undefined };
+let result: {
+  status: string;
+  sha256?: string | undefined;
+  streamMs?: number;
+  fsyncMs?: number;
+};
 if (mode === "baseline") {
   result = {
     status: `baseline (${typeof RepoCache}, ${typeof HubClient}, ${typeof downloadToCache})`,
   };
 } else if (dir === undefined) {
   throw new Error("usage: pull-child.ts cache|http hubUrl repo commit path size sha256 dir");
-} else if (mode === "http") {
+} else if (mode === "http" || mode === "http-batched") {
   mkdirSync(dir, { recursive: true });
   const client = new HubClient({ hubUrl: hubUrl!, token: undefined });
-  result = await httpDownload(client.resolveUrl(repo!, commit!, path!), join(dir, "http.bin"));
+  const url = client.resolveUrl(repo!, commit!, path!);
+  result = await httpDownload(url, join(dir, "http.bin"), mode === "http" ? 0 : 4 << 20);
 } else {
   const client = new HubClient({ hubUrl: hubUrl!, token: undefined });
   const r = await downloadToCache({
