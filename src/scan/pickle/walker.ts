@@ -70,6 +70,9 @@ const RETAIN_CAP = 1 << 22;
 const KEEP_ITEMS = 16;
 /** Occurrences kept per distinct import or call. */
 const KEEP_PER_KEY = 64;
+/** Distinct imports + calls, and nested pickles, recorded per stream before the walk gives up. */
+const MAX_DISTINCT = 100_000;
+const MAX_NESTED = 1000;
 /** Bytes a sniff looks at. */
 export const SNIFF_PREFIX = 8192;
 
@@ -538,6 +541,9 @@ class Walker {
 
   private keep(key: string): boolean {
     const n = (this.seen.get(key) ?? 0) + 1;
+    if (n === 1 && this.seen.size >= MAX_DISTINCT) {
+      this.budgetHit(`The pickle makes more than ${MAX_DISTINCT} distinct imports and calls`);
+    }
     this.seen.set(key, n);
     if (n > KEEP_PER_KEY) {
       this.result.omitted++;
@@ -679,6 +685,9 @@ class Walker {
   private nestedIn(source: ByteSource, start: number, end: number, decoded: boolean): void {
     const probe = probePickle(source, start, this.cfg.budget, end, true);
     if (!probe.pickle) return;
+    if (this.result.nested.length >= MAX_NESTED) {
+      this.budgetHit(`The pickle holds more than ${MAX_NESTED} nested pickles`);
+    }
     const depth = this.cfg.depth + 1;
     const max = this.cfg.budget.limits.maxNestedPickleDepth;
     if (depth > max) {

@@ -216,6 +216,17 @@ describe("hostile pickles: resource abuse (P14) is a budget finding", () => {
     for (let i = 0; i < 5000; i++) parts.push(0x72, ...u32(i * 7919));
     expectCode(pk(parts, op.STOP), "BUDGET_EXCEEDED", { maxPickleMemo: 1000 });
   });
+  it("more than 100,000 distinct imports stop the walk (findings stay bounded)", () => {
+    const parts: string[] = [];
+    for (let i = 0; i < 120_000; i++) parts.push(`cm\nn${i}\n0`);
+    expectCode(pk(parts.join(""), op.NONE, op.STOP), "BUDGET_EXCEEDED");
+  });
+  it("more than 1,000 nested pickles stop the walk", () => {
+    const inner = pk(PAYLOAD0, op.STOP);
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < 1100; i++) parts.push(pk(op.binbytes(inner), op.POP));
+    expectCode(pk(op.proto(3), ...parts, op.NONE, op.STOP), "BUDGET_EXCEEDED");
+  });
   it("a huge sparse memo index is just one entry (no array sized by the index)", () => {
     const r = walk(pk(op.NONE, [0x72], u32(0x7ffffffe), op.POP, [0x6a], u32(0x7ffffffe), op.STOP));
     assert.equal(r.complete, true);
