@@ -9,6 +9,8 @@
  *     (SHA-256, positioned write, fsync at the end), into <dir>/http.bin
  *   node --import tsx bench/pull-child.ts http-batched  <same arguments>
  *     the sketch with chunks gathered into 4 MiB writev calls
+ *   node --import tsx bench/pull-child.ts fetch-only  <same arguments>
+ *     HubClient's streaming fetch, body consumed and dropped: the floor of the fetch path
  *   node --import tsx bench/pull-child.ts baseline
  *     same imports, no download: the RSS floor of this process
  *
@@ -108,6 +110,22 @@ if (mode === "baseline") {
   };
 } else if (dir === undefined) {
   throw new Error("usage: pull-child.ts cache|http hubUrl repo commit path size sha256 dir");
+} else if (mode === "fetch-only") {
+  // The floor of the fetch path: the body consumed and dropped, no hashing, no writing.
+  const client = new HubClient({ hubUrl: hubUrl!, token: undefined });
+  const fetchFn = client.streamingFetch();
+  let url = new URL(client.resolveUrl(repo!, commit!, path!));
+  let response = await fetchFn(url, { redirect: "manual" });
+  const location = response.headers.get("location");
+  if (location !== null) {
+    await response.body?.cancel();
+    url = new URL(location, url);
+    response = await fetchFn(url, { redirect: "manual" });
+  }
+  let bytes = 0;
+  if (response.body !== null)
+    for await (const chunk of response.body) bytes += (chunk as Uint8Array).length;
+  result = { status: bytes === Number(size) ? "verified" : `short: ${bytes}`, sha256 };
 } else if (mode === "http" || mode === "http-batched") {
   mkdirSync(dir, { recursive: true });
   const client = new HubClient({ hubUrl: hubUrl!, token: undefined });

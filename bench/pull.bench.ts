@@ -321,7 +321,9 @@ async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
     rmSync(out, { force: true });
 
     syncDisk();
-    const child = async (mode: "cache" | "http" | "http-batched" | "baseline" | "dist") => {
+    const child = async (
+      mode: "cache" | "http" | "http-batched" | "fetch-only" | "baseline" | "dist",
+    ) => {
       const target = join(dir, mode);
       const args =
         mode === "baseline"
@@ -362,6 +364,7 @@ async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
     const ours = await child("cache");
     const http = await child("http");
     const batched = await child("http-batched");
+    const fetchOnly = await child("fetch-only");
     const baseline = await child("baseline");
     const distBaseline = await runTimed(
       process.execPath,
@@ -421,6 +424,13 @@ async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
           cpu(batched.stats.cpuS),
           rss(batched.stats.maxRssKiB),
           batched.ok ? "yes" : "NO",
+        ],
+        [
+          "floor: fetch only, body dropped (no hash, no write)",
+          ...dl(fetchOnly),
+          cpu(fetchOnly.stats.cpuS),
+          rss(fetchOnly.stats.maxRssKiB),
+          fetchOnly.report?.status === "verified" ? "(size)" : "NO",
         ],
         [
           "baseline: child imports only (node+tsx)",
