@@ -12,7 +12,7 @@
  * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
  */
 import { createHash, type Hash, randomBytes } from "node:crypto";
-import { createReadStream, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { HubError } from "../core/errors.js";
@@ -122,14 +122,26 @@ function check(
   return { sha256 };
 }
 
+/** Hash the first `limit` bytes of a file through one reused buffer (no allocation per chunk). */
 async function hashFile(path: string, hashes: Hashes, limit: number): Promise<void> {
   if (limit === 0) return;
-  for await (const chunk of createReadStream(path, {
-    start: 0,
-    end: limit - 1,
-    highWaterMark: 1 << 20,
-  })) {
-    hashes.update(chunk as Buffer);
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(4 << 20, limit));
+    let position = 0;
+    while (position < limit) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, limit - position),
+        position,
+      );
+      if (bytesRead === 0) break;
+      hashes.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
 }
 

@@ -33,7 +33,7 @@ export const DEFAULT_LIMITS: BudgetLimits = {
   maxMembers: 10_000,
   maxPickleOpcodes: 50_000_000,
   maxPickleStack: 100_000,
-  maxPickleMemo: 1_000_000,
+  maxPickleMemo: 10_000_000,
   maxPickleConstant: 16 * 1024 * 1024,
   maxNestedPickleDepth: 3,
   maxInMemoryBytes: 256 * 1024 * 1024,

@@ -55,8 +55,10 @@ function isSafetensors(head: Uint8Array, size: number): boolean {
   if (head.length < 10) return false;
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const headerLength = view.getBigUint64(0, true);
-  // A lying header length is still "safetensors" so that the validator can report it.
-  return head[8] === 0x7b /* { */ && headerLength > 1n && size >= 10;
+  // A lying header length is still "safetensors" so that the validator can report it, but the
+  // top three bytes of a real length (< 2^40) are zero: eight bytes of text before a "{" are not
+  // a length any loader would accept, so such a file is left to the text classes.
+  return head[8] === 0x7b /* { */ && headerLength > 1n && headerLength < 1n << 40n && size >= 10;
 }
 
 function isZlib(head: Uint8Array): boolean {
@@ -83,7 +85,7 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 }
 
 const PYTHON_LINE =
-  /^(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+|def\s+\w+\s*\(|class\s+\w+\s*[(:]|@\w+|if\s+__name__\s*==)/m;
+  /^(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+|def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\([^)\n]*\))?\s*\n\s*(?:async\s+)?(?:def|class)\s|if\s+__name__\s*==)/m;
 
 function classifyText(text: string): Detection {
   const trimmed = text.replace(/^\uFEFF/, "").trimStart();

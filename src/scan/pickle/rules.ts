@@ -24,6 +24,11 @@ export function unsafeNameReason(imp: PickleImport): string | undefined {
   return undefined;
 }
 
+/** A reason from the policy file as the end of a sentence: exactly one final period. */
+function sentence(reason: string): string {
+  return /[.!?]$/.test(reason) ? reason : `${reason}.`;
+}
+
 /** The dangerous reason for a pair: exact pair, or the module (or a parent package) marked `*`. */
 export function dangerReason(
   policy: PicklePolicy,
@@ -78,7 +83,7 @@ function evaluateImport(imp: PickleImport, policy: PicklePolicy): Finding | unde
       return finding(
         "PICKLE_DANGEROUS_GLOBAL",
         "malicious",
-        `${where} imports ${shown}: ${reason}.`,
+        `${where} imports ${shown}: ${sentence(reason)}`,
         { offset: imp.offset, global },
       );
     }
@@ -121,7 +126,7 @@ export function evaluatePickle(result: PickleStreamResult, policy: PicklePolicy)
         finding(
           "PICKLE_DANGEROUS_CALL",
           "malicious",
-          `${call.opcode} at offset ${call.offset} calls ${call.callable}: ${reason}.`,
+          `${call.opcode} at offset ${call.offset} calls ${call.callable}: ${sentence(reason)}`,
           { offset: call.offset, call: { opcode: call.opcode, callable: call.callable } },
         ),
       );

@@ -21,6 +21,48 @@ function isWhitespace(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09);
 }
 
+const JOBLIB_MODULE = "joblib.numpy_pickle";
+/** Policy findings a plain reading always keeps, and those it keeps when its stream reached STOP. */
+const PLAIN_ALWAYS = new Set(["PICKLE_DANGEROUS_GLOBAL", "PICKLE_DANGEROUS_CALL"]);
+const PLAIN_WHEN_COMPLETE = new Set([
+  ...PLAIN_ALWAYS,
+  "PICKLE_UNKNOWN_GLOBAL",
+  "PICKLE_UNSAFE_NAME",
+  "PICKLE_EXTENSION",
+]);
+
+/**
+ * The joblib hook skips the bytes after a NumpyArrayWrapper as array data, as joblib.load does;
+ * but pickle.load and torch.load run those same bytes as opcodes. A file that names joblib's
+ * wrapper is therefore also read the plain way, and what that reading imports or calls is added.
+ * Malformed-stream findings of the plain reading are not kept: real array bytes are not opcodes.
+ */
+function plainReading(
+  source: Parameters<Scanner>[0],
+  ctx: Parameters<Scanner>[1],
+  already: readonly Finding[],
+): Finding[] {
+  const seen = new Set(already.map((f) => `${f.code}@${f.offset ?? ""}`));
+  const out: Finding[] = [];
+  let offset = 0;
+  for (let n = 0; n < MAX_STREAMS; n++) {
+    const result = walkPickle(source, { offset, budget: ctx.budget, hooks: {} });
+    const keep = result.complete ? PLAIN_WHEN_COMPLETE : PLAIN_ALWAYS;
+    for (const f of evaluatePickle(result, ctx.policy.pickle)) {
+      if (!keep.has(f.code) || seen.has(`${f.code}@${f.offset ?? ""}`)) continue;
+      seen.add(`${f.code}@${f.offset ?? ""}`);
+      out.push({
+        ...f,
+        message: `Read as plain pickle.load reads it (no joblib arrays): ${f.message}`,
+      });
+    }
+    if (!result.complete || result.end >= source.size) break;
+    offset = result.end;
+    if (!probePickle(source, offset, ctx.budget).pickle) break;
+  }
+  return out;
+}
+
 export const scanPickleFile: Scanner = async (source, ctx, detection) => {
   const findings: Finding[] = [];
   const streams: PickleStreamResult[] = [];
@@ -87,6 +129,10 @@ export const scanPickleFile: Scanner = async (source, ctx, detection) => {
         { offset: 0 },
       ),
     );
+  }
+
+  if (streams.some((st) => st.imports.some((i) => i.module === JOBLIB_MODULE))) {
+    findings.push(...plainReading(source, ctx, findings));
   }
 
   const imports = [
