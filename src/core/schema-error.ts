@@ -22,7 +22,9 @@ export function describeSchemaError(error: z.ZodError): string {
   // A bad record key reports its own reason in nested issues.
   if (issue.code === "invalid_key" && issue.issues.length > 0) {
     const inner = issue.issues[0]!;
-    return `${formatPath(issue.path)}: key ${JSON.stringify(String(issue.input ?? ""))} ${inner.message}`;
+    // zod puts the offending key at the end of the path; older versions give it as `input`.
+    const named = typeof issue.input === "string" ? ` key ${JSON.stringify(issue.input)}` : "";
+    return `${formatPath(issue.path)}:${named} ${inner.message}`;
   }
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
