@@ -2,9 +2,9 @@
  * Entry point: the one top-level catch. Errors become exit codes here and nowhere else.
  */
 import { describeError, isModelvetError } from "../core/errors.js";
+import { redactSecrets } from "../io/fetch.js";
 import { EXIT, type ExitCode, exitCodeForError } from "./exit-codes.js";
 import { buildProgram, CommanderError } from "./program.js";
-import { redact } from "./redact.js";
 
 async function main(argv: string[]): Promise<ExitCode> {
   let code: ExitCode = EXIT.OK;
@@ -22,10 +22,12 @@ async function main(argv: string[]): Promise<ExitCode> {
     const exit = exitCodeForError(error);
     const message = describeError(error);
     if (isModelvetError(error) && exit !== EXIT.INTERNAL) {
-      process.stderr.write(`modelvet: ${redact(message)}\n`);
+      process.stderr.write(`modelvet: ${redactSecrets(message)}\n`);
     } else {
       const stack = error instanceof Error && error.stack ? error.stack : message;
-      process.stderr.write(`modelvet: internal error, please report it:\n${redact(stack)}\n`);
+      process.stderr.write(
+        `modelvet: internal error, please report it:\n${redactSecrets(stack)}\n`,
+      );
     }
     return exit;
   }
