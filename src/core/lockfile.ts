@@ -29,6 +29,7 @@ import semver from "semver";
 import { z } from "zod";
 import { canonicalJson } from "./canonical-json.js";
 import { InputError } from "./errors.js";
+import { isSafeRepoPath } from "./repo-file.js";
 import { describeSchemaError } from "./schema-error.js";
 import { VERDICTS } from "./verdict.js";
 
@@ -37,13 +38,6 @@ export const LOCKFILE_VERSION = "1.0.0";
 const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-function isSafeRepoPath(path: string): boolean {
-  if (path.length === 0 || path.startsWith("/") || path.includes("\\") || path.includes("\0")) {
-    return false;
-  }
-  return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
-}
 
 const scanSchema = z.strictObject({
   format: z.string().min(1),

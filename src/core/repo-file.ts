@@ -56,3 +56,13 @@ export interface DownloadInfo {
   etag: string;
   url: string;
 }
+
+/**
+ * A path from the Hub (or a lockfile) that is safe to use under a folder: relative, POSIX, no
+ * empty, `.` or `..` parts, no control characters or backslashes, no drive letter, bounded length.
+ */
+export function isSafeRepoPath(path: string): boolean {
+  if (path.length === 0 || path.length > 4096 || path.startsWith("/")) return false;
+  if (/[\u0000-\u001f\\]/.test(path) || /^[A-Za-z]:/.test(path)) return false;
+  return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
+}

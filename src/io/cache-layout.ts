@@ -11,6 +11,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { ModelvetError } from "../core/errors.js";
+import { isSafeRepoPath } from "../core/repo-file.js";
 
 export interface CacheEnv {
   HF_HUB_CACHE?: string | undefined;
@@ -48,13 +49,7 @@ const BLOB_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** A path from the Hub, checked: relative, POSIX, no `..`, no empty or `.` parts, no NUL. */
 export function checkRepoPath(path: string): string {
-  const bad =
-    path === "" ||
-    path.includes("\0") ||
-    path.includes("\\") ||
-    posix.isAbsolute(path) ||
-    /^[A-Za-z]:/.test(path) ||
-    path.split("/").some((p) => p === "" || p === "." || p === "..");
+  const bad = !isSafeRepoPath(path);
   if (bad) {
     throw new ModelvetError(
       "CACHE",

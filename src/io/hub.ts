@@ -15,7 +15,13 @@ import {
 } from "@huggingface/hub";
 import { z } from "zod";
 import { HubError, ModelvetError, UsageError } from "../core/errors.js";
-import type { DownloadInfo, HubSecurityStatus, RepoFile, RepoInfo } from "../core/repo-file.js";
+import {
+  type DownloadInfo,
+  type HubSecurityStatus,
+  isSafeRepoPath,
+  type RepoFile,
+  type RepoInfo,
+} from "../core/repo-file.js";
 import {
   classifyRef,
   matchShortCommit,
@@ -37,12 +43,6 @@ import { type CallContext, classifyFailure } from "./hub-errors.js";
 
 const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
-
-export function isSafeRepoPath(path: string): boolean {
-  if (path.length === 0 || path.length > 4096 || path.startsWith("/")) return false;
-  if (/[\u0000-\u001f\\]/.test(path)) return false;
-  return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
-}
 
 const refTargetWire = z.object({
   name: z.string().min(1),
