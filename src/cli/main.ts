@@ -33,4 +33,12 @@ async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
+// A reader that goes away (`modelvet … | head`) is not an error of ours: stop writing, quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await main(process.argv);

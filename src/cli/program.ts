@@ -6,6 +6,34 @@ import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../version.js";
 import type { ExitCode } from "./exit-codes.js";
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Options several commands share, defined once so their names and help cannot drift apart. */
+const shared = {
+  hubUrl: () =>
+    new Option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)"),
+  token: () =>
+    new Option(
+      "--token <token>",
+      "Hub access token (default HF_TOKEN or the huggingface token file)",
+    ),
+  config: () =>
+    new Option(
+      "--config <file>",
+      "project file (default ./modelvet.json; models.lock sits beside it)",
+    ),
+  cacheDir: () =>
+    new Option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)"),
+  include: () =>
+    new Option("--include <glob>", "only these files (repeatable)")
+      .argParser(collect)
+      .default([], "all files"),
+  exclude: () =>
+    new Option("--exclude <glob>", "leave these files out (repeatable)")
+      .argParser(collect)
+      .default([], "none"),
+};
+
 export function buildProgram(setExit: (code: ExitCode) => void): Command {
   const program = new Command();
   program
@@ -42,7 +70,6 @@ Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or input error, 4 inte
       setExit(await runScan(paths, opts));
     });
 
-  const collect = (value: string, previous: string[]) => [...previous, value];
   program
     .command("inspect")
     .description(
@@ -58,11 +85,11 @@ Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or input error, 4 inte
         .default("text"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
-    .option("--include <glob>", "only these files (repeatable; default all)", collect, [])
-    .option("--exclude <glob>", "leave these files out (repeatable)", collect, [])
-    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
-    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
-    .option("--config <file>", "project file with policy overrides (default ./modelvet.json)")
+    .addOption(shared.include())
+    .addOption(shared.exclude())
+    .addOption(shared.hubUrl())
+    .addOption(shared.token())
+    .addOption(shared.config())
     .option("-q, --quiet", "no progress or retry notes on stderr")
     .addHelpText(
       "after",
@@ -87,13 +114,13 @@ Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or input error, 4 inte
         .default("text"),
     )
     .option("-o, --output <file>", "write the result to a file instead of stdout")
-    .option("--include <glob>", "only these files (repeatable; default all)", collect, [])
-    .option("--exclude <glob>", "leave these files out (repeatable)", collect, [])
-    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
+    .addOption(shared.include())
+    .addOption(shared.exclude())
+    .addOption(shared.cacheDir())
     .option("--concurrency <n>", "parallel downloads (1-16)", "4")
-    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
-    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
-    .option("--config <file>", "project file with policy overrides (default ./modelvet.json)")
+    .addOption(shared.hubUrl())
+    .addOption(shared.token())
+    .addOption(shared.config())
     .option("-q, --quiet", "no progress on stderr")
     .addHelpText(
       "after",
@@ -119,12 +146,12 @@ Exit codes: 0 every file verified and admitted, 1 something blocks or did not ve
       "<model...>",
       "org/name[@ref]: ref is a branch, tag, commit or semver range (default: the default branch)",
     )
-    .option("--include <glob>", "only these files (repeatable; default all)", collect, [])
-    .option("--exclude <glob>", "leave these files out (repeatable)", collect, [])
-    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
-    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
-    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
-    .option("--config <file>", "project file (default ./modelvet.json; models.lock sits beside it)")
+    .addOption(shared.include())
+    .addOption(shared.exclude())
+    .addOption(shared.cacheDir())
+    .addOption(shared.hubUrl())
+    .addOption(shared.token())
+    .addOption(shared.config())
     .option("-q, --quiet", "no progress on stderr")
     .addHelpText(
       "after",
@@ -149,10 +176,10 @@ Nothing is written when the model blocks. Exit codes: 0 added, 1 blocked, 2 usag
       "--update [model...]",
       "move these models (or, with no name, all) to what their refs point at now",
     )
-    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
-    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
-    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
-    .option("--config <file>", "project file (default ./modelvet.json; models.lock sits beside it)")
+    .addOption(shared.cacheDir())
+    .addOption(shared.hubUrl())
+    .addOption(shared.token())
+    .addOption(shared.config())
     .option("-q, --quiet", "no progress on stderr")
     .addHelpText(
       "after",
@@ -185,10 +212,10 @@ models.lock is written atomically, and only when nothing blocks. Exit codes: 0 w
       "also download every locked file into the cache, verify every byte and rescan",
     )
     .option("--offline", "check the local cache only (also when HF_HUB_OFFLINE is set)")
-    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
-    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
-    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
-    .option("--config <file>", "project file (default ./modelvet.json; models.lock sits beside it)")
+    .addOption(shared.cacheDir())
+    .addOption(shared.hubUrl())
+    .addOption(shared.token())
+    .addOption(shared.config())
     .addHelpText(
       "after",
       `
@@ -219,10 +246,10 @@ from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With se
         .default("text"),
     )
     .option("-o, --output <file>", "write the result to a file instead of stdout")
-    .option("--cache-dir <dir>", "cache folder (default HF_HUB_CACHE or $HF_HOME/hub)")
+    .addOption(shared.cacheDir())
     .option("--offline", "do not ask the Hub; check each blob against its own name")
-    .option("--hub-url <url>", "Hub endpoint (default HF_ENDPOINT or https://huggingface.co)")
-    .option("--token <token>", "Hub access token (default HF_TOKEN or the huggingface token file)")
+    .addOption(shared.hubUrl())
+    .addOption(shared.token())
     .addHelpText(
       "after",
       "\nExit codes: 0 the cache matches, 1 missing, extra or corrupted files, 2 usage error, 3 Hub or network error.",

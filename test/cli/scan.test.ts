@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { BIN, REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
   version: string;
@@ -26,6 +27,23 @@ describe("modelvet CLI basics", () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Examples:/);
     assert.match(r.stdout, /1 something blocks/);
+  });
+
+  test("a reader that closes early (| head) does not crash the CLI", async () => {
+    const result = spawnSync(
+      "bash",
+      [
+        "-c",
+        `node "${BIN}" scan fixtures/pickle --format json | head -1; echo "status \${PIPESTATUS[0]}"`,
+      ],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      },
+    );
+    assert.match(result.stdout, /^\{\n/);
+    assert.match(result.stdout, /status 1/, "the verdict still sets the exit code");
+    assert.doesNotMatch(result.stderr, /EPIPE|Unhandled/);
   });
 
   test("an unknown command is a usage error (exit 2)", async () => {
