@@ -23,6 +23,7 @@ import { RepoCache } from "../io/cache-layout.js";
 import { listSnapshot } from "../io/cache-store.js";
 import { verifyCachedBlob } from "../io/download.js";
 import { openFileSource } from "../io/files.js";
+import { type HashPool, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
 import { scanSource } from "../scan/dispatch.js";
 import { VERSION } from "../version.js";
@@ -254,81 +255,93 @@ async function checkUpstreamRef(
 async function checkOffline(
   repo: string,
   options: CiOptions,
+  hasher: HashPool,
 ): Promise<{ problems: CiProblem[]; files: number }> {
   const entry = options.lock.models[repo]!;
   const cache = new RepoCache(options.cacheDir, repo);
   const linked = new Map(listSnapshot(cache, entry.revision).map((e) => [e.path, e.blobId]));
-  const problems: CiProblem[] = [];
-  for (const [path, locked] of Object.entries(entry.files)) {
-    const blobId = linked.get(path);
-    const integrity = (f: Finding) =>
-      problems.push({ class: "integrity", model: repo, path, finding: f });
-    if (blobId === undefined) {
-      integrity(
-        finding(
-          "CACHE_MISSING",
-          "unscannable",
-          `${repo}/${path} is not in the cache (run \`modelvet pull\` with the network on).`,
-        ),
-      );
-      continue;
-    }
-    const blobPath = cache.blobPath(blobId);
-    try {
-      statSync(blobPath);
-    } catch {
-      integrity(
-        finding(
-          "CACHE_MISSING",
-          "unscannable",
-          `${repo}/${path}: its blob is missing from the cache.`,
-        ),
-      );
-      continue;
-    }
-    const checked = await verifyCachedBlob(path, blobPath, {
-      size: locked.size,
-      gitOid: locked.lfs ? "" : locked.gitOid,
-      lfsSha256: locked.lfs ? locked.sha256 : undefined,
-    });
-    if ("code" in checked) {
-      integrity(
-        finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${checked.message}`, {
-          ...(checked.expected !== undefined ? { expected: checked.expected } : {}),
-          ...(checked.actual !== undefined ? { actual: checked.actual } : {}),
-        }),
-      );
-      continue;
-    }
-    if (checked.sha256 !== locked.sha256) {
-      integrity(
-        finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: sha256 differs from the lock.`, {
-          expected: `sha256:${locked.sha256}`,
-          actual: `sha256:${checked.sha256}`,
-        }),
-      );
-      continue;
-    }
-    const source = openFileSource(blobPath);
-    try {
-      const node = await scanSource(source, { policy: options.policy.scan, path });
-      if (node.verdict !== "clean" && node.verdict !== locked.scan.verdict) {
-        problems.push({
-          class: "blocked",
-          model: repo,
-          path,
-          finding: finding(
-            "UNSCANNABLE",
-            node.verdict,
-            `${repo}/${path}: the current scanner says ${node.verdict} (the lock recorded ${locked.scan.verdict}); run \`modelvet scan\` on it to see why.`,
+  // Several files at once (hashed on every core); problems keep the lock's file order.
+  const perFile = await mapBounded(
+    Object.entries(entry.files),
+    hasher.width * 2,
+    async ([path, locked]) => {
+      const problems: CiProblem[] = [];
+      const blobId = linked.get(path);
+      const integrity = (f: Finding) =>
+        problems.push({ class: "integrity", model: repo, path, finding: f });
+      if (blobId === undefined) {
+        integrity(
+          finding(
+            "CACHE_MISSING",
+            "unscannable",
+            `${repo}/${path} is not in the cache (run \`modelvet pull\` with the network on).`,
           ),
-        });
+        );
+        return problems;
       }
-    } finally {
-      source.close();
-    }
-  }
-  return { problems, files: Object.keys(entry.files).length };
+      const blobPath = cache.blobPath(blobId);
+      try {
+        statSync(blobPath);
+      } catch {
+        integrity(
+          finding(
+            "CACHE_MISSING",
+            "unscannable",
+            `${repo}/${path}: its blob is missing from the cache.`,
+          ),
+        );
+        return problems;
+      }
+      const checked = await verifyCachedBlob(
+        path,
+        blobPath,
+        {
+          size: locked.size,
+          gitOid: locked.lfs ? "" : locked.gitOid,
+          lfsSha256: locked.lfs ? locked.sha256 : undefined,
+        },
+        hasher,
+      );
+      if ("code" in checked) {
+        integrity(
+          finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${checked.message}`, {
+            ...(checked.expected !== undefined ? { expected: checked.expected } : {}),
+            ...(checked.actual !== undefined ? { actual: checked.actual } : {}),
+          }),
+        );
+        return problems;
+      }
+      if (checked.sha256 !== locked.sha256) {
+        integrity(
+          finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: sha256 differs from the lock.`, {
+            expected: `sha256:${locked.sha256}`,
+            actual: `sha256:${checked.sha256}`,
+          }),
+        );
+        return problems;
+      }
+      const source = openFileSource(blobPath);
+      try {
+        const node = await scanSource(source, { policy: options.policy.scan, path });
+        if (node.verdict !== "clean" && node.verdict !== locked.scan.verdict) {
+          problems.push({
+            class: "blocked",
+            model: repo,
+            path,
+            finding: finding(
+              "UNSCANNABLE",
+              node.verdict,
+              `${repo}/${path}: the current scanner says ${node.verdict} (the lock recorded ${locked.scan.verdict}); run \`modelvet scan\` on it to see why.`,
+            ),
+          });
+        }
+      } finally {
+        source.close();
+      }
+      return problems;
+    },
+  );
+  return { problems: perFile.flat(), files: Object.keys(entry.files).length };
 }
 
 /** Every blocking finding of a node and its members, with the member path in the message. */
@@ -367,9 +380,10 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   let files = 0;
   const concurrency = options.concurrency ?? 8;
   if (options.offline) {
-    for (const r of await mapBounded(admitted, concurrency, (repo) =>
-      checkOffline(repo, options),
-    )) {
+    const checked = await withHashPool((hasher) =>
+      mapBounded(admitted, concurrency, (repo) => checkOffline(repo, options, hasher)),
+    );
+    for (const r of checked) {
       problems.push(...r.problems);
       files += r.files;
     }

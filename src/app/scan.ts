@@ -4,12 +4,13 @@
  */
 import { finding } from "../core/finding.js";
 import { makeNode, makeReport, type Report, type ScanNode } from "../core/report.js";
-import { openFileSource, walkPaths } from "../io/files.js";
+import { openFileSource, type WalkEntry, walkPaths } from "../io/files.js";
 import { applyCompanionData } from "../scan/companions.js";
 import { scanSource } from "../scan/dispatch.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { VERSION } from "../version.js";
 import { applyRemoteCodeAnalysis } from "./remote-code.js";
+import { POOL_MIN_FILES, type ScanPoolOptions, scanFilesInPool } from "./scan-pool.js";
 
 export type ScanEvent =
   | { type: "start"; files: number }
@@ -19,43 +20,60 @@ export interface ScanPathsOptions {
   paths: readonly string[];
   policy: ScanPolicy;
   onEvent?: (event: ScanEvent) => void;
+  /**
+   * Scan files on every core (worker threads) when there are more than a handful. The workers
+   * load their own policy from `workers.policyDir` (default: the shipped allowlist), which must be
+   * where `policy` came from. Without it, files are scanned one after another on this thread.
+   */
+  workers?: ScanPoolOptions | undefined;
 }
 
 export async function scanPaths(options: ScanPathsOptions): Promise<Report> {
   const entries = walkPaths(options.paths);
   options.onEvent?.({ type: "start", files: entries.length });
+  const files = entries.flatMap((entry, index) =>
+    entry.kind === "file" ? [{ index, path: entry.path, absolute: entry.absolute }] : [],
+  );
+  const pooled = new Map<number, ScanNode>();
+  if (options.workers !== undefined && files.length >= POOL_MIN_FILES) {
+    const results = await scanFilesInPool(files, options.workers);
+    for (const [i, node] of results.entries()) pooled.set(files[i]!.index, node);
+  }
   const nodes: ScanNode[] = [];
   for (const [index, entry] of entries.entries()) {
-    let node: ScanNode;
-    if (entry.kind === "file") {
-      const source = openFileSource(entry.absolute);
-      try {
-        node = await scanSource(source, { policy: options.policy, path: entry.path });
-      } finally {
-        source.close();
-      }
-    } else if (entry.kind === "outside-link") {
-      node = makeNode({
-        path: entry.path,
-        format: "symlink",
-        findings: [
-          finding(
-            "UNSCANNABLE",
-            "unscannable",
-            `Symbolic link to ${entry.target}, outside the scanned folder: not followed, so not scanned.`,
-          ),
-        ],
-      });
-    } else {
-      node = makeNode({
-        path: entry.path,
-        format: "special",
-        findings: [finding("UNSCANNABLE", "unscannable", `This is ${entry.what}: not scanned.`)],
-      });
-    }
+    const node = pooled.get(index) ?? (await scanEntry(entry, options.policy));
     nodes.push(node);
     options.onEvent?.({ type: "file", path: entry.path, index, node });
   }
   const analysed = await applyRemoteCodeAnalysis(entries, nodes, options.policy);
   return makeReport(VERSION, applyCompanionData(analysed));
+}
+
+async function scanEntry(entry: WalkEntry, policy: ScanPolicy): Promise<ScanNode> {
+  if (entry.kind === "file") {
+    const source = openFileSource(entry.absolute);
+    try {
+      return await scanSource(source, { policy, path: entry.path });
+    } finally {
+      source.close();
+    }
+  }
+  if (entry.kind === "outside-link") {
+    return makeNode({
+      path: entry.path,
+      format: "symlink",
+      findings: [
+        finding(
+          "UNSCANNABLE",
+          "unscannable",
+          `Symbolic link to ${entry.target}, outside the scanned folder: not followed, so not scanned.`,
+        ),
+      ],
+    });
+  }
+  return makeNode({
+    path: entry.path,
+    format: "special",
+    findings: [finding("UNSCANNABLE", "unscannable", `This is ${entry.what}: not scanned.`)],
+  });
 }

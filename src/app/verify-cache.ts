@@ -8,7 +8,9 @@ import { type Finding, finding } from "../core/finding.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { listSnapshot, listSnapshotCommits, readRef } from "../io/cache-store.js";
 import { type BlobExpectation, verifyCachedBlob } from "../io/download.js";
+import { type FileHasher, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
+import { mapBounded } from "./pool.js";
 
 export interface CacheTarget {
   repo: string;
@@ -60,6 +62,7 @@ async function checkBlob(
   path: string,
   blobId: string,
   expected: BlobExpectation,
+  hasher: FileHasher,
 ): Promise<Finding | undefined> {
   let blobPath: string;
   try {
@@ -72,7 +75,7 @@ async function checkBlob(
       `${repo}/${path}: its blob ${blobId} is not in the cache.`,
     );
   }
-  const result = await verifyCachedBlob(path, blobPath, expected);
+  const result = await verifyCachedBlob(path, blobPath, expected, hasher);
   return "code" in result ? corrupt(repo, path, result) : undefined;
 }
 
@@ -82,6 +85,13 @@ export async function verifyCache(options: {
   /** Online: compare with the Hub's tree. Undefined: offline, blobs against their names. */
   client?: HubClient | undefined;
 }): Promise<SnapshotCheck[]> {
+  return withHashPool((hasher) => verifyTargets(options, hasher));
+}
+
+async function verifyTargets(
+  options: Parameters<typeof verifyCache>[0],
+  hasher: FileHasher,
+): Promise<SnapshotCheck[]> {
   const targets: readonly CacheTarget[] =
     options.targets.length > 0
       ? options.targets
@@ -117,6 +127,9 @@ export async function verifyCache(options: {
         extra: [],
         findings: [],
       };
+      // Blob checks run several at once (hashed on every core); findings keep the file order.
+      const pending: (() => Promise<Finding | undefined>)[] = [];
+      const now = (f: Finding) => pending.push(async () => f);
       if (options.client !== undefined) {
         const tree = await options.client.listRepoFiles(target.repo, commit);
         const have = new Map(entries.map((e) => [e.path, e]));
@@ -131,7 +144,7 @@ export async function verifyCache(options: {
           const blobId = file.lfs?.sha256 ?? file.gitOid;
           check.checked++;
           if (entry.blobId !== blobId) {
-            check.findings.push(
+            now(
               finding(
                 "CACHE_CORRUPT",
                 "malicious",
@@ -144,15 +157,14 @@ export async function verifyCache(options: {
             );
             continue;
           }
-          const problem = await checkBlob(cache, target.repo, file.path, blobId, expected);
-          if (problem) check.findings.push(problem);
+          pending.push(() => checkBlob(cache, target.repo, file.path, blobId, expected, hasher));
         }
         check.extra = entries.filter((e) => !want.has(e.path)).map((e) => e.path);
       } else {
         for (const entry of entries) {
           check.checked++;
           if (entry.blobId === undefined) {
-            check.findings.push(
+            now(
               finding(
                 "CACHE_CORRUPT",
                 "malicious",
@@ -171,10 +183,12 @@ export async function verifyCache(options: {
             entry.blobId.length === 64
               ? { size, gitOid: "", lfsSha256: entry.blobId }
               : { size, gitOid: entry.blobId };
-          const problem = await checkBlob(cache, target.repo, entry.path, entry.blobId, expected);
-          if (problem) check.findings.push(problem);
+          const blobId = entry.blobId;
+          pending.push(() => checkBlob(cache, target.repo, entry.path, blobId, expected, hasher));
         }
       }
+      for (const problem of await mapBounded(pending, hasher.width * 2, (run) => run()))
+        if (problem) check.findings.push(problem);
       for (const path of check.missing) {
         check.findings.push(
           finding(

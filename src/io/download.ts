@@ -18,6 +18,8 @@ import { join } from "node:path";
 import { HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
 import type { RepoCache } from "./cache-layout.js";
+import { digestFile, type FileDigests } from "./file-digest.js";
+import type { FileHasher } from "./hash-pool.js";
 
 export interface BlobExpectation {
   size: number;
@@ -74,13 +76,20 @@ class Hashes {
     this.gitSha1?.update(chunk);
     this.bytes += chunk.length;
   }
+  digests(): FileDigests {
+    return {
+      bytes: this.bytes,
+      sha256: this.sha256.digest("hex"),
+      gitSha1: this.gitSha1?.digest("hex"),
+    };
+  }
 }
 
 /** Compare what arrived with what the tree promised: size first, then the digest. */
 function check(
   path: string,
   expected: BlobExpectation,
-  hashes: Hashes,
+  hashes: FileDigests,
 ): { sha256: string } | Finding {
   if (hashes.bytes !== expected.size) {
     return finding(
@@ -93,7 +102,7 @@ function check(
       },
     );
   }
-  const sha256 = hashes.sha256.digest("hex");
+  const sha256 = hashes.sha256;
   if (expected.lfsSha256 !== undefined && sha256 !== expected.lfsSha256) {
     return finding(
       "DIGEST_MISMATCH",
@@ -105,8 +114,8 @@ function check(
       },
     );
   }
-  if (hashes.gitSha1 !== undefined) {
-    const gitOid = hashes.gitSha1.digest("hex");
+  if (expected.lfsSha256 === undefined) {
+    const gitOid = hashes.gitSha1;
     if (gitOid !== expected.gitOid) {
       return finding(
         "DIGEST_MISMATCH",
@@ -259,7 +268,7 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     // A short body: keep the partial file for the next attempt.
     throw new Truncated(`the body ended after ${hashes.bytes} of ${req.expected.size} bytes`);
   }
-  const verdict = check(req.path, req.expected, hashes);
+  const verdict = check(req.path, req.expected, hashes.digests());
   if ("code" in verdict) {
     rmSync(temp, { force: true });
     return { status: "mismatch", finding: verdict };
@@ -276,19 +285,28 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
   };
 }
 
-/** Re-hash a blob that is already in the cache; a corrupt one is removed and downloaded again. */
+/**
+ * Re-hash a blob that is already in the cache; a corrupt one is removed and downloaded again.
+ * With a `hasher` (io/hash-pool.ts) the bytes are hashed there, so callers can check several
+ * blobs at once on every core; the digests are the same.
+ */
 export async function verifyCachedBlob(
   path: string,
   blobPath: string,
   expected: BlobExpectation,
+  hasher?: FileHasher,
 ): Promise<{ sha256: string } | Finding> {
-  const hashes = new Hashes(expected);
   const size = statSync(blobPath).size;
   if (size !== expected.size) {
-    return check(path, expected, Object.assign(hashes, { bytes: size }));
+    return check(path, expected, { bytes: size, sha256: "", gitSha1: undefined });
   }
-  await hashFile(blobPath, hashes, size);
-  return check(path, expected, hashes);
+  const request = {
+    path: blobPath,
+    limit: size,
+    gitBlobSize: expected.lfsSha256 === undefined ? expected.size : undefined,
+  };
+  const digests = await (hasher ?? { digest: digestFile }).digest(request);
+  return check(path, expected, digests);
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

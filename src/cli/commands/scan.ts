@@ -19,7 +19,7 @@ export async function runScan(paths: string[], options: ScanCommandOptions): Pro
     throw new UsageError(`Unknown --format "${options.format}": use text, json or sarif.`);
   }
   const policy = loadScanPolicy();
-  const report = await scanPaths({ paths, policy });
+  const report = await scanPaths({ paths, policy, workers: {} });
   const text =
     options.format === "json"
       ? renderJson(report)
