@@ -25,7 +25,14 @@ export function formatBytes(n: number): string {
 }
 
 function interactive(): boolean {
-  return process.stderr.isTTY === true && !process.env.CI && process.env.TERM !== "dumb";
+  // A terminal that reports no width (some pseudo-terminals) would make the spinner redraw
+  // thousands of lines: plain lines there too.
+  return (
+    process.stderr.isTTY === true &&
+    !process.env.CI &&
+    process.env.TERM !== "dumb" &&
+    (process.stderr.columns ?? 0) > 0
+  );
 }
 
 export async function createProgress(options: { quiet?: boolean } = {}): Promise<Progress> {

@@ -46,6 +46,16 @@ describe("modelvet CLI basics", () => {
     assert.doesNotMatch(result.stderr, /EPIPE|Unhandled/);
   });
 
+  test("--jobs 2 scans on worker threads and reports exactly what one thread reports", async () => {
+    const one = await runCli(["scan", "--format", "json", "fixtures/pickle/benign"]);
+    const two = await runCli(["scan", "--format", "json", "--jobs", "2", "fixtures/pickle/benign"]);
+    assert.equal(two.code, one.code);
+    assert.equal(two.stdout, one.stdout);
+    assert.ok(JSON.parse(one.stdout).files.length >= 8, "enough files for the pool to engage");
+    const bad = await runCli(["scan", "--jobs", "0", "README.md"]);
+    assert.equal(bad.code, 2);
+  });
+
   test("an unknown command is a usage error (exit 2)", async () => {
     const r = await runCli(["frobnicate"]);
     assert.equal(r.code, 2);
