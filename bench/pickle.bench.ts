@@ -84,10 +84,13 @@ for _ in pickletools.genops(data): n += 1
 big = time.process_time() - t; bigWall = time.perf_counter() - w
 names = sorted(os.listdir(os.path.join(out, "small")))
 blobs = [open(os.path.join(out, "small", x), "rb").read() for x in names]
-t = time.process_time()
-for b in blobs:
-    for _ in pickletools.genops(b): pass
-small = time.process_time() - t
+small = None
+for _ in range(5):  # best of five, as on the TypeScript side
+    t = time.process_time()
+    for b in blobs:
+        for _ in pickletools.genops(b): pass
+    d = time.process_time() - t
+    small = d if small is None else min(small, d)
 arrays = None
 p = os.path.join(out, "arrays.pkl")
 if os.path.exists(p):
@@ -204,7 +207,12 @@ export async function run(): Promise<void> {
       const blobs = paths.map((p) => new Uint8Array(readFileSync(p)));
       const bytes = blobs.reduce((n, b) => n + b.length, 0);
       for (const b of blobs) scanWith(bytesSource(b), {}); // warm-up
-      const mem = timed(() => blobs.filter((b) => scanWith(bytesSource(b), {}).ok).length);
+      // Best of five passes, on both sides: one pass is ~20-60 ms, which a shared machine skews.
+      let mem = timed(() => blobs.filter((b) => scanWith(bytesSource(b), {}).ok).length);
+      for (let i = 0; i < 4; i++) {
+        const again = timed(() => blobs.filter((b) => scanWith(bytesSource(b), {}).ok).length);
+        if (again.cpu < mem.cpu) mem = again;
+      }
       small = mem;
       const files = timed(() => paths.filter((p) => scanFile(p).ok).length);
       console.log(
