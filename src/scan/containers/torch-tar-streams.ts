@@ -20,30 +20,44 @@ import {
   storageElementSize,
 } from "./torch-legacy.js";
 
-/** The `storages` member of the legacy tar format. */
-export function scanTarStorages(source: ByteSource, ctx: ScanContext, base: string): StackScan {
-  const members: ScanNode[] = [];
-  const findings: Finding[] = [];
-  const countResult = stackedMember(source, ctx, 0, "storages-count", members, base);
-  if (!countResult.complete)
-    return {
-      members,
-      findings: [malformed("The storage count pickle does not end.")],
-      end: countResult.end,
-      summary: {},
-    };
+/**
+ * The count pickle that opens the `storages` and `tensors` streams: it must end, be a plain
+ * number, and stay within the member budget. Otherwise the stream ends here with a finding.
+ */
+function readCount(
+  source: ByteSource,
+  ctx: ScanContext,
+  noun: "storage" | "tensor",
+  label: string,
+  members: ScanNode[],
+  base: string,
+): { count: number; end: number } | { early: StackScan } {
+  const result = stackedMember(source, ctx, 0, label, members, base);
+  const stop = (message: string): { early: StackScan } => ({
+    early: { members, findings: [malformed(message)], end: result.end, summary: {} },
+  });
+  if (!result.complete) return stop(`The ${noun} count pickle does not end.`);
   let count: LiteralValue;
   try {
     count = decodeLiteralPickle(source, 0).value;
   } catch (error) {
-    findings.push(malformed(`The storage count is not plain data: ${(error as Error).message}`));
-    return { members, findings, end: countResult.end, summary: {} };
+    return stop(`The ${noun} count is not plain data: ${(error as Error).message}`);
   }
   if (typeof count !== "number" || count < 0 || count > ctx.budget.limits.maxMembers) {
-    findings.push(malformed(`Storage count ${String(count)} is out of range.`));
-    return { members, findings, end: countResult.end, summary: {} };
+    const Noun = noun === "storage" ? "Storage" : "Tensor";
+    return stop(`${Noun} count ${String(count)} is out of range.`);
   }
-  let offset = countResult.end;
+  return { count, end: result.end };
+}
+
+/** The `storages` member of the legacy tar format. */
+export function scanTarStorages(source: ByteSource, ctx: ScanContext, base: string): StackScan {
+  const members: ScanNode[] = [];
+  const findings: Finding[] = [];
+  const counted = readCount(source, ctx, "storage", "storages-count", members, base);
+  if ("early" in counted) return counted.early;
+  const count = counted.count;
+  let offset = counted.end;
   for (let i = 0; i < count; i++) {
     const r = stackedMember(source, ctx, offset, `storage-${i}`, members, base);
     if (!r.complete) {
@@ -94,26 +108,10 @@ export function scanTarStorages(source: ByteSource, ctx: ScanContext, base: stri
 export function scanTarTensors(source: ByteSource, ctx: ScanContext, base: string): StackScan {
   const members: ScanNode[] = [];
   const findings: Finding[] = [];
-  const countResult = stackedMember(source, ctx, 0, "tensors-count", members, base);
-  if (!countResult.complete)
-    return {
-      members,
-      findings: [malformed("The tensor count pickle does not end.")],
-      end: countResult.end,
-      summary: {},
-    };
-  let count: LiteralValue;
-  try {
-    count = decodeLiteralPickle(source, 0).value;
-  } catch (error) {
-    findings.push(malformed(`The tensor count is not plain data: ${(error as Error).message}`));
-    return { members, findings, end: countResult.end, summary: {} };
-  }
-  if (typeof count !== "number" || count < 0 || count > ctx.budget.limits.maxMembers) {
-    findings.push(malformed(`Tensor count ${String(count)} is out of range.`));
-    return { members, findings, end: countResult.end, summary: {} };
-  }
-  let offset = countResult.end;
+  const counted = readCount(source, ctx, "tensor", "tensors-count", members, base);
+  if ("early" in counted) return counted.early;
+  const count = counted.count;
+  let offset = counted.end;
   for (let i = 0; i < count; i++) {
     const r = stackedMember(source, ctx, offset, `tensor-${i}`, members, base);
     if (!r.complete) {
