@@ -29,7 +29,7 @@ import { scanHiddenHdf5 } from "../keras/hdf5.js";
 import type { KerasPolicy } from "../keras/policy.js";
 import { readAll } from "../source.js";
 import { scanChatTemplate, templatesInJson } from "../templates/index.js";
-import { decodeText, scanTextContent } from "../text/index.js";
+import { decodeText, overMemoryBudget, scanTextContent } from "../text/index.js";
 import { parsePythonJson } from "./parse.js";
 
 const MAX_KEYS = 32;
@@ -100,19 +100,8 @@ export function scanJsonValue(
 export const scanJson: Scanner = async (source, ctx, detection) => {
   const limit = ctx.budget.limits.maxInMemoryBytes;
   const base = { path: ctx.path, format: detection.format, size: source.size };
-  if (source.size > limit) {
-    return makeNode({
-      ...base,
-      findings: [
-        finding(
-          "BUDGET_EXCEEDED",
-          "unscannable",
-          `The JSON file is ${source.size} bytes; JSON is read in memory and the limit is ${limit} bytes.`,
-          { expected: limit, actual: source.size },
-        ),
-      ],
-    });
-  }
+  const tooBig = overMemoryBudget(source.size, limit, base, "JSON");
+  if (tooBig) return tooBig;
   const hidden = await scanHiddenHdf5(source, ctx.policy.keras, limit, "JSON");
   if (hidden) return makeNode({ ...base, ...hidden });
   const text = decodeText(readAll(source));

@@ -1,1 +1,7 @@
-export { decodeText, scanText, scanTextContent, type TextScanResult } from "./scan.js";
+export {
+  decodeText,
+  overMemoryBudget,
+  scanText,
+  scanTextContent,
+  type TextScanResult,
+} from "./scan.js";

@@ -20,7 +20,7 @@
  * Text that is really the user block of an HDF5 file (see findHdf5Signature) is scanned as HDF5.
  */
 import { type Finding, finding } from "../../core/finding.js";
-import { makeNode } from "../../core/report.js";
+import { makeNode, type ScanNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import { scanHiddenHdf5 } from "../keras/hdf5.js";
 import { readAll } from "../source.js";
@@ -83,6 +83,27 @@ export function scanTextContent(text: string, path: string): TextScanResult {
   };
 }
 
+/** Text and JSON are read whole: past the in-memory budget the file is unscannable, not skipped. */
+export function overMemoryBudget(
+  size: number,
+  limit: number,
+  base: { path: string; format: string; size: number },
+  kind: "text" | "JSON",
+): ScanNode | undefined {
+  if (size <= limit) return undefined;
+  return makeNode({
+    ...base,
+    findings: [
+      finding(
+        "BUDGET_EXCEEDED",
+        "unscannable",
+        `The ${kind} file is ${size} bytes; ${kind} is read in memory and the limit is ${limit} bytes.`,
+        { expected: limit, actual: size },
+      ),
+    ],
+  });
+}
+
 export function decodeText(bytes: Uint8Array): string {
   return new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(bytes);
 }
@@ -90,19 +111,8 @@ export function decodeText(bytes: Uint8Array): string {
 export const scanText: Scanner = async (source, ctx, detection) => {
   const limit = ctx.budget.limits.maxInMemoryBytes;
   const base = { path: ctx.path, format: detection.format, size: source.size };
-  if (source.size > limit) {
-    return makeNode({
-      ...base,
-      findings: [
-        finding(
-          "BUDGET_EXCEEDED",
-          "unscannable",
-          `The text file is ${source.size} bytes; text is read in memory and the limit is ${limit} bytes.`,
-          { expected: limit, actual: source.size },
-        ),
-      ],
-    });
-  }
+  const tooBig = overMemoryBudget(source.size, limit, base, "text");
+  if (tooBig) return tooBig;
   const hidden = await scanHiddenHdf5(source, ctx.policy.keras, limit, "text");
   if (hidden) return makeNode({ ...base, ...hidden });
   const { findings, summary } = scanTextContent(decodeText(readAll(source)), ctx.path);
