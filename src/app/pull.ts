@@ -20,7 +20,7 @@ import type { ProjectPolicy } from "../core/project-policy.js";
 import type { RepoFile } from "../core/repo-file.js";
 import { makeNode, type ScanNode } from "../core/report.js";
 import type { ResolvedRevision } from "../core/revision.js";
-import { type Verdict, worstVerdict } from "../core/verdict.js";
+import { type Verdict, verdictBlocks, worstVerdict } from "../core/verdict.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
 import { downloadToCache } from "../io/download.js";
@@ -101,10 +101,6 @@ export interface PullOptions {
   onEvent?: (event: PullEvent) => void;
   /** When set, only these files are fetched (e.g. from a lockfile) and they must exist at the commit. */
   pinned?: ReadonlyMap<string, { commit: string; files: readonly string[] }>;
-}
-
-function blocked(verdict: Verdict): boolean {
-  return verdict !== "clean";
 }
 
 async function scanBlob(
@@ -237,7 +233,7 @@ function settle(
     return { ...base, sha256: undefined, status: "mismatch", scan: node, rawVerdict: node.verdict };
   }
   const scan = withAccepted(node, model.repo, fetched.blob.sha256, options);
-  const status = blocked(scan.verdict) ? "blocked" : "linked";
+  const status = verdictBlocks(scan.verdict) ? "blocked" : "linked";
   if (status === "linked") linkSnapshot(model.cache, model.commit, file.path, fetched.blob.id);
   else {
     // Blocked bytes leave the cache entirely: nothing a loader could find by hand either.
@@ -330,10 +326,4 @@ export async function pullModels(options: PullOptions): Promise<PulledModel[]> {
   const out: PulledModel[] = [];
   for (const request of options.models) out.push(await pullModel(request, options));
   return out;
-}
-
-/** The line a user pastes into Python to load the pulled snapshot offline, at that commit. */
-export function loadHint(model: PulledModel, cacheDir: string, defaultCacheDir: string): string {
-  const cacheArg = cacheDir === defaultCacheDir ? "" : `, cache_dir=${JSON.stringify(cacheDir)}`;
-  return `AutoModel.from_pretrained(${JSON.stringify(model.repo)}, revision=${JSON.stringify(model.commit)}, local_files_only=True${cacheArg})`;
 }

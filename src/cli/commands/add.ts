@@ -12,7 +12,7 @@ import { readLockfile } from "../../io/project-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { createProgress } from "../progress.js";
-import { renderNode } from "../render/text.js";
+import { renderBlockedModels } from "../render/text.js";
 
 export interface AddCommandOptions {
   include?: string[];
@@ -59,11 +59,7 @@ export async function runAdd(refs: string[], options: AddCommandOptions): Promis
     }
     const lines: string[] = [];
     if (result.blocked) {
-      for (const p of result.pulled.filter((m) => m.verdict !== "clean")) {
-        lines.push(`${p.repo}: blocks`);
-        for (const f of p.findings) lines.push(`  ${f.code}: ${f.message}`);
-        for (const f of p.files) if (f.status !== "linked") renderNode(f.scan, "  ", lines, true);
-      }
+      lines.push(...renderBlockedModels(result.pulled));
       lines.push("", "Nothing was added: modelvet.json and models.lock are unchanged.");
       process.stdout.write(`${lines.join("\n")}\n`);
       return EXIT.BLOCKED;

@@ -11,7 +11,7 @@ import { readLockfile } from "../../io/project-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { createProgress } from "../progress.js";
-import { renderNode } from "../render/text.js";
+import { renderBlockedModels } from "../render/text.js";
 
 export interface LockCommandOptions {
   update?: boolean | string[];
@@ -59,13 +59,7 @@ export async function runLock(options: LockCommandOptions): Promise<ExitCode> {
     } finally {
       progress.stop();
     }
-    const lines: string[] = [];
-    for (const p of result.pulled) {
-      if (p.verdict === "clean") continue;
-      lines.push(`${p.repo}: blocks`);
-      for (const f of p.findings) lines.push(`  ${f.code}: ${f.message}`);
-      for (const f of p.files) if (f.status !== "linked") renderNode(f.scan, "  ", lines, true);
-    }
+    const lines = renderBlockedModels(result.pulled);
     if (result.blocked) {
       lines.push(
         "",

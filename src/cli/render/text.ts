@@ -53,3 +53,22 @@ export function renderText(report: Report, options: { quiet?: boolean } = {}): s
   );
   return `${lines.join("\n")}\n`;
 }
+
+/** What blocks in pulled models: model-level findings, then each withheld file's scan. */
+export function renderBlockedModels(
+  models: readonly {
+    repo: string;
+    verdict: string;
+    findings: readonly Finding[];
+    files: readonly { status: string; scan: ScanNode }[];
+  }[],
+): string[] {
+  const lines: string[] = [];
+  for (const m of models) {
+    if (m.verdict === "clean") continue;
+    lines.push(`${m.repo}: blocks`);
+    for (const f of m.findings) lines.push(`  ${f.code}: ${f.message}`);
+    for (const f of m.files) if (f.status !== "linked") renderNode(f.scan, "  ", lines, true);
+  }
+  return lines;
+}
