@@ -10,7 +10,9 @@
 import { type Finding, finding } from "../../core/finding.js";
 import type { Budget } from "../budget.js";
 import { type ByteSource, bytesSource } from "../source.js";
+import { Halt, type HaltKind } from "./halt.js";
 import { joblibHooks } from "./joblib.js";
+import { PickleMemo } from "./memo.js";
 import { HIGHEST_PROTOCOL, opcodeName } from "./opcodes.js";
 import {
   decodeRawUnicodeEscape,
@@ -35,6 +37,24 @@ import {
   SymbolicOpaque,
   SymbolicTuple,
 } from "./types.js";
+import {
+  BIGINT,
+  BUFFER,
+  BYTEARRAY,
+  BYTES,
+  describe,
+  EMPTY_TUPLE,
+  FLOAT,
+  FROZENSET,
+  isPlainAscii,
+  KEEP_ITEMS,
+  LIST,
+  LONG_STR,
+  PERSISTENT,
+  PICKLE_FIRST,
+  SET,
+  toPlain,
+} from "./values.js";
 
 export { joblibHooks };
 
@@ -63,11 +83,6 @@ const KEEP_LINE = 1 << 20;
 const NESTED_MIN = 8;
 /** Tuple items and dict entries kept across one walk (beyond this, contents are dropped). */
 const RETAIN_CAP = 1 << 22;
-/**
- * Contents are only needed for small structures (persistent ids, joblib wrapper state, dtypes,
- * shapes); tuples and dicts larger than this keep only their length.
- */
-const KEEP_ITEMS = 16;
 /** Occurrences kept per distinct import or call. */
 const KEEP_PER_KEY = 64;
 /** Distinct imports + calls, and nested pickles, recorded per stream before the walk gives up. */
@@ -77,82 +92,6 @@ const MAX_NESTED = 1000;
 export const SNIFF_PREFIX = 8192;
 
 const EMPTY = new Uint8Array(0);
-/** A marker shared by every value of one kind; `index` names it in packed memo tuples. */
-class SharedOpaque extends SymbolicOpaque {
-  constructor(
-    kind: string,
-    readonly index: number,
-  ) {
-    super(kind);
-  }
-}
-const LIST = new SharedOpaque("list", 0);
-const SET = new SharedOpaque("set", 1);
-const FROZENSET = new SharedOpaque("frozenset", 2);
-const BUFFER = new SharedOpaque("buffer", 3);
-const PERSISTENT = new SharedOpaque("persistent object", 4);
-const BIGINT = new SharedOpaque("int", 5);
-// Bytes and long str constants are never needed by content (nested pickles are checked when read),
-// so one shared marker each keeps a memo of millions of them cheap.
-const BYTES = new SharedOpaque("bytes", 6);
-const BYTEARRAY = new SharedOpaque("bytearray", 7);
-const LONG_STR = new SharedOpaque("str", 8);
-const FLOAT = new SharedOpaque("float", 9);
-const EMPTY_U8 = new Uint8Array(0);
-const EMPTY_U16 = new Uint16Array(0);
-const EMPTY_F64 = new Float64Array(0);
-/**
- * Memo slot kinds. A fresh (zeroed) slot is a hole. OBJ slots name an entry of `memoObjs`; STR and
- * TUPLE slots a position in the string / tuple arena; NUM slots hold the number itself.
- */
-const MEMO_HOLE = 0;
-const MEMO_OBJ = 1;
-const MEMO_STR = 2;
-const MEMO_TUPLE = 3;
-const MEMO_NUM = 4;
-const MEMO_NONE = 5;
-const MEMO_TRUE = 6;
-const MEMO_FALSE = 7;
-/** Item kinds inside a packed tuple. */
-const ITEM_NUMBER = 0;
-const ITEM_NONE = 1;
-const ITEM_TRUE = 2;
-const ITEM_FALSE = 3;
-const ITEM_STR = 4;
-const ITEM_SHARED = 5;
-/** Strings and tuples in memo slots below this index are kept by reference (cheaper for small memos). */
-const PACK_FROM = 256;
-/** Strings up to this many UTF-16 units are packed into the memo's arena. */
-const INLINE_STR = 64;
-/**
- * Arena caps (32 MiB each). Overwritten slots leave their old bytes behind, so the caps also bound
- * what a stream of repeated PUTs can pile up; past them, values are kept by reference as before.
- */
-const CHARS_CAP = 1 << 24;
-const TUPLES_CAP = 1 << 22;
-/** Small memo arrays kept for reuse between walks (nested walks each take their own). */
-interface MemoArrays {
-  kind: Uint8Array;
-  val: Float64Array;
-  chars: Uint16Array;
-  tuples: Float64Array;
-}
-const MEMO_POOL: MemoArrays[] = [];
-const POOL_SIZE = 4;
-const POOL_SLOTS = 4096;
-const POOL_CHARS = 1 << 16;
-const POOL_TUPLES = 1 << 13;
-
-type HaltKind = "malformed" | "budget" | "eof" | "stopped";
-
-/** Thrown inside the walker only; turned into a finding at the edge. */
-class Halt {
-  constructor(
-    readonly kind: HaltKind,
-    readonly message: string,
-    readonly offset: number,
-  ) {}
-}
 
 interface WalkConfig {
   source: ByteSource;
@@ -311,25 +250,8 @@ class Walker {
   stack: PickleValue[] = [];
   marks: number[] = [];
   fence = 0;
-  /**
-   * The dense part of the memo, as plain numbers: a kind and a value per slot (see MEMO_*).
-   * Millions of memoized keys and tuples held as heap objects otherwise make the walk mostly
-   * garbage-collector work; strings and small tuples are packed and rebuilt, equal, on GET.
-   */
-  memoLen = 0;
-  memoKind: Uint8Array = EMPTY_U8;
-  memoVal: Float64Array = EMPTY_F64;
-  /** Values kept by reference (objects, bigints, long strings); freed entries are reused. */
-  memoObjs: PickleValue[] = [];
-  memoFree: number[] = [];
-  /** Memoized short strings: [length, UTF-16 code units…] per entry. */
-  chars: Uint16Array = EMPTY_U16;
-  charsLen = 0;
-  /** Memoized small tuples: [length, (item kind, item value)…] per entry. */
-  tuples: Float64Array = EMPTY_F64;
-  tuplesLen = 0;
-  memoSparse: Map<number, { value: PickleValue }> | undefined = undefined;
-  memoCount = 0;
+  /** The memo (see memo.ts). */
+  readonly memo: PickleMemo;
   proto = 0;
   retained = 0;
   sawProtoFirst = false;
@@ -346,38 +268,12 @@ class Walker {
     this.result = newResult(start);
     this.maxStack = cfg.budget.limits.maxPickleStack;
     this.maxMemo = cfg.budget.limits.maxPickleMemo;
-    const pooled = MEMO_POOL.pop();
-    if (pooled !== undefined) {
-      this.memoKind = pooled.kind;
-      this.memoVal = pooled.val;
-      this.chars = pooled.chars;
-      this.tuples = pooled.tuples;
-    }
+    this.memo = new PickleMemo(this.maxMemo);
   }
 
-  /**
-   * Hands the memo's arrays back for the next walk when they are small (allocating typed arrays
-   * dominates the cost of walking a small pickle). The walker is not used afterwards.
-   */
+  /** Hands the memo's arrays back for the next walk. The walker is not used afterwards. */
   release(): void {
-    const kind = this.memoKind;
-    if (
-      MEMO_POOL.length < POOL_SIZE &&
-      kind.length > 0 &&
-      kind.length <= POOL_SLOTS &&
-      this.chars.length <= POOL_CHARS &&
-      this.tuples.length <= POOL_TUPLES
-    ) {
-      kind.fill(MEMO_HOLE, 0, this.memoLen);
-      MEMO_POOL.push({ kind, val: this.memoVal, chars: this.chars, tuples: this.tuples });
-    }
-    this.memoKind = EMPTY_U8;
-    this.memoVal = EMPTY_F64;
-    this.chars = EMPTY_U16;
-    this.tuples = EMPTY_F64;
-    this.memoLen = 0;
-    this.charsLen = 0;
-    this.tuplesLen = 0;
+    this.memo.release();
   }
 
   // ---------------------------------------------------------------- reading
@@ -591,224 +487,8 @@ class Walker {
       : new SymbolicTuple(undefined, items.length);
   }
 
-  /**
-   * The memo is a dict keyed by int in CPython. Pickles number it densely (MEMOIZE uses len(memo)),
-   * so it is kept in typed arrays (see MEMO_*; a zero kind is a hole), and indices far past the
-   * end go to a Map.
-   */
-  private memoPut(index: number, value: PickleValue): void {
-    if (index < this.memoLen) {
-      if (this.memoKind[index] === MEMO_HOLE) this.memoAdd();
-      this.memoStore(index, value);
-      return;
-    }
-    const sparse = this.memoSparse;
-    if (index - this.memoLen <= 64) {
-      this.memoGrow(index + 1);
-      while (this.memoLen < index) {
-        const at = this.memoLen;
-        const moved = sparse?.get(at);
-        if (moved !== undefined) {
-          sparse?.delete(at);
-          this.memoStore(at, moved.value);
-        }
-        this.memoLen = at + 1;
-      }
-      const old = sparse?.get(index);
-      if (old !== undefined) sparse?.delete(index);
-      else this.memoAdd();
-      this.memoStore(index, value);
-      this.memoLen = index + 1;
-      return;
-    }
-    const map = sparse ?? new Map<number, { value: PickleValue }>();
-    this.memoSparse = map;
-    const old = map.get(index);
-    if (old !== undefined) old.value = value;
-    else {
-      this.memoAdd();
-      map.set(index, { value });
-    }
-  }
-
-  /** Room for n dense slots (new slots are holes). */
-  private memoGrow(n: number): void {
-    const cap = this.memoKind.length;
-    if (n <= cap) return;
-    const size = Math.max(n, cap * 2, 16);
-    const kind = new Uint8Array(size);
-    kind.set(this.memoKind);
-    this.memoKind = kind;
-    const val = new Float64Array(size);
-    val.set(this.memoVal);
-    this.memoVal = val;
-  }
-
-  /** Writes a dense slot, packed as numbers when the value allows it. */
-  private memoStore(index: number, value: PickleValue): void {
-    let kind: number;
-    let x = 0;
-    if (typeof value === "number") {
-      kind = MEMO_NUM;
-      x = value;
-    } else if (value === null) kind = MEMO_NONE;
-    else if (value === true) kind = MEMO_TRUE;
-    else if (value === false) kind = MEMO_FALSE;
-    else {
-      x = -1;
-      if (index < PACK_FROM) kind = MEMO_OBJ;
-      else if (typeof value === "string") {
-        if (value.length <= INLINE_STR) x = this.packString(value);
-        kind = MEMO_STR;
-      } else if (value instanceof SymbolicTuple) {
-        x = this.packTuple(value);
-        kind = MEMO_TUPLE;
-      } else kind = MEMO_OBJ;
-      if (x < 0) {
-        // Kept by reference: reuse this slot's entry, else a freed one, else a new one.
-        kind = MEMO_OBJ;
-        const objs = this.memoObjs;
-        if (this.memoKind[index] === MEMO_OBJ) x = this.memoVal[index] as number;
-        else x = this.memoFree.pop() ?? objs.push(value) - 1;
-        objs[x] = value;
-        this.memoKind[index] = MEMO_OBJ;
-        this.memoVal[index] = x;
-        return;
-      }
-    }
-    if (this.memoKind[index] === MEMO_OBJ) {
-      const freed = this.memoVal[index] as number;
-      this.memoObjs[freed] = null;
-      this.memoFree.push(freed);
-    }
-    this.memoKind[index] = kind;
-    this.memoVal[index] = x;
-  }
-
-  /** Copies a short string into `chars`; its position, or -1 when the arena is full. */
-  private packString(text: string): number {
-    const n = text.length;
-    const at = this.charsLen;
-    if (at + n + 1 > this.chars.length) {
-      if (at + n + 1 > CHARS_CAP) return -1;
-      const next = new Uint16Array(Math.min(CHARS_CAP, Math.max(256, this.chars.length * 2)));
-      next.set(this.chars.subarray(0, at));
-      this.chars = next;
-    }
-    const c = this.chars;
-    c[at] = n;
-    for (let i = 0; i < n; i++) c[at + 1 + i] = text.charCodeAt(i);
-    this.charsLen = at + n + 1;
-    return at;
-  }
-
-  private unpackString(at: number): string {
-    const c = this.chars;
-    const n = c[at] as number;
-    let out = "";
-    for (let i = 1; i <= n; i++) out += String.fromCharCode(c[at + i] as number);
-    return out;
-  }
-
-  /**
-   * Copies a small tuple of plain items (numbers, None, bools, short strings, shared markers) into
-   * `tuples`; its position, or -1 when an item is anything else (kept by reference) or the arena
-   * is full.
-   */
-  private packTuple(t: SymbolicTuple): number {
-    const items = t.items;
-    if (items === undefined || items.length > KEEP_ITEMS) return -1;
-    const n = items.length;
-    for (let i = 0; i < n; i++) {
-      const v = items[i];
-      if (
-        typeof v === "number" ||
-        v === null ||
-        typeof v === "boolean" ||
-        v instanceof SharedOpaque ||
-        (typeof v === "string" && v.length <= INLINE_STR)
-      )
-        continue;
-      return -1;
-    }
-    const at = this.tuplesLen;
-    const need = 1 + 2 * n;
-    if (at + need > this.tuples.length) {
-      if (at + need > TUPLES_CAP) return -1;
-      const next = new Float64Array(Math.min(TUPLES_CAP, Math.max(64, this.tuples.length * 2)));
-      next.set(this.tuples.subarray(0, at));
-      this.tuples = next;
-    }
-    const out = this.tuples;
-    out[at] = n;
-    for (let i = 0; i < n; i++) {
-      const v = items[i] as PickleValue;
-      let kind: number;
-      let x = 0;
-      if (typeof v === "number") {
-        kind = ITEM_NUMBER;
-        x = v;
-      } else if (v === null) kind = ITEM_NONE;
-      else if (v === true) kind = ITEM_TRUE;
-      else if (v === false) kind = ITEM_FALSE;
-      else if (typeof v === "string") {
-        x = this.packString(v);
-        if (x < 0) return -1; // chars full: the tuple stays a reference (its slots are abandoned)
-        kind = ITEM_STR;
-      } else {
-        kind = ITEM_SHARED;
-        x = (v as SharedOpaque).index;
-      }
-      out[at + 1 + 2 * i] = kind;
-      out[at + 2 + 2 * i] = x;
-    }
-    this.tuplesLen = at + need;
-    return at;
-  }
-
-  private unpackTuple(at: number): SymbolicTuple {
-    const t = this.tuples;
-    const n = t[at] as number;
-    const items = new Array<PickleValue>(n);
-    for (let i = 0; i < n; i++) {
-      const kind = t[at + 1 + 2 * i] as number;
-      const x = t[at + 2 + 2 * i] as number;
-      items[i] =
-        kind === ITEM_NUMBER
-          ? x
-          : kind === ITEM_NONE
-            ? null
-            : kind === ITEM_TRUE
-              ? true
-              : kind === ITEM_FALSE
-                ? false
-                : kind === ITEM_STR
-                  ? this.unpackString(x)
-                  : (SHARED[x] as PickleValue);
-    }
-    return new SymbolicTuple(items, n);
-  }
-
-  private memoAdd(): void {
-    if (this.memoCount >= this.maxMemo) {
-      this.budgetHit(`The pickle memo grew past ${this.maxMemo} entries at offset ${this.opStart}`);
-    }
-    this.memoCount++;
-  }
-
   private memoGet(index: number): void {
-    let v: PickleValue | undefined;
-    if (index < this.memoLen) {
-      const kind = this.memoKind[index];
-      const x = this.memoVal[index] as number;
-      if (kind === MEMO_NUM) v = x;
-      else if (kind === MEMO_OBJ) v = this.memoObjs[x];
-      else if (kind === MEMO_STR) v = this.unpackString(x);
-      else if (kind === MEMO_TUPLE) v = this.unpackTuple(x);
-      else if (kind === MEMO_NONE) v = null;
-      else if (kind === MEMO_TRUE) v = true;
-      else if (kind === MEMO_FALSE) v = false;
-    } else v = this.memoSparse?.get(index)?.value;
+    const v = this.memo.get(index);
     if (v === undefined) this.malformed(`memo value not found at index ${index}`);
     this.push(v);
   }
@@ -1230,17 +910,17 @@ class Walker {
           const idx = parseDecimalLine(this.lineText("PUT"));
           if (idx === undefined) this.malformed("PUT argument is not an integer");
           if (idx < 0) this.malformed("negative PUT argument");
-          this.memoPut(idx, this.top());
+          this.memo.put(idx, this.top(), this.opStart);
           break;
         }
         case 0x71: // BINPUT
-          this.memoPut(this.u8(), this.top());
+          this.memo.put(this.u8(), this.top(), this.opStart);
           break;
         case 0x72: {
           // LONG_BINPUT
           const idx = this.i32();
           if (idx < 0) this.malformed("negative LONG_BINPUT argument");
-          this.memoPut(idx, this.top());
+          this.memo.put(idx, this.top(), this.opStart);
           break;
         }
         case 0x73: {
@@ -1385,7 +1065,7 @@ class Walker {
           break;
         }
         case 0x94: // MEMOIZE
-          this.memoPut(this.memoCount, this.top());
+          this.memo.put(this.memo.count, this.top(), this.opStart);
           break;
         case 0x95: {
           // FRAME: _pickle.c only checks that the frame's bytes exist
@@ -1513,76 +1193,4 @@ class Walker {
     this.pos = inner.end;
     if (!inner.complete) throw new Halt("stopped", "", this.opStart);
   }
-}
-
-const EMPTY_TUPLE = new SymbolicTuple([], 0);
-/** The shared markers, by their `index`. */
-const SHARED: readonly SharedOpaque[] = [
-  LIST,
-  SET,
-  FROZENSET,
-  BUFFER,
-  PERSISTENT,
-  BIGINT,
-  BYTES,
-  BYTEARRAY,
-  LONG_STR,
-  FLOAT,
-];
-
-/**
- * Opcodes that can come first in a stream: those that need nothing on the stack, no MARK and no
- * memo entry. The unpickler accepts any protocol's opcodes without a PROTO header.
- */
-const PICKLE_FIRST: readonly boolean[] = (() => {
-  const out: boolean[] = new Array(256).fill(false);
-  for (const c of "(NIFLJKMGSTUVXcP}])BC") out[c.charCodeAt(0)] = true;
-  for (const b of [
-    0x80, 0x82, 0x83, 0x84, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x95, 0x96, 0x97,
-  ])
-    out[b] = true;
-  return out;
-})();
-
-function isPlainAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    if (b < 0x20 || b > 0x7e) return false;
-  }
-  return true;
-}
-
-/** A short description of a symbolic value, for messages and call records. */
-export function describe(v: PickleValue, depth = 0): string {
-  if (v === null) return "None";
-  if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (typeof v === "bigint") return String(v);
-  if (v instanceof SymbolicGlobal) return v.valid ? v.qualified : `<import ${v.module} ${v.name}>`;
-  if (v instanceof SymbolicObject)
-    return depth > 2 ? "<result of a call>" : `<result of ${describe(v.callable, depth + 1)}>`;
-  if (v instanceof SymbolicTuple) return `<tuple of ${v.length}>`;
-  if (v instanceof SymbolicDict) return "<dict>";
-  return `<${v.kind}>`;
-}
-
-/** Plain JS data for persistent ids: tuples → arrays, globals → {global}, opaque → {kind}. */
-function toPlain(v: PickleValue, depth: number): unknown {
-  if (
-    v === null ||
-    typeof v === "string" ||
-    typeof v === "number" ||
-    typeof v === "boolean" ||
-    typeof v === "bigint"
-  )
-    return v;
-  if (depth > 8) return { kind: "deep" };
-  if (v instanceof SymbolicGlobal) return { global: v.qualified };
-  if (v instanceof SymbolicTuple)
-    return v.items === undefined
-      ? { kind: "tuple", length: v.length }
-      : v.items.map((x) => toPlain(x, depth + 1));
-  if (v instanceof SymbolicObject) return { call: describe(v.callable) };
-  if (v instanceof SymbolicDict) return { kind: "dict" };
-  return v.offset >= 0 ? { kind: v.kind, offset: v.offset, length: v.length } : { kind: v.kind };
 }
