@@ -7,6 +7,7 @@
  */
 
 import { rmSync } from "node:fs";
+import { AUTO_MAP_CONFIGS } from "../core/auto-map.js";
 import { type Finding, finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
 import {
@@ -26,7 +27,6 @@ import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
 import { downloadToCache } from "../io/download.js";
 import { openFileSource } from "../io/files.js";
 import type { HubClient } from "../io/hub.js";
-import { AUTO_MAP_CONFIGS } from "../scan/code/auto-map.js";
 import { applyCompanionData } from "../scan/companions.js";
 import { scanSource } from "../scan/dispatch.js";
 import { analyzeRepoFolder } from "../scan/folder.js";

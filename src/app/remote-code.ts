@@ -5,9 +5,9 @@
  * the Python analysis, even when its bytes were sniffed as plain text.
  */
 import { basename, dirname, relative, sep } from "node:path";
+import { AUTO_MAP_CONFIGS } from "../core/auto-map.js";
 import { makeNode, type ScanNode } from "../core/report.js";
 import { openFileSource, type WalkEntry } from "../io/files.js";
-import { AUTO_MAP_CONFIGS } from "../scan/code/auto-map.js";
 import { analyzeRepoFolder, type FolderAnalysis } from "../scan/folder.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import type { ByteSource } from "../scan/source.js";

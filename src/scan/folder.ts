@@ -15,11 +15,12 @@
  * Pure: the caller supplies a map of folder-relative POSIX paths to bytes. It needs the config
  * files at the top of the folder and every `.py` file; other files may be left out.
  */
+
+import { AUTO_MAP_CONFIGS, type RemoteReference, readAutoMap } from "../core/auto-map.js";
 import { type Finding, finding } from "../core/finding.js";
 import { makeNode, type ScanNode } from "../core/report.js";
 import type { Verdict } from "../core/verdict.js";
 import type { RelativeImport } from "./code/analyze.js";
-import { AUTO_MAP_CONFIGS, type RemoteReference, readAutoMap } from "./code/auto-map.js";
 import { analyzePythonSource } from "./code/python.js";
 import type { ScanPolicy } from "./policy.js";
 import { type ByteSource, readAll } from "./source.js";
@@ -170,12 +171,8 @@ export async function analyzeRepoFolder(
       continue;
     }
     const read = readAutoMap(name, json);
-    for (const p of read.problems)
-      own.push(
-        finding("REMOTE_CODE_MISSING", "unscannable", `Malformed auto_map in ${name}: ${p}.`),
-      );
-    references.push(...read.references);
-    if (read.references.length > 0 || own.length > 0) configFindings.set(name, own);
+    references.push(...read);
+    if (read.length > 0) configFindings.set(name, own);
   }
   if (configFindings.size === 0) return result;
 

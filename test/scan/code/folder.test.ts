@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { readPythonPolicy } from "../../../src/io/policy-python.js";
-import { readAutoMap } from "../../../src/scan/code/auto-map.js";
 import { analyzeRepoFolder } from "../../../src/scan/folder.js";
 import type { ScanPolicy } from "../../../src/scan/policy.js";
 import { type ByteSource, bytesSource } from "../../../src/scan/source.js";
@@ -19,66 +18,6 @@ function repo(files: Record<string, string | object>): Map<string, ByteSource> {
 }
 
 const MODEL = "import torch\nfrom torch import nn\nclass XModel(nn.Module):\n    pass\n";
-
-describe("readAutoMap", () => {
-  test("module.Class, cross-repo and the tokenizer pair with nulls", () => {
-    const { references, problems } = readAutoMap("config.json", {
-      auto_map: {
-        AutoConfig: "configuration_x.XConfig",
-        AutoModel: "org/repo--modeling_x.XModel",
-        AutoTokenizer: ["tokenization_x.XTokenizer", null],
-      },
-    });
-    assert.deepEqual(problems, []);
-    assert.deepEqual(
-      references.map((r) => [r.key, r.file, r.repo, r.className]),
-      [
-        ["auto_map.AutoConfig", "configuration_x.py", undefined, "XConfig"],
-        ["auto_map.AutoModel", undefined, "org/repo", "XModel"],
-        ["auto_map.AutoTokenizer[0]", "tokenization_x.py", undefined, "XTokenizer"],
-      ],
-    );
-  });
-  test("the legacy tokenizer form: auto_map is the pair itself", () => {
-    const { references } = readAutoMap("tokenizer_config.json", {
-      auto_map: [null, "tokenization_x_fast.XTokenizerFast"],
-    });
-    assert.deepEqual(
-      references.map((r) => r.file),
-      ["tokenization_x_fast.py"],
-    );
-  });
-  test("custom_pipelines impl and sub-folder modules", () => {
-    const { references } = readAutoMap("config.json", {
-      custom_pipelines: { "text-x": { impl: "pipes/pipeline_x.XPipeline", pt: ["AutoModel"] } },
-    });
-    assert.equal(references[0]?.file, "pipes/pipeline_x.py");
-  });
-  test("malformed and escaping references are problems, not guesses", () => {
-    const { references, problems } = readAutoMap("config.json", {
-      auto_map: { A: "a.b.C", B: "../../etc/evil.X", C: "/abs/x.Y", D: 42, E: "a--b--c.D" },
-    });
-    assert.deepEqual(
-      references.map((r) => r.problem !== undefined),
-      [true, true, true, true],
-    );
-    assert.equal(problems.length, 1);
-  });
-  test("sentence-transformers modules.json: custom module types are repo code", () => {
-    const { references } = readAutoMap("modules.json", [
-      { idx: 0, name: "0", path: "", type: "sentence_transformers.models.Transformer" },
-      { idx: 1, name: "1", path: "1_Custom", type: "custom_st.CustomPooling" },
-    ]);
-    assert.deepEqual(
-      references.map((r) => [r.key, r.file]),
-      [["[1].type", "custom_st.py"]],
-    );
-  });
-  test("no auto_map: nothing", () => {
-    assert.deepEqual(readAutoMap("config.json", { model_type: "bert" }).references, []);
-    assert.deepEqual(readAutoMap("config.json", [1, 2]).references, []);
-  });
-});
 
 describe("analyzeRepoFolder", () => {
   test("a folder without auto_map has no remote code", async () => {
