@@ -6,57 +6,26 @@
  *
  * Errors never escape: a truncated, invalid or over-budget stream stops the walk with a finding,
  * and everything recorded before it is kept (a payload can run before the stream breaks).
+ *
+ * The interpreter is one object built in layers, each in its own file: reader.ts (the window over
+ * the source, opcode arguments, halting), stack.ts (stack, marks; memo.ts holds the memo),
+ * records.ts (imports, calls, persistent ids), constants.ts (str/bytes/int constants and pickles
+ * nested in them), and this file (the dispatch loop, BUILD and loader hooks, entry points).
  */
 import { type Finding, finding } from "../../core/finding.js";
 import type { Budget } from "../budget.js";
-import { type ByteSource, bytesSource } from "../source.js";
+import type { ByteSource } from "../source.js";
+import { ConstantReader, NESTED_MIN, SNIFF_PREFIX } from "./constants.js";
 import { Halt, type HaltKind } from "./halt.js";
 import { joblibHooks } from "./joblib.js";
-import { PickleMemo } from "./memo.js";
 import { HIGHEST_PROTOCOL, opcodeName } from "./opcodes.js";
-import {
-  decodeRawUnicodeEscape,
-  decodeStringLine,
-  decodeUtf8,
-  latin1,
-  latin1Bytes,
-  latin1Range,
-  parseDecimalLine,
-  parseFloatLine,
-  parseIntLine,
-  utf8Range,
-} from "./text.js";
-import {
-  type PickleHookIO,
-  type PickleHooks,
-  type PickleStreamResult,
-  type PickleValue,
-  SymbolicDict,
-  SymbolicGlobal,
-  SymbolicObject,
-  SymbolicOpaque,
-  SymbolicTuple,
-} from "./types.js";
-import {
-  BIGINT,
-  BUFFER,
-  BYTEARRAY,
-  BYTES,
-  describe,
-  EMPTY_TUPLE,
-  FLOAT,
-  FROZENSET,
-  isPlainAscii,
-  KEEP_ITEMS,
-  LIST,
-  LONG_STR,
-  PERSISTENT,
-  PICKLE_FIRST,
-  SET,
-  toPlain,
-} from "./values.js";
+import type { WalkConfig } from "./reader.js";
+import { parseDecimalLine } from "./text.js";
+import type { PickleHookIO, PickleHooks, PickleStreamResult, PickleValue } from "./types.js";
+import { SymbolicDict, SymbolicObject } from "./types.js";
+import { BUFFER, EMPTY_TUPLE, FLOAT, FROZENSET, LIST, PICKLE_FIRST, SET } from "./values.js";
 
-export { joblibHooks };
+export { joblibHooks, SNIFF_PREFIX };
 
 export interface WalkPickleOptions {
   /** Where the stream starts (default 0). */
@@ -66,59 +35,6 @@ export interface WalkPickleOptions {
   budget: Budget;
   /** Loader hooks; default `joblibHooks` (joblib's inline arrays). Pass `{}` for a plain `pickle.load`. */
   hooks?: PickleHooks;
-}
-
-/**
- * Read window: the source is never read whole. It starts at 64 KiB and doubles (to 1 MiB) while
- * the stream is read densely; after a skipped constant it starts small again, so the bytes of big
- * constants (tensor data) are not read just to be thrown away.
- */
-const WINDOW_MIN = 1 << 16;
-const WINDOW_MAX = 1 << 20;
-/** str constants up to this many bytes are decoded (names, keys); longer ones are skipped. */
-const KEEP_STR = 4096;
-/** Protocol-0 lines up to this length are decoded; longer ones are skipped to their newline. */
-const KEEP_LINE = 1 << 20;
-/** Shortest constant that can hold a pickle that imports something (`ca\nb\n)R.`). */
-const NESTED_MIN = 8;
-/** Tuple items and dict entries kept across one walk (beyond this, contents are dropped). */
-const RETAIN_CAP = 1 << 22;
-/** Occurrences kept per distinct import or call. */
-const KEEP_PER_KEY = 64;
-/** Distinct imports + calls, and nested pickles, recorded per stream before the walk gives up. */
-const MAX_DISTINCT = 100_000;
-const MAX_NESTED = 1000;
-/** Bytes a sniff looks at. */
-export const SNIFF_PREFIX = 8192;
-
-const EMPTY = new Uint8Array(0);
-
-interface WalkConfig {
-  source: ByteSource;
-  limit: number;
-  budget: Budget;
-  hooks: PickleHooks;
-  /** Nesting depth of pickles-in-constants (0 for a top-level stream). */
-  depth: number;
-  /** Sniff mode: no nested walks, end of data is an outcome, not a finding. */
-  sniff: boolean;
-  maxOpcodes: number;
-}
-
-function newResult(start: number): PickleStreamResult {
-  return {
-    start,
-    end: start,
-    protocol: 0,
-    complete: false,
-    imports: [],
-    calls: [],
-    persistentIds: [],
-    findings: [],
-    nested: [],
-    opcodes: 0,
-    omitted: 0,
-  };
 }
 
 /** Walks one pickle stream from `options.offset`. Never throws on hostile input. */
@@ -238,450 +154,17 @@ function runWalk(cfg: WalkConfig, start: number): PickleStreamResult {
   return walker.result;
 }
 
-class Walker {
-  readonly result: PickleStreamResult;
-  readonly cfg: WalkConfig;
-  buf: Uint8Array = EMPTY;
-  window = WINDOW_MIN / 2;
-  bufStart = 0;
-  bufEnd = 0;
-  pos: number;
-  opStart: number;
-  stack: PickleValue[] = [];
-  marks: number[] = [];
-  fence = 0;
-  /** The memo (see memo.ts). */
-  readonly memo: PickleMemo;
-  proto = 0;
-  retained = 0;
+class Walker extends ConstantReader {
+  /** The stream starts with a valid PROTO (sniff). */
   sawProtoFirst = false;
-  sniffImports = 0;
-  seen = new Map<string, number>();
   io: PickleHookIO | undefined = undefined;
-  readonly maxStack: number;
-  readonly maxMemo: number;
 
-  constructor(cfg: WalkConfig, start: number) {
-    this.cfg = cfg;
-    this.pos = start;
-    this.opStart = start;
-    this.result = newResult(start);
-    this.maxStack = cfg.budget.limits.maxPickleStack;
-    this.maxMemo = cfg.budget.limits.maxPickleMemo;
-    this.memo = new PickleMemo(this.maxMemo);
+  protected probeNested(source: ByteSource, start: number, end: number): boolean {
+    return probePickle(source, start, this.cfg.budget, end, true).pickle;
   }
 
-  /** Hands the memo's arrays back for the next walk. The walker is not used afterwards. */
-  release(): void {
-    this.memo.release();
-  }
-
-  // ---------------------------------------------------------------- reading
-
-  /** Makes [pos, pos+n) available in the window, or halts with eof. */
-  private fill(n: number): void {
-    if (n > this.cfg.limit - this.pos) {
-      throw new Halt(
-        "eof",
-        `The pickle is truncated: ${opcodeName(this.opAt())} at offset ${this.opStart} needs ${n} more byte(s) at offset ${this.pos}, but the data ends at ${this.cfg.limit}.`,
-        this.opStart,
-      );
-    }
-    this.window = this.pos === this.bufEnd ? Math.min(this.window * 2, WINDOW_MAX) : WINDOW_MIN;
-    const length = Math.min(Math.max(n, this.window), this.cfg.limit - this.pos);
-    const chunk = this.cfg.source.read(this.pos, length);
-    if (chunk.length < n) {
-      throw new Halt(
-        "eof",
-        `The pickle is truncated at offset ${this.pos + chunk.length}.`,
-        this.opStart,
-      );
-    }
-    // A plain Uint8Array view: Buffer.subarray (file sources return Buffers) is much slower.
-    this.buf =
-      Object.getPrototypeOf(chunk) === Uint8Array.prototype
-        ? chunk
-        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
-    this.bufStart = this.pos;
-    this.bufEnd = this.pos + chunk.length;
-  }
-
-  private opAt(): number {
-    return this.opcodeAt(this.opStart);
-  }
-
-  /** The byte at `offset` (the opcode of an error), read from the window or the source. */
-  opcodeAt(offset: number): number {
-    const i = offset - this.bufStart;
-    if (i >= 0 && i < this.buf.length) return this.buf[i] as number;
-    const b = offset < this.cfg.limit ? this.cfg.source.read(offset, 1)[0] : undefined;
-    return b ?? -1;
-  }
-
-  private u8(): number {
-    if (this.pos >= this.bufEnd || this.pos < this.bufStart) this.fill(1);
-    return this.buf[this.pos++ - this.bufStart] as number;
-  }
-
-  /** n bytes as a view into the window (valid until the next read). */
-  private take(n: number): Uint8Array {
-    if (this.pos < this.bufStart || this.pos + n > this.bufEnd) this.fill(n);
-    const i = this.pos - this.bufStart;
-    this.pos += n;
-    return this.buf.subarray(i, i + n);
-  }
-
-  /** Index in the window of n bytes at pos (brought in when needed); advances pos. */
-  private at(n: number): number {
-    if (this.pos < this.bufStart || this.pos + n > this.bufEnd) this.fill(n);
-    const i = this.pos - this.bufStart;
-    this.pos += n;
-    return i;
-  }
-
-  private u16(): number {
-    const i = this.at(2);
-    const b = this.buf;
-    return (b[i] as number) | ((b[i + 1] as number) << 8);
-  }
-
-  private i32(): number {
-    const i = this.at(4);
-    const b = this.buf;
-    return (
-      (b[i] as number) |
-      ((b[i + 1] as number) << 8) |
-      ((b[i + 2] as number) << 16) |
-      ((b[i + 3] as number) << 24)
-    );
-  }
-
-  private u32(): number {
-    return this.i32() >>> 0;
-  }
-
-  /** 8-byte unsigned length; values above 2^53 become Infinity (they can never fit the data). */
-  private u64(): number {
-    const lo = this.u32();
-    const hi = this.u32();
-    return hi >= 0x200000 ? Number.POSITIVE_INFINITY : hi * 0x100000000 + lo;
-  }
-
-  /** Skips n bytes without reading them. */
-  private skip(n: number): void {
-    if (n > this.cfg.limit - this.pos) {
-      this.pos = this.cfg.limit;
-      throw new Halt(
-        "eof",
-        `The pickle is truncated: ${opcodeName(this.opAt())} at offset ${this.opStart} declares ${n === Number.POSITIVE_INFINITY ? "an impossibly large" : n}-byte argument, past the end of the data at ${this.cfg.limit}.`,
-        this.opStart,
-      );
-    }
-    this.pos += n;
-  }
-
-  /** One protocol-0 line without its "\n"; undefined when longer than KEEP_LINE (skipped). */
-  private line(): Uint8Array | undefined {
-    const lineStart = this.pos;
-    for (;;) {
-      if (this.pos >= this.bufEnd || this.pos < this.bufStart) this.fill(1);
-      const from = this.pos - this.bufStart;
-      const buf = this.buf;
-      let nl = -1;
-      for (let k = from; k < buf.length; k++) {
-        if (buf[k] === 0x0a) {
-          nl = k;
-          break;
-        }
-      }
-      if (nl >= 0) {
-        const endAbs = this.bufStart + nl;
-        this.pos = endAbs + 1;
-        if (endAbs - lineStart > KEEP_LINE) return undefined;
-        if (lineStart >= this.bufStart) return this.buf.subarray(lineStart - this.bufStart, nl);
-        return this.cfg.source.read(lineStart, endAbs - lineStart);
-      }
-      if (this.bufEnd >= this.cfg.limit) {
-        this.pos = this.cfg.limit;
-        throw new Halt(
-          "eof",
-          `The pickle is truncated: ${opcodeName(this.opAt())} at offset ${this.opStart} has no end of line before the data ends.`,
-          this.opStart,
-        );
-      }
-      this.pos = this.bufEnd;
-    }
-  }
-
-  private lineText(what: string): string {
-    const bytes = this.line();
-    if (bytes === undefined) this.malformed(`${what} argument is longer than ${KEEP_LINE} bytes`);
-    return latin1(bytes);
-  }
-
-  // ---------------------------------------------------------------- stack
-
-  private malformed(detail: string): never {
-    throw new Halt("malformed", detail, this.opStart);
-  }
-
-  private budgetHit(message: string): never {
-    throw new Halt("budget", `${message}; the rest of the pickle was not scanned.`, this.opStart);
-  }
-
-  private push(v: PickleValue): void {
-    if (this.stack.length + this.marks.length >= this.maxStack) {
-      this.budgetHit(
-        `The pickle stack grew past ${this.maxStack} entries at offset ${this.opStart}`,
-      );
-    }
-    this.stack.push(v);
-  }
-
-  private pop(): PickleValue {
-    if (this.stack.length <= this.fence) this.malformed("unpickling stack underflow");
-    return this.stack.pop() as PickleValue;
-  }
-
-  private top(): PickleValue {
-    if (this.stack.length <= this.fence) this.malformed("unpickling stack underflow");
-    return this.stack[this.stack.length - 1] as PickleValue;
-  }
-
-  /** Removes the topmost mark; returns the stack length it recorded. */
-  private popMark(): number {
-    const m = this.marks.pop();
-    if (m === undefined) this.malformed("could not find MARK");
-    this.fence = this.marks.length > 0 ? (this.marks[this.marks.length - 1] as number) : 0;
-    return m;
-  }
-
-  private popMarkItems(): PickleValue[] {
-    const m = this.popMark();
-    const stack = this.stack;
-    const n = stack.length - m;
-    if (n > 16) return stack.splice(m);
-    const items = new Array<PickleValue>(n);
-    for (let k = n - 1; k >= 0; k--) items[k] = stack.pop() as PickleValue;
-    return items;
-  }
-
-  private popMarkDiscard(): number {
-    const m = this.popMark();
-    const stack = this.stack;
-    const n = stack.length - m;
-    if (n <= 16) for (let k = 0; k < n; k++) stack.pop();
-    else stack.length = m;
-    return n;
-  }
-
-  private retain(n: number): boolean {
-    if (this.retained + n > RETAIN_CAP) return false;
-    this.retained += n;
-    return true;
-  }
-
-  private tuple(items: PickleValue[]): SymbolicTuple {
-    return this.retain(items.length)
-      ? new SymbolicTuple(items, items.length)
-      : new SymbolicTuple(undefined, items.length);
-  }
-
-  private memoGet(index: number): void {
-    const v = this.memo.get(index);
-    if (v === undefined) this.malformed(`memo value not found at index ${index}`);
-    this.push(v);
-  }
-
-  // ---------------------------------------------------------------- records
-
-  private keep(key: string): boolean {
-    const n = (this.seen.get(key) ?? 0) + 1;
-    if (n === 1 && this.seen.size >= MAX_DISTINCT) {
-      this.budgetHit(`The pickle makes more than ${MAX_DISTINCT} distinct imports and calls`);
-    }
-    this.seen.set(key, n);
-    if (n > KEEP_PER_KEY) {
-      this.result.omitted++;
-      return false;
-    }
-    return true;
-  }
-
-  private recordImport(
-    module: string,
-    name: string,
-    opcode: string,
-    nonString: boolean,
-    valid: boolean,
-  ): SymbolicGlobal {
-    const g = new SymbolicGlobal(module, name, this.opStart, valid && !nonString);
-    if (this.cfg.sniff) {
-      this.sniffImports++;
-      return g;
-    }
-    if (this.keep(`i\u0000${opcode}\u0000${module}\u0000${name}`)) {
-      const rec: PickleStreamResult["imports"][number] = {
-        module,
-        name,
-        offset: this.opStart,
-        opcode,
-        protocol: this.proto,
-      };
-      if (nonString) rec.nonString = true;
-      this.result.imports.push(rec);
-    }
-    return g;
-  }
-
-  private recordCall(opcode: string, callable: PickleValue, suffix = ""): void {
-    if (this.cfg.sniff) return;
-    const text = describe(callable) + suffix;
-    if (!this.keep(`c\u0000${opcode}\u0000${text}`)) return;
-    const call: PickleStreamResult["calls"][number] = {
-      opcode,
-      callable: text,
-      offset: this.opStart,
-    };
-    if (callable instanceof SymbolicGlobal)
-      call.global = { module: callable.module, name: callable.name };
-    this.result.calls.push(call);
-  }
-
-  private call(
-    opcode: string,
-    callable: PickleValue,
-    args: PickleValue | undefined,
-  ): SymbolicObject {
-    this.recordCall(opcode, callable);
-    return new SymbolicObject(callable, args, opcode, this.opStart);
-  }
-
-  // ---------------------------------------------------------------- constants
-
-  /** A length-prefixed str/bytes constant: decoded when small, otherwise skipped by offset. */
-  private constant(len: number, kind: "utf8" | "latin1" | "bytes" | "bytearray"): PickleValue {
-    const start = this.pos;
-    if (len > this.cfg.limit - start) this.skip(len); // halts with eof
-    let at = -1; // index of the constant in the window, when it was brought in
-    if (len <= SNIFF_PREFIX) {
-      if (this.pos < this.bufStart || this.pos + len > this.bufEnd) this.fill(len);
-      at = this.pos - this.bufStart;
-    }
-    this.pos = start + len;
-    if (len >= NESTED_MIN && !this.cfg.sniff) {
-      const b0 = at >= 0 ? (this.buf[at] as number) : -1;
-      if (at < 0 || PICKLE_FIRST[b0] || (b0 === 0xc2 && kind === "utf8")) {
-        this.checkNested(
-          start,
-          len,
-          kind === "utf8",
-          at >= 0 ? this.buf.subarray(at, at + len) : undefined,
-        );
-      }
-    }
-    if (kind === "utf8" || kind === "latin1") {
-      if (at >= 0 && len <= KEEP_STR) {
-        if (kind === "latin1") return latin1Range(this.buf, at, len);
-        const text = utf8Range(this.buf, at, len);
-        if (text === undefined) this.malformed("str constant is not valid UTF-8");
-        return text;
-      }
-      return LONG_STR;
-    }
-    return kind === "bytes" ? BYTES : BYTEARRAY;
-  }
-
-  /** P13: is this constant itself a pickle? Then walk it (bounded depth). */
-  private checkNested(
-    start: number,
-    len: number,
-    utf8: boolean,
-    view: Uint8Array | undefined,
-  ): void {
-    const head = view ?? this.cfg.source.read(start, 2);
-    const b0 = head[0] as number;
-    const latin1Proto = utf8 && b0 === 0xc2 && head[1] === 0x80;
-    if (!PICKLE_FIRST[b0] && !latin1Proto) return;
-    // Printable ASCII with no newline cannot import anything (GLOBAL/INST need "\n", STACK_GLOBAL
-    // and EXT are non-ASCII bytes), so a short constant like that needs no walk.
-    if (view !== undefined && !latin1Proto && isPlainAscii(view)) return;
-    if (latin1Proto) {
-      // A str whose latin-1 encoding starts with PROTO: decode it (bounded) and look at those bytes.
-      if (len > this.cfg.budget.limits.maxPickleConstant) {
-        this.result.findings.push(
-          finding(
-            "BUDGET_EXCEEDED",
-            "unscannable",
-            `A ${len}-byte str constant that may hold a pickle is larger than the ${this.cfg.budget.limits.maxPickleConstant}-byte constant budget, so it was not checked.`,
-            { offset: this.opStart },
-          ),
-        );
-        return;
-      }
-      const text = decodeUtf8(view ?? this.cfg.source.read(start, len));
-      const bytes = text === undefined ? undefined : latin1Bytes(text);
-      if (bytes !== undefined) this.nestedIn(bytesSource(bytes), 0, bytes.length, true);
-      return;
-    }
-    this.nestedIn(this.cfg.source, start, start + len, false);
-  }
-
-  private nestedBytes(bytes: Uint8Array): void {
-    if (
-      bytes.length >= NESTED_MIN &&
-      !this.cfg.sniff &&
-      PICKLE_FIRST[bytes[0] as number] &&
-      !isPlainAscii(bytes)
-    ) {
-      this.nestedIn(bytesSource(bytes), 0, bytes.length, true);
-    }
-  }
-
-  private nestedIn(source: ByteSource, start: number, end: number, decoded: boolean): void {
-    const probe = probePickle(source, start, this.cfg.budget, end, true);
-    if (!probe.pickle) return;
-    if (this.result.nested.length >= MAX_NESTED) {
-      this.budgetHit(`The pickle holds more than ${MAX_NESTED} nested pickles`);
-    }
-    const depth = this.cfg.depth + 1;
-    const max = this.cfg.budget.limits.maxNestedPickleDepth;
-    if (depth > max) {
-      this.result.findings.push(
-        finding(
-          "PICKLE_NESTED",
-          "suspicious",
-          `A constant at offset ${this.opStart} is itself a pickle.`,
-          { offset: this.opStart },
-        ),
-        finding(
-          "BUDGET_EXCEEDED",
-          "unscannable",
-          `Pickles are nested more than ${max} deep at offset ${this.opStart}; the inner pickle was not scanned.`,
-          { offset: this.opStart },
-        ),
-      );
-      return;
-    }
-    const stream = runWalk(
-      {
-        ...this.cfg,
-        source,
-        limit: end,
-        depth,
-        maxOpcodes: this.cfg.budget.limits.maxPickleOpcodes,
-      },
-      start,
-    );
-    this.result.nested.push({ offset: this.opStart, decoded, stream });
-    this.result.findings.push(
-      finding(
-        "PICKLE_NESTED",
-        "suspicious",
-        `A constant at offset ${this.opStart} is itself a pickle (protocol ${stream.protocol}); a loader handed it to pickle.loads would run it, so it was scanned too.`,
-        { offset: this.opStart },
-      ),
-    );
+  protected walkNested(cfg: WalkConfig, start: number): PickleStreamResult {
+    return runWalk(cfg, start);
   }
 
   // ---------------------------------------------------------------- the loop
@@ -698,11 +181,7 @@ class Walker {
       const op = this.buf[this.pos++ - this.bufStart] as number;
       switch (op) {
         case 0x28: // MARK
-          if (this.stack.length + this.marks.length >= this.maxStack) {
-            this.budgetHit(`MARKs nest deeper than ${this.maxStack} at offset ${this.opStart}`);
-          }
-          this.marks.push(this.stack.length);
-          this.fence = this.stack.length;
+          this.pushMark();
           break;
         case 0x2e: // STOP
           this.pop();
@@ -720,64 +199,33 @@ class Walker {
         case 0x32: // DUP
           this.push(this.top());
           break;
-        case 0x46: {
-          // FLOAT
-          const v = parseFloatLine(this.lineText("FLOAT"));
-          if (v === undefined) this.malformed("could not convert string to float");
-          this.push(v);
+        case 0x46: // FLOAT
+          this.push(this.floatLine());
           break;
-        }
-        case 0x49: {
-          // INT ("00"/"01" are False/True)
-          const text = this.lineText("INT");
-          if (text === "00" || text === "01") {
-            this.push(text === "01");
-            break;
-          }
-          const v = parseIntLine(text);
-          if (v === undefined) this.malformed("could not convert string to int");
-          this.push(v);
+        case 0x49: // INT
+          this.push(this.intLine());
           break;
-        }
         case 0x4a: // BININT
           this.push(this.i32());
           break;
         case 0x4b: // BININT1
           this.push(this.u8());
           break;
-        case 0x4c: {
-          // LONG (optional trailing "L")
-          let text = this.lineText("LONG");
-          if (text.endsWith("L")) text = text.slice(0, -1);
-          const v = parseIntLine(text);
-          if (v === undefined) this.malformed("could not convert string to int");
-          this.push(v);
+        case 0x4c: // LONG
+          this.push(this.longLine());
           break;
-        }
         case 0x4d: // BININT2
           this.push(this.u16());
           break;
         case 0x4e: // NONE
           this.push(null);
           break;
-        case 0x50: {
-          // PERSID
-          const bytes = this.line();
-          if (bytes === undefined) this.malformed("PERSID argument is too long");
-          for (const b of bytes)
-            if (b >= 0x80) this.malformed("persistent IDs in protocol 0 must be ASCII strings");
-          const pid = latin1(bytes);
-          if (!this.cfg.sniff) result.persistentIds.push(pid);
-          this.push(PERSISTENT);
+        case 0x50: // PERSID
+          this.persId();
           break;
-        }
-        case 0x51: {
-          // BINPERSID
-          const pid = this.pop();
-          if (!this.cfg.sniff) result.persistentIds.push(toPlain(pid, 0));
-          this.push(PERSISTENT);
+        case 0x51: // BINPERSID
+          this.binPersId();
           break;
-        }
         case 0x52: {
           // REDUCE
           const args = this.pop();
@@ -785,24 +233,9 @@ class Walker {
           this.push(this.call("REDUCE", fn, args));
           break;
         }
-        case 0x53: {
-          // STRING
-          const bytes = this.line();
-          if (bytes === undefined) {
-            this.push(new SymbolicOpaque("str", this.opStart + 1));
-            break;
-          }
-          const decoded = decodeStringLine(bytes);
-          if (decoded === undefined)
-            this.malformed("the STRING opcode argument must be quoted and validly escaped");
-          this.nestedBytes(decoded);
-          this.push(
-            decoded.length <= KEEP_STR
-              ? latin1(decoded)
-              : new SymbolicOpaque("str", this.opStart + 1, decoded.length),
-          );
+        case 0x53: // STRING
+          this.push(this.stringLine());
           break;
-        }
         case 0x54: {
           // BINSTRING (signed length)
           const n = this.i32();
@@ -813,26 +246,9 @@ class Walker {
         case 0x55: // SHORT_BINSTRING
           this.push(this.constant(this.u8(), "latin1"));
           break;
-        case 0x56: {
-          // UNICODE (raw-unicode-escape)
-          const bytes = this.line();
-          if (bytes === undefined) {
-            this.push(new SymbolicOpaque("str", this.opStart + 1));
-            break;
-          }
-          const text = decodeRawUnicodeEscape(bytes);
-          if (text === undefined) this.malformed("bad raw-unicode-escape in UNICODE argument");
-          if (text.length >= NESTED_MIN && PICKLE_FIRST[text.charCodeAt(0)]) {
-            const raw = latin1Bytes(text);
-            if (raw !== undefined) this.nestedBytes(raw);
-          }
-          this.push(
-            text.length <= KEEP_STR
-              ? text
-              : new SymbolicOpaque("str", this.opStart + 1, text.length),
-          );
+        case 0x56: // UNICODE
+          this.push(this.unicodeLine());
           break;
-        }
         case 0x58: // BINUNICODE
           this.push(this.constant(this.u32(), "utf8"));
           break;
@@ -1051,19 +467,9 @@ class Walker {
           this.push(this.call("NEWOBJ_EX", cls, args));
           break;
         }
-        case 0x93: {
-          // STACK_GLOBAL
-          const name = this.pop();
-          const module = this.pop();
-          if (typeof module === "string" && typeof name === "string") {
-            this.push(this.recordImport(module, name, "STACK_GLOBAL", false, true));
-          } else {
-            this.push(
-              this.recordImport(describe(module), describe(name), "STACK_GLOBAL", true, false),
-            );
-          }
+        case 0x93: // STACK_GLOBAL
+          this.stackGlobal();
           break;
-        }
         case 0x94: // MEMOIZE
           this.memo.put(this.memo.count, this.top(), this.opStart);
           break;
@@ -1090,52 +496,6 @@ class Walker {
           this.malformed(`invalid load key 0x${op.toString(16).padStart(2, "0")}`);
       }
     }
-  }
-
-  private twoLines(): [string, string, boolean] {
-    const a = this.line();
-    const moduleText = a === undefined ? undefined : decodeUtf8(a);
-    const b = this.line();
-    const nameText = b === undefined ? undefined : decodeUtf8(b);
-    if (a !== undefined && moduleText === undefined)
-      this.malformed("module name is not valid UTF-8");
-    if (b !== undefined && nameText === undefined) this.malformed("global name is not valid UTF-8");
-    return [
-      moduleText ?? "<over-long name>",
-      nameText ?? "<over-long name>",
-      a !== undefined && b !== undefined,
-    ];
-  }
-
-  private ext(opcode: string, code: number): void {
-    if (code <= 0) this.malformed("EXT specifies code <= 0");
-    this.push(this.recordImport("<extension>", String(code), opcode, false, false));
-  }
-
-  /** LONG1/LONG4: two's-complement little-endian; small values decoded, large ones skipped. */
-  private long(n: number): PickleValue {
-    if (n > 64) {
-      this.skip(n);
-      return BIGINT;
-    }
-    const b = this.take(n);
-    if (n === 0) return 0;
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i] as number);
-    if ((b[n - 1] as number) & 0x80) v -= 1n << BigInt(8 * n);
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(v)
-      : v;
-  }
-
-  private addEntries(d: SymbolicDict, items: PickleValue[]): void {
-    if (d.entries === undefined) return;
-    if (d.entries.length + items.length / 2 > KEEP_ITEMS || !this.retain(items.length)) {
-      d.entries = undefined;
-      return;
-    }
-    for (let i = 0; i + 1 < items.length; i += 2)
-      d.entries.push([items[i] as PickleValue, items[i + 1] as PickleValue]);
   }
 
   private build(): void {

@@ -1,0 +1,217 @@
+/**
+ * Reading a pickle stream: a window over the source (never the whole file), the fixed-width and
+ * line arguments of opcodes, and the two ways a walk stops early (malformed data, budget).
+ * Positions are absolute offsets in the source.
+ */
+import type { Budget } from "../budget.js";
+import type { ByteSource } from "../source.js";
+import { Halt } from "./halt.js";
+import { opcodeName } from "./opcodes.js";
+import { decodeUtf8, latin1 } from "./text.js";
+import type { PickleHooks } from "./types.js";
+
+/**
+ * Read window: the source is never read whole. It starts at 64 KiB and doubles (to 1 MiB) while
+ * the stream is read densely; after a skipped constant it starts small again, so the bytes of big
+ * constants (tensor data) are not read just to be thrown away.
+ */
+const WINDOW_MIN = 1 << 16;
+const WINDOW_MAX = 1 << 20;
+/** Protocol-0 lines up to this length are decoded; longer ones are skipped to their newline. */
+export const KEEP_LINE = 1 << 20;
+
+const EMPTY = new Uint8Array(0);
+
+export interface WalkConfig {
+  source: ByteSource;
+  limit: number;
+  budget: Budget;
+  hooks: PickleHooks;
+  /** Nesting depth of pickles-in-constants (0 for a top-level stream). */
+  depth: number;
+  /** Sniff mode: no nested walks, end of data is an outcome, not a finding. */
+  sniff: boolean;
+  maxOpcodes: number;
+}
+
+export abstract class PickleReader {
+  readonly cfg: WalkConfig;
+  buf: Uint8Array = EMPTY;
+  window = WINDOW_MIN / 2;
+  bufStart = 0;
+  bufEnd = 0;
+  /** Next unread byte. */
+  pos: number;
+  /** Offset of the opcode being run (errors and records name it). */
+  opStart: number;
+
+  constructor(cfg: WalkConfig, start: number) {
+    this.cfg = cfg;
+    this.pos = start;
+    this.opStart = start;
+  }
+
+  /** Makes [pos, pos+n) available in the window, or halts with eof. */
+  protected fill(n: number): void {
+    if (n > this.cfg.limit - this.pos) {
+      throw new Halt(
+        "eof",
+        `The pickle is truncated: ${opcodeName(this.opAt())} at offset ${this.opStart} needs ${n} more byte(s) at offset ${this.pos}, but the data ends at ${this.cfg.limit}.`,
+        this.opStart,
+      );
+    }
+    this.window = this.pos === this.bufEnd ? Math.min(this.window * 2, WINDOW_MAX) : WINDOW_MIN;
+    const length = Math.min(Math.max(n, this.window), this.cfg.limit - this.pos);
+    const chunk = this.cfg.source.read(this.pos, length);
+    if (chunk.length < n) {
+      throw new Halt(
+        "eof",
+        `The pickle is truncated at offset ${this.pos + chunk.length}.`,
+        this.opStart,
+      );
+    }
+    // A plain Uint8Array view: Buffer.subarray (file sources return Buffers) is much slower.
+    this.buf =
+      Object.getPrototypeOf(chunk) === Uint8Array.prototype
+        ? chunk
+        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    this.bufStart = this.pos;
+    this.bufEnd = this.pos + chunk.length;
+  }
+
+  protected opAt(): number {
+    return this.opcodeAt(this.opStart);
+  }
+
+  /** The byte at `offset` (the opcode of an error), read from the window or the source. */
+  opcodeAt(offset: number): number {
+    const i = offset - this.bufStart;
+    if (i >= 0 && i < this.buf.length) return this.buf[i] as number;
+    const b = offset < this.cfg.limit ? this.cfg.source.read(offset, 1)[0] : undefined;
+    return b ?? -1;
+  }
+
+  protected u8(): number {
+    if (this.pos >= this.bufEnd || this.pos < this.bufStart) this.fill(1);
+    return this.buf[this.pos++ - this.bufStart] as number;
+  }
+
+  /** n bytes as a view into the window (valid until the next read). */
+  protected take(n: number): Uint8Array {
+    if (this.pos < this.bufStart || this.pos + n > this.bufEnd) this.fill(n);
+    const i = this.pos - this.bufStart;
+    this.pos += n;
+    return this.buf.subarray(i, i + n);
+  }
+
+  /** Index in the window of n bytes at pos (brought in when needed); advances pos. */
+  protected at(n: number): number {
+    if (this.pos < this.bufStart || this.pos + n > this.bufEnd) this.fill(n);
+    const i = this.pos - this.bufStart;
+    this.pos += n;
+    return i;
+  }
+
+  protected u16(): number {
+    const i = this.at(2);
+    const b = this.buf;
+    return (b[i] as number) | ((b[i + 1] as number) << 8);
+  }
+
+  protected i32(): number {
+    const i = this.at(4);
+    const b = this.buf;
+    return (
+      (b[i] as number) |
+      ((b[i + 1] as number) << 8) |
+      ((b[i + 2] as number) << 16) |
+      ((b[i + 3] as number) << 24)
+    );
+  }
+
+  protected u32(): number {
+    return this.i32() >>> 0;
+  }
+
+  /** 8-byte unsigned length; values above 2^53 become Infinity (they can never fit the data). */
+  protected u64(): number {
+    const lo = this.u32();
+    const hi = this.u32();
+    return hi >= 0x200000 ? Number.POSITIVE_INFINITY : hi * 0x100000000 + lo;
+  }
+
+  /** Skips n bytes without reading them. */
+  protected skip(n: number): void {
+    if (n > this.cfg.limit - this.pos) {
+      this.pos = this.cfg.limit;
+      throw new Halt(
+        "eof",
+        `The pickle is truncated: ${opcodeName(this.opAt())} at offset ${this.opStart} declares ${n === Number.POSITIVE_INFINITY ? "an impossibly large" : n}-byte argument, past the end of the data at ${this.cfg.limit}.`,
+        this.opStart,
+      );
+    }
+    this.pos += n;
+  }
+
+  /** One protocol-0 line without its "\n"; undefined when longer than KEEP_LINE (skipped). */
+  protected line(): Uint8Array | undefined {
+    const lineStart = this.pos;
+    for (;;) {
+      if (this.pos >= this.bufEnd || this.pos < this.bufStart) this.fill(1);
+      const from = this.pos - this.bufStart;
+      const buf = this.buf;
+      let nl = -1;
+      for (let k = from; k < buf.length; k++) {
+        if (buf[k] === 0x0a) {
+          nl = k;
+          break;
+        }
+      }
+      if (nl >= 0) {
+        const endAbs = this.bufStart + nl;
+        this.pos = endAbs + 1;
+        if (endAbs - lineStart > KEEP_LINE) return undefined;
+        if (lineStart >= this.bufStart) return this.buf.subarray(lineStart - this.bufStart, nl);
+        return this.cfg.source.read(lineStart, endAbs - lineStart);
+      }
+      if (this.bufEnd >= this.cfg.limit) {
+        this.pos = this.cfg.limit;
+        throw new Halt(
+          "eof",
+          `The pickle is truncated: ${opcodeName(this.opAt())} at offset ${this.opStart} has no end of line before the data ends.`,
+          this.opStart,
+        );
+      }
+      this.pos = this.bufEnd;
+    }
+  }
+
+  protected lineText(what: string): string {
+    const bytes = this.line();
+    if (bytes === undefined) this.malformed(`${what} argument is longer than ${KEEP_LINE} bytes`);
+    return latin1(bytes);
+  }
+
+  protected twoLines(): [string, string, boolean] {
+    const a = this.line();
+    const moduleText = a === undefined ? undefined : decodeUtf8(a);
+    const b = this.line();
+    const nameText = b === undefined ? undefined : decodeUtf8(b);
+    if (a !== undefined && moduleText === undefined)
+      this.malformed("module name is not valid UTF-8");
+    if (b !== undefined && nameText === undefined) this.malformed("global name is not valid UTF-8");
+    return [
+      moduleText ?? "<over-long name>",
+      nameText ?? "<over-long name>",
+      a !== undefined && b !== undefined,
+    ];
+  }
+
+  protected malformed(detail: string): never {
+    throw new Halt("malformed", detail, this.opStart);
+  }
+
+  protected budgetHit(message: string): never {
+    throw new Halt("budget", `${message}; the rest of the pickle was not scanned.`, this.opStart);
+  }
+}

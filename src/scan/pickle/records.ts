@@ -1,0 +1,143 @@
+/**
+ * What the walk reports: every import (GLOBAL, INST, STACK_GLOBAL, EXT1/2/4) as (module, qualname)
+ * and every call (REDUCE, BUILD, INST, OBJ, NEWOBJ, NEWOBJ_EX) with its callable. Repeats of one
+ * import or call are counted, not kept, past KEEP_PER_KEY; too many distinct ones end the walk.
+ */
+
+import type { WalkConfig } from "./reader.js";
+import { SymbolicStack } from "./stack.js";
+import { latin1 } from "./text.js";
+import type { PickleStreamResult, PickleValue } from "./types.js";
+import { SymbolicGlobal, SymbolicObject } from "./types.js";
+import { describe, PERSISTENT, toPlain } from "./values.js";
+
+/** Occurrences kept per distinct import or call. */
+const KEEP_PER_KEY = 64;
+/** Distinct imports + calls recorded per stream before the walk gives up. */
+const MAX_DISTINCT = 100_000;
+
+function newResult(start: number): PickleStreamResult {
+  return {
+    start,
+    end: start,
+    protocol: 0,
+    complete: false,
+    imports: [],
+    calls: [],
+    persistentIds: [],
+    findings: [],
+    nested: [],
+    opcodes: 0,
+    omitted: 0,
+  };
+}
+
+export abstract class Recorder extends SymbolicStack {
+  readonly result: PickleStreamResult;
+  /** Protocol in force (the last PROTO). */
+  proto = 0;
+  /** Imports seen in sniff mode (where nothing is recorded). */
+  sniffImports = 0;
+  seen = new Map<string, number>();
+
+  constructor(cfg: WalkConfig, start: number) {
+    super(cfg, start);
+    this.result = newResult(start);
+  }
+
+  protected keep(key: string): boolean {
+    const n = (this.seen.get(key) ?? 0) + 1;
+    if (n === 1 && this.seen.size >= MAX_DISTINCT) {
+      this.budgetHit(`The pickle makes more than ${MAX_DISTINCT} distinct imports and calls`);
+    }
+    this.seen.set(key, n);
+    if (n > KEEP_PER_KEY) {
+      this.result.omitted++;
+      return false;
+    }
+    return true;
+  }
+
+  protected recordImport(
+    module: string,
+    name: string,
+    opcode: string,
+    nonString: boolean,
+    valid: boolean,
+  ): SymbolicGlobal {
+    const g = new SymbolicGlobal(module, name, this.opStart, valid && !nonString);
+    if (this.cfg.sniff) {
+      this.sniffImports++;
+      return g;
+    }
+    if (this.keep(`i\u0000${opcode}\u0000${module}\u0000${name}`)) {
+      const rec: PickleStreamResult["imports"][number] = {
+        module,
+        name,
+        offset: this.opStart,
+        opcode,
+        protocol: this.proto,
+      };
+      if (nonString) rec.nonString = true;
+      this.result.imports.push(rec);
+    }
+    return g;
+  }
+
+  protected recordCall(opcode: string, callable: PickleValue, suffix = ""): void {
+    if (this.cfg.sniff) return;
+    const text = describe(callable) + suffix;
+    if (!this.keep(`c\u0000${opcode}\u0000${text}`)) return;
+    const call: PickleStreamResult["calls"][number] = {
+      opcode,
+      callable: text,
+      offset: this.opStart,
+    };
+    if (callable instanceof SymbolicGlobal)
+      call.global = { module: callable.module, name: callable.name };
+    this.result.calls.push(call);
+  }
+
+  protected call(
+    opcode: string,
+    callable: PickleValue,
+    args: PickleValue | undefined,
+  ): SymbolicObject {
+    this.recordCall(opcode, callable);
+    return new SymbolicObject(callable, args, opcode, this.opStart);
+  }
+
+  protected ext(opcode: string, code: number): void {
+    if (code <= 0) this.malformed("EXT specifies code <= 0");
+    this.push(this.recordImport("<extension>", String(code), opcode, false, false));
+  }
+
+  /** PERSID: a protocol-0 persistent id (ASCII). */
+  protected persId(): void {
+    const bytes = this.line();
+    if (bytes === undefined) this.malformed("PERSID argument is too long");
+    for (const b of bytes)
+      if (b >= 0x80) this.malformed("persistent IDs in protocol 0 must be ASCII strings");
+    const pid = latin1(bytes);
+    if (!this.cfg.sniff) this.result.persistentIds.push(pid);
+    this.push(PERSISTENT);
+  }
+
+  /** BINPERSID: the persistent id is the value on top of the stack. */
+  protected binPersId(): void {
+    const pid = this.pop();
+    if (!this.cfg.sniff) this.result.persistentIds.push(toPlain(pid, 0));
+    this.push(PERSISTENT);
+  }
+
+  /** STACK_GLOBAL: module and name from the stack, whatever fed them (P2, P4). */
+  protected stackGlobal(): void {
+    const name = this.pop();
+    const module = this.pop();
+    if (typeof module === "string" && typeof name === "string") {
+      this.push(this.recordImport(module, name, "STACK_GLOBAL", false, true));
+    } else {
+      this.push(this.recordImport(describe(module), describe(name), "STACK_GLOBAL", true, false));
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The unpickler's stack, mark stack and memo, symbolically: values are PickleValues (see
+ * types.ts and values.ts), and the stack and mark depth and the memo size are bounded by the
+ * Budget. Contents of tuples and dicts are kept only while small (KEEP_ITEMS) and while the walk
+ * has retained fewer than RETAIN_CAP items in all.
+ */
+import { PickleMemo } from "./memo.js";
+import { PickleReader, type WalkConfig } from "./reader.js";
+import { type PickleValue, type SymbolicDict, SymbolicTuple } from "./types.js";
+import { KEEP_ITEMS } from "./values.js";
+
+/** Tuple items and dict entries kept across one walk (beyond this, contents are dropped). */
+const RETAIN_CAP = 1 << 22;
+
+export abstract class SymbolicStack extends PickleReader {
+  stack: PickleValue[] = [];
+  /** Stack lengths at each MARK; `fence` is the topmost (what pop may not go below). */
+  marks: number[] = [];
+  fence = 0;
+  /** The memo (see memo.ts). */
+  readonly memo: PickleMemo;
+  retained = 0;
+  readonly maxStack: number;
+
+  constructor(cfg: WalkConfig, start: number) {
+    super(cfg, start);
+    this.maxStack = cfg.budget.limits.maxPickleStack;
+    this.memo = new PickleMemo(cfg.budget.limits.maxPickleMemo);
+  }
+
+  /** Hands the memo's arrays back for the next walk. The walker is not used afterwards. */
+  release(): void {
+    this.memo.release();
+  }
+
+  /** MARK */
+  protected pushMark(): void {
+    if (this.stack.length + this.marks.length >= this.maxStack) {
+      this.budgetHit(`MARKs nest deeper than ${this.maxStack} at offset ${this.opStart}`);
+    }
+    this.marks.push(this.stack.length);
+    this.fence = this.stack.length;
+  }
+
+  protected push(v: PickleValue): void {
+    if (this.stack.length + this.marks.length >= this.maxStack) {
+      this.budgetHit(
+        `The pickle stack grew past ${this.maxStack} entries at offset ${this.opStart}`,
+      );
+    }
+    this.stack.push(v);
+  }
+
+  protected pop(): PickleValue {
+    if (this.stack.length <= this.fence) this.malformed("unpickling stack underflow");
+    return this.stack.pop() as PickleValue;
+  }
+
+  protected top(): PickleValue {
+    if (this.stack.length <= this.fence) this.malformed("unpickling stack underflow");
+    return this.stack[this.stack.length - 1] as PickleValue;
+  }
+
+  /** Removes the topmost mark; returns the stack length it recorded. */
+  protected popMark(): number {
+    const m = this.marks.pop();
+    if (m === undefined) this.malformed("could not find MARK");
+    this.fence = this.marks.length > 0 ? (this.marks[this.marks.length - 1] as number) : 0;
+    return m;
+  }
+
+  protected popMarkItems(): PickleValue[] {
+    const m = this.popMark();
+    const stack = this.stack;
+    const n = stack.length - m;
+    if (n > 16) return stack.splice(m);
+    const items = new Array<PickleValue>(n);
+    for (let k = n - 1; k >= 0; k--) items[k] = stack.pop() as PickleValue;
+    return items;
+  }
+
+  protected popMarkDiscard(): number {
+    const m = this.popMark();
+    const stack = this.stack;
+    const n = stack.length - m;
+    if (n <= 16) for (let k = 0; k < n; k++) stack.pop();
+    else stack.length = m;
+    return n;
+  }
+
+  protected retain(n: number): boolean {
+    if (this.retained + n > RETAIN_CAP) return false;
+    this.retained += n;
+    return true;
+  }
+
+  protected tuple(items: PickleValue[]): SymbolicTuple {
+    return this.retain(items.length)
+      ? new SymbolicTuple(items, items.length)
+      : new SymbolicTuple(undefined, items.length);
+  }
+
+  protected addEntries(d: SymbolicDict, items: PickleValue[]): void {
+    if (d.entries === undefined) return;
+    if (d.entries.length + items.length / 2 > KEEP_ITEMS || !this.retain(items.length)) {
+      d.entries = undefined;
+      return;
+    }
+    for (let i = 0; i + 1 < items.length; i += 2)
+      d.entries.push([items[i] as PickleValue, items[i + 1] as PickleValue]);
+  }
+
+  protected memoGet(index: number): void {
+    const v = this.memo.get(index);
+    if (v === undefined) this.malformed(`memo value not found at index ${index}`);
+    this.push(v);
+  }
+}
