@@ -35,10 +35,17 @@ import type { ByteSource } from "../src/scan/source.js";
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const distIndex = join(here, "../dist/scan/pickle/index.js");
+const engineDir = join(here, "../src/scan/pickle");
+/** Newest change to any engine source (the engine is several modules). */
+const engineMtime = Math.max(
+  ...readdirSync(engineDir)
+    .filter((n) => n.endsWith(".ts"))
+    .map((n) => statSync(join(engineDir, n)).mtimeMs),
+);
 const useDist =
   process.env.MODELVET_BENCH_SRC === undefined &&
   existsSync(distIndex) &&
-  statSync(distIndex).mtimeMs >= statSync(join(here, "../src/scan/pickle/walker.ts")).mtimeMs;
+  statSync(distIndex).mtimeMs >= engineMtime;
 const root = useDist ? "../dist" : "../src";
 const { Budget } = (await import(
   `${root}/scan/budget.js`
@@ -181,6 +188,7 @@ export async function run(): Promise<void> {
       writeBenign(bigPath, 110 * MB);
     }
     const bigSize = statSync(bigPath).size;
+    console.log(`engine: ${useDist ? "dist/ (tsc build)" : "src/ through tsx"}`);
     console.log(
       "(CPU seconds are the comparison figure: the bench host may be shared; wall seconds in brackets)",
     );
