@@ -19,16 +19,16 @@ import type { Lockfile } from "../core/lockfile.js";
 import { evaluateOrgPolicy, policyFindings } from "../core/org-policy.js";
 import { DEFAULT_REF, declaredModels, type ProjectFile } from "../core/project.js";
 import type { ScanNode } from "../core/report.js";
+import { verdictBlocks } from "../core/verdict.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { listSnapshot } from "../io/cache-store.js";
 import { verifyCachedBlob } from "../io/download.js";
-import { openFileSource } from "../io/files.js";
 import { type HashPool, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
-import { scanSource } from "../scan/dispatch.js";
 import { VERSION } from "../version.js";
 import { mapBounded } from "./pool.js";
 import { type PullPolicy, pullModels } from "./pull.js";
+import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
 
 export const CI_CLASSES = [
   "out-of-sync",
@@ -252,6 +252,12 @@ async function checkUpstreamRef(
   );
 }
 
+/** One locked file read back from the cache: its problems, and its blob when it verified. */
+interface OfflineFile {
+  problems: CiProblem[];
+  verified?: { path: string; blobPath: string; sha256: string };
+}
+
 async function checkOffline(
   repo: string,
   options: CiOptions,
@@ -264,7 +270,7 @@ async function checkOffline(
   const perFile = await mapBounded(
     Object.entries(entry.files),
     hasher.width * 2,
-    async ([path, locked]) => {
+    async ([path, locked]): Promise<OfflineFile> => {
       const problems: CiProblem[] = [];
       const blobId = linked.get(path);
       const integrity = (f: Finding) =>
@@ -277,7 +283,7 @@ async function checkOffline(
             `${repo}/${path} is not in the cache (run \`modelvet pull\` with the network on).`,
           ),
         );
-        return problems;
+        return { problems };
       }
       const blobPath = cache.blobPath(blobId);
       try {
@@ -290,7 +296,7 @@ async function checkOffline(
             `${repo}/${path}: its blob is missing from the cache.`,
           ),
         );
-        return problems;
+        return { problems };
       }
       const checked = await verifyCachedBlob(
         path,
@@ -309,7 +315,7 @@ async function checkOffline(
             ...(checked.actual !== undefined ? { actual: checked.actual } : {}),
           }),
         );
-        return problems;
+        return { problems };
       }
       if (checked.sha256 !== locked.sha256) {
         integrity(
@@ -318,30 +324,33 @@ async function checkOffline(
             actual: `sha256:${checked.sha256}`,
           }),
         );
-        return problems;
+        return { problems };
       }
-      const source = openFileSource(blobPath);
-      try {
-        const node = await scanSource(source, { policy: options.policy.scan, path });
-        if (node.verdict !== "clean" && node.verdict !== locked.scan.verdict) {
-          problems.push({
-            class: "blocked",
-            model: repo,
-            path,
-            finding: finding(
-              "UNSCANNABLE",
-              node.verdict,
-              `${repo}/${path}: the current scanner says ${node.verdict} (the lock recorded ${locked.scan.verdict}); run \`modelvet scan\` on it to see why.`,
-            ),
-          });
-        }
-      } finally {
-        source.close();
-      }
-      return problems;
+      return { problems, verified: { path, blobPath, sha256: checked.sha256 } };
     },
   );
-  return { problems: perFile.flat(), files: Object.keys(entry.files).length };
+  const problems = perFile.flatMap((r) => r.problems);
+  // The verified bytes are judged exactly as `pull` (and so `ci --download`) judges them: each
+  // file, then the repo-level pass (trust_remote_code, companion data), then accepted findings.
+  const verified = perFile.flatMap((r) => (r.verified === undefined ? [] : [r.verified]));
+  const scanned = await mapBounded(verified, hasher.width, async (f) => ({
+    path: f.path,
+    blobPath: f.blobPath,
+    scan: await scanBlob(f.blobPath, f.path, options.policy.scan),
+  }));
+  const nodes = await scanRepoLevel(scanned, options.policy.scan);
+  nodes.forEach((node, i) => {
+    const f = verified[i]!;
+    const scan = withAccepted(node, f.sha256, {
+      model: repo,
+      accepted: options.policy.acceptedFindings,
+      today: options.today,
+    });
+    if (verdictBlocks(scan.verdict))
+      for (const x of blockingFindings(scan, `${repo}/${f.path}`))
+        problems.push({ class: "blocked", model: repo, path: f.path, finding: x });
+  });
+  return { problems, files: Object.keys(entry.files).length };
 }
 
 /** Every blocking finding of a node and its members, with the member path in the message. */
@@ -442,7 +451,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
             ),
           });
         } else if (f.status === "blocked") {
-          for (const x of blockingFindings(f.scan))
+          for (const x of blockingFindings(f.scan, `${model.repo}/${f.path}`))
             problems.push({ class: "blocked", model: model.repo, path: f.path, finding: x });
         }
       }

@@ -7,7 +7,6 @@
  */
 
 import { rmSync } from "node:fs";
-import { AUTO_MAP_CONFIGS } from "../core/auto-map.js";
 import { type Finding, finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
 import {
@@ -16,7 +15,7 @@ import {
   type OrgDecision,
   policyFindings,
 } from "../core/org-policy.js";
-import { type AcceptedFinding, applyAcceptedFindings } from "../core/project.js";
+import type { AcceptedFinding } from "../core/project.js";
 import type { ProjectPolicy } from "../core/project-policy.js";
 import type { RepoFile } from "../core/repo-file.js";
 import { makeNode, type ScanNode } from "../core/report.js";
@@ -25,15 +24,10 @@ import { type Verdict, verdictBlocks, worstVerdict } from "../core/verdict.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
 import { downloadToCache } from "../io/download.js";
-import { openFileSource } from "../io/files.js";
 import type { HubClient } from "../io/hub.js";
-import { applyCompanionData } from "../scan/companions.js";
-import { scanSource } from "../scan/dispatch.js";
-import { analyzeRepoFolder } from "../scan/folder.js";
 import type { ScanPolicy } from "../scan/policy.js";
-import type { ByteSource } from "../scan/source.js";
 import { mapBounded } from "./pool.js";
-import { foldFolderAnalysis } from "./remote-code.js";
+import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
 
 export interface ModelRequest {
   repo: string;
@@ -103,44 +97,6 @@ export interface PullOptions {
   pinned?: ReadonlyMap<string, { commit: string; files: readonly string[] }>;
 }
 
-async function scanBlob(
-  blobPath: string,
-  displayPath: string,
-  policy: ScanPolicy,
-): Promise<ScanNode> {
-  const source = openFileSource(blobPath);
-  try {
-    return await scanSource(source, { policy, path: displayPath });
-  } finally {
-    source.close();
-  }
-}
-
-/** Re-assemble a node after accepted findings changed some verdicts. */
-function withAccepted(
-  node: ScanNode,
-  model: string,
-  sha256: string,
-  options: PullOptions,
-): ScanNode {
-  const accept = (n: ScanNode, path: string): ScanNode => {
-    const members = n.members?.map((m) => accept(m, path));
-    return makeNode({
-      ...n,
-      findings: applyAcceptedFindings({
-        model,
-        path,
-        sha256,
-        findings: n.findings,
-        accepted: options.policy.acceptedFindings,
-        today: options.today,
-      }),
-      ...(members !== undefined ? { members } : {}),
-    });
-  };
-  return accept(node, node.path);
-}
-
 /** A file downloaded and verified (or not), scanned on its own; not linked yet. */
 interface FetchedFile {
   file: RepoFile;
@@ -180,32 +136,6 @@ async function fetchFile(
   return { file, blob: { id: result.blobId, path: result.blobPath, sha256: result.sha256 }, scan };
 }
 
-/**
- * What needs the whole repo: the trust_remote_code pass (config files and the Python modules
- * they make the loader import) and raw tensor data named by ONNX or SavedModel files.
- */
-async function scanRepoLevel(fetched: FetchedFile[], policy: ScanPolicy): Promise<ScanNode[]> {
-  const verified = fetched.filter((f) => f.blob !== undefined);
-  const sources = new Map<string, ByteSource & { close(): void }>();
-  try {
-    for (const f of verified) {
-      if (f.file.path.endsWith(".py") || AUTO_MAP_CONFIGS.includes(f.file.path)) {
-        sources.set(f.file.path, openFileSource(f.blob!.path));
-      }
-    }
-    const byPath = new Map(fetched.map((f) => [f.file.path, f.scan]));
-    const changed =
-      sources.size === 0
-        ? new Map<string, ScanNode>()
-        : foldFolderAnalysis(byPath, await analyzeRepoFolder(sources, policy));
-    return applyCompanionData(
-      fetched.map((f) => (f.blob !== undefined ? (changed.get(f.file.path) ?? f.scan) : f.scan)),
-    );
-  } finally {
-    for (const s of sources.values()) s.close();
-  }
-}
-
 /** Link what policy admits; remove blocked bytes from the cache. */
 function settle(
   fetched: FetchedFile,
@@ -232,7 +162,11 @@ function settle(
     });
     return { ...base, sha256: undefined, status: "mismatch", scan: node, rawVerdict: node.verdict };
   }
-  const scan = withAccepted(node, model.repo, fetched.blob.sha256, options);
+  const scan = withAccepted(node, fetched.blob.sha256, {
+    model: model.repo,
+    accepted: options.policy.acceptedFindings,
+    today: options.today,
+  });
   const status = verdictBlocks(scan.verdict) ? "blocked" : "linked";
   if (status === "linked") linkSnapshot(model.cache, model.commit, file.path, fetched.blob.id);
   else {
@@ -300,7 +234,10 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
   const fetched = await mapBounded(files, options.concurrency ?? 4, (f) =>
     fetchFile(f, where, options),
   );
-  const nodes = await scanRepoLevel(fetched, options.policy.scan);
+  const nodes = await scanRepoLevel(
+    fetched.map((f) => ({ path: f.file.path, blobPath: f.blob?.path, scan: f.scan })),
+    options.policy.scan,
+  );
   const pulled = fetched.map((f, i) => settle(f, nodes[i]!, where, options));
   const source = revision.source;
   if (source.kind === "branch" || source.kind === "tag") writeRef(cache, source.name, commit);

@@ -227,6 +227,49 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
     assert.match(r.stdout, /note: 1 model\(s\) were locked by another scanner version/);
   });
 
+  test("ci --offline judges custom code as --download does: an accepted REMOTE_CODE holds, a withdrawn one blocks", async () => {
+    const repo = "acme/custom-code-model";
+    const accepted = {
+      model: repo,
+      path: "config.json",
+      sha256: hub.file(repo, "main", "config.json").sha256,
+      code: "REMOTE_CODE",
+      reason: "reviewed modeling_tiny.py",
+    };
+    writeProject({ models: { [repo]: "main" }, policy: ACME });
+    const refused = await cli("lock", "--quiet");
+    assert.equal(refused.code, 1, "custom code blocks until a reviewed finding is accepted");
+    writeProject({ models: { [repo]: "main" }, policy: { ...ACME, acceptedFindings: [accepted] } });
+    const lock = await cli("lock", "--quiet");
+    assert.equal(lock.code, 0, lock.stdout + lock.stderr);
+    for (const args of [
+      ["ci", "--offline"],
+      ["ci", "--download"],
+    ]) {
+      const r = await cli(...args);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+    }
+    // The cache still holds every file; only the acceptance goes. A rescan of config.json on its
+    // own would call it clean: the verdict must come from the folder pass, offline too.
+    writeProject({ models: { [repo]: "main" }, policy: ACME });
+    for (const args of [
+      ["ci", "--offline"],
+      ["ci", "--download"],
+    ]) {
+      const r = await cli(...args, "--format", "json");
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      const result = JSON.parse(r.stdout) as {
+        problems: { class: string; path?: string; finding: { code: string; message: string } }[];
+      };
+      assert.deepEqual(
+        result.problems.map((p) => [p.class, p.path, p.finding.code]),
+        [["blocked", "config.json", "REMOTE_CODE"]],
+        args.join(" "),
+      );
+      assert.match(result.problems[0]!.finding.message, /^acme\/custom-code-model\/config\.json: /);
+    }
+  });
+
   test("tampered lockfiles are refused with exit 2 and a message naming the problem", async () => {
     assert.equal((await cli("add", TINY, "--quiet")).code, 0);
     const good = readFileSync(join(dir.path, "models.lock"), "utf8");
