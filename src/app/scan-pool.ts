@@ -1,80 +1,148 @@
 /**
- * Scan files on every core: a worker_threads pool (io/worker-pool.ts) where each worker loads the
- * scan policy once and runs `scanSource` over `openFileSource(path)`. Results come back in the
- * order of the input. Fail closed: a file whose worker dies gets an `unscannable` node saying so;
- * it is never lost and never clean.
+ * Scan files on every core: worker threads (io/worker-pool.ts) plus the calling thread.
+ *
+ * A worker needs a few hundred milliseconds of CPU before its first file (Node loads our module
+ * graph again in each thread, and the JIT starts cold), which is as long as one thread takes for a
+ * hundred small files. So the calling thread, already loaded, scans files from the same queue while
+ * the workers start, and by default keeps going alongside them; the workers take files as soon as
+ * each is ready. The workers get the caller's policy as data (no allowlist parsing, no zod).
+ * WebAssembly is not the start-up cost (measured: the tree-sitter runtime and grammar take ~35 ms
+ * of CPU to compile and load in a fresh worker; h5wasm ~0.2 s, mostly parsing its 4 MB JavaScript,
+ * and V8 reuses wasm code compiled by another thread of the process while that thread keeps it).
+ *
+ * Every thread runs the same code (app/scan-worker-task.ts) and results are put back in the order
+ * of the input, so the report does not depend on who scanned what. Fail closed: a file whose worker
+ * dies gets an `unscannable` node saying so; it is never lost and never clean, and the files sent
+ * ahead to that worker are scanned by another.
  */
-import { finding } from "../core/finding.js";
-import { makeNode, type ScanNode } from "../core/report.js";
-import { SHIPPED_ALLOWLIST_DIR } from "../io/policy-files.js";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { ScanNode } from "../core/report.js";
+import { loadScanPolicy, SHIPPED_ALLOWLIST_DIR } from "../io/policy-files.js";
 import { poolSizeFor, WorkerPool, workerFileUrl } from "../io/worker-pool.js";
-import { mapBounded } from "./pool.js";
+import type { ScanPolicy } from "../scan/policy.js";
+import {
+  type CrashForTesting,
+  lostNode,
+  policyData,
+  type ScanTask,
+  type ScanWorkerData,
+  scanFileTask,
+} from "./scan-worker-task.js";
 
-export interface ScanTask {
-  /** Path as the report shows it. */
-  path: string;
-  absolute: string;
-}
+export type { ScanTask } from "./scan-worker-task.js";
 
 export interface ScanPoolOptions {
-  /**
-   * The allowlist folder the workers load their policy from: it must be the folder the caller's
-   * own ScanPolicy came from (default: the shipped allowlist/, as `loadScanPolicy()`).
-   */
+  /** The caller's policy, sent to the workers as data. Default: loaded from `policyDir`. */
+  policy?: ScanPolicy | undefined;
+  /** The allowlist folder to load the policy from when `policy` is not given (default: shipped). */
   policyDir?: string;
-  /** Threads; default one per core, never more than files. */
+  /**
+   * Worker threads, besides the calling thread. Default: one per core, less the calling thread when
+   * it scans throughout; never more than files.
+   */
   threads?: number;
-  /** Tests only: the worker scanning one of these paths dies (uncaught throw, or exit). */
-  crashForTesting?: { paths: readonly string[]; mode: "throw" | "exit" };
-}
-
-export interface ScanWorkerData {
-  policyDir: string;
-  crashForTesting?: { paths: readonly string[]; mode: "throw" | "exit" } | undefined;
+  /** Fewer files than this are scanned on the calling thread alone (default POOL_MIN_FILES). */
+  minFiles?: number;
+  /**
+   * What the calling thread does: scan files for the whole run (`always`, the default), only until
+   * every worker is ready (`warmup`), or only hand files out (`never`).
+   */
+  callingThread?: "always" | "warmup" | "never";
+  /** Tests only: make workers die (see CrashForTesting). */
+  crashForTesting?: CrashForTesting;
 }
 
 /** Below this many files the pool's start-up costs more than it saves. */
 export const POOL_MIN_FILES = 8;
 
-function lostNode(path: string, reason: string): ScanNode {
-  return makeNode({
-    path,
-    format: "unknown",
-    findings: [
-      finding(
-        "UNSCANNABLE",
-        "unscannable",
-        `The scan of this file did not finish (${reason}): it cannot be called clean.`,
-      ),
-    ],
-  });
-}
+/**
+ * Where `modelvet scan --jobs auto` starts using every core. A worker costs a few hundred ms of
+ * CPU before its first file; on one thread small files go at roughly 300 per second.
+ */
+export const AUTO_JOBS_MIN_FILES = 200;
 
-/** Scan `tasks` in a pool; the nodes come back in the order of `tasks`. */
+/**
+ * Files sent to a worker ahead of the one it is scanning, so that it does not wait while this
+ * thread finishes a file of its own before handing out the next (with 2, a worker sat idle for a
+ * third of a 1,000-file run).
+ */
+const PREFETCH = 4;
+
+/** Scan `tasks` on worker threads and this one; the nodes come back in the order of `tasks`. */
 export async function scanFilesInPool(
   tasks: readonly ScanTask[],
   options: ScanPoolOptions = {},
 ): Promise<ScanNode[]> {
-  const size = Math.min(options.threads ?? poolSizeFor(tasks.length), Math.max(1, tasks.length));
+  const policy = options.policy ?? loadScanPolicy(options.policyDir ?? SHIPPED_ALLOWLIST_DIR);
+  const calling = options.callingThread ?? "always";
+  const cores = poolSizeFor(Number.POSITIVE_INFINITY);
+  const threads =
+    tasks.length < (options.minFiles ?? POOL_MIN_FILES)
+      ? 0
+      : Math.min(options.threads ?? (calling === "always" ? cores - 1 : cores), tasks.length);
+  const results = new Array<ScanNode>(tasks.length);
+  let next = 0;
+  const take = (): number | undefined => (next < tasks.length ? next++ : undefined);
+
+  const here = async (index: number): Promise<void> => {
+    const task = tasks[index]!;
+    try {
+      results[index] = await scanFileTask(task, policy);
+    } catch (error) {
+      results[index] = lostNode(task.path, error instanceof Error ? error.message : String(error));
+    }
+  };
+  if (threads < 1) {
+    for (let i = take(); i !== undefined; i = take()) await here(i);
+    return results;
+  }
+
   const data: ScanWorkerData = {
+    policy: policyData(policy),
     policyDir: options.policyDir ?? SHIPPED_ALLOWLIST_DIR,
     crashForTesting: options.crashForTesting,
   };
   const pool = new WorkerPool<ScanTask, ScanNode>({
     url: workerFileUrl(import.meta.url, "scan-worker"),
-    size,
+    size: threads,
     data,
+    prefetch: PREFETCH,
   });
+  const viaWorker = async (index: number): Promise<void> => {
+    const task = tasks[index]!;
+    try {
+      results[index] = await pool.run(task);
+    } catch (error) {
+      results[index] = lostNode(task.path, error instanceof Error ? error.message : String(error));
+    }
+  };
+  /** Feeds workers once one is ready; a worker that never starts leaves its lanes idle. */
+  const workerLane = async (started: Promise<boolean>): Promise<void> => {
+    if (!(await started)) return;
+    for (let i = take(); i !== undefined; i = take()) await viaWorker(i);
+  };
+  const started = pool.start();
+  const callingLane = async (): Promise<void> => {
+    if (calling === "never") return;
+    for (;;) {
+      // Let worker replies and readiness through between two files.
+      await nextTurn();
+      if (calling === "warmup" && pool.readyWorkers >= threads) return;
+      const i = take();
+      if (i === undefined) return;
+      await here(i);
+    }
+  };
   try {
-    // Two tasks per thread in flight keep every worker fed while a result crosses back.
-    return await mapBounded(tasks, size * 2, async (task) => {
-      try {
-        return await pool.run(task);
-      } catch (error) {
-        return lostNode(task.path, error instanceof Error ? error.message : String(error));
-      }
-    });
+    await Promise.all([
+      ...started.flatMap((s) => Array.from({ length: PREFETCH }, () => workerLane(s))),
+      callingLane(),
+    ]);
+    // Files no lane took (no worker started and this thread stands aside) go to the pool, which
+    // reports each as lost: never skipped, never clean.
+    for (let i = take(); i !== undefined; i = take()) await viaWorker(i);
   } finally {
     await pool.close();
   }
+  return results;
 }

@@ -1,16 +1,31 @@
 /**
- * Worker thread for the scan pool (app/scan-pool.ts): loads the scan policy once, then scans one
- * file per task with the same dispatcher as the sequential path. Results are plain ScanNode data.
+ * Worker thread for the scan pool (app/scan-pool.ts): takes the caller's policy (or loads the
+ * allowlist itself when none was sent), then scans one file per task with the same code as the
+ * calling thread (app/scan-worker-task.ts). Results are plain ScanNode data.
  */
+
+import { workerData } from "node:worker_threads";
 import type { ScanNode } from "../core/report.js";
-import { openFileSource } from "../io/files.js";
-import { loadScanPolicy } from "../io/policy-files.js";
+import { readPythonGrammar } from "../io/grammar.js";
 import { serveTasks } from "../io/worker-pool.js";
-import { scanSource } from "../scan/dispatch.js";
 import type { ScanPolicy } from "../scan/policy.js";
-import type { ScanTask, ScanWorkerData } from "./scan-pool.js";
+import { type ScanTask, type ScanWorkerData, scanFileTask } from "./scan-worker-task.js";
 
 let policy: ScanPolicy | undefined;
+
+async function policyFor(data: ScanWorkerData): Promise<ScanPolicy> {
+  if (data.policy === undefined) {
+    const { loadScanPolicy } = await import("../io/policy-files.js");
+    return loadScanPolicy(data.policyDir);
+  }
+  // The grammar reader is the one function of a policy (io/policy-python.ts supplies this one).
+  const { pickle, keras, python } = data.policy;
+  return { pickle, keras, python: { rules: python.rules, grammar: readPythonGrammar } };
+}
+
+if ((workerData as ScanWorkerData).crashForTesting?.mode === "start") {
+  throw new Error("injected crash before the worker is ready");
+}
 
 serveTasks<ScanTask, ScanNode>(async (task, data) => {
   const options = data as ScanWorkerData;
@@ -23,11 +38,6 @@ serveTasks<ScanTask, ScanNode>(async (task, data) => {
     });
     return new Promise<never>(() => {});
   }
-  policy ??= loadScanPolicy(options.policyDir);
-  const source = openFileSource(task.absolute);
-  try {
-    return await scanSource(source, { policy, path: task.path });
-  } finally {
-    source.close();
-  }
+  policy ??= await policyFor(options);
+  return scanFileTask(task, policy);
 });

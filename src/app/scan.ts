@@ -21,9 +21,8 @@ export interface ScanPathsOptions {
   policy: ScanPolicy;
   onEvent?: (event: ScanEvent) => void;
   /**
-   * Scan files on every core (worker threads) when there are more than a handful. The workers
-   * load their own policy from `workers.policyDir` (default: the shipped allowlist), which must be
-   * where `policy` came from. Without it, files are scanned one after another on this thread.
+   * Scan files on every core (worker threads, plus this thread) when there are more than a
+   * handful; the workers get `policy`. Without it, files are scanned one after another here.
    */
   workers?: ScanPoolOptions | undefined;
 }
@@ -36,7 +35,7 @@ export async function scanPaths(options: ScanPathsOptions): Promise<Report> {
   );
   const pooled = new Map<number, ScanNode>();
   if (options.workers !== undefined && files.length >= POOL_MIN_FILES) {
-    const results = await scanFilesInPool(files, options.workers);
+    const results = await scanFilesInPool(files, { ...options.workers, policy: options.policy });
     for (const [i, node] of results.entries()) pooled.set(files[i]!.index, node);
   }
   const nodes: ScanNode[] = [];

@@ -55,7 +55,11 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .option("-q, --quiet", "leave clean files out of the text report")
-    .option("-j, --jobs <n>", "scan with n worker threads (worth it for large trees)", "1")
+    .option(
+      "-j, --jobs <n>",
+      "threads that scan: a number, or auto (every core for 200+ files)",
+      "auto",
+    )
     .addHelpText(
       "after",
       `

@@ -1,9 +1,11 @@
 /**
- * A small worker_threads pool: one task per worker at a time, workers started on demand up to
- * `size`, results as plain (structured-clone) data. A worker that dies with a task in flight
- * rejects that task with a `WorkerCrash` (the caller decides what a lost task means; for scans it
- * is `unscannable`) and is replaced for the tasks still queued. `close()` terminates every worker
- * so the process can exit.
+ * A small worker_threads pool: workers started on demand (or all at once with `start()`) up to
+ * `size`, results as plain (structured-clone) data. Each worker runs its tasks one after another;
+ * `prefetch` (default 1) is how many are sent to it ahead, so a worker never waits for the caller's
+ * thread between two tasks. A worker that dies rejects the task it was running with a
+ * `WorkerCrash` (the caller decides what a lost task means; for scans it is `unscannable`); the
+ * tasks sent ahead to it had not started and go back to the queue, and the worker is replaced for
+ * them. `close()` terminates every worker so the process can exit.
  *
  * Worker files are resolved next to the calling module, with the caller's extension: `.js` from
  * the compiled build, `.ts` under tsx. Node 20 does not apply `--import tsx` (inherited through
@@ -43,9 +45,12 @@ interface Pending<T, R> {
 
 interface Slot<T, R> {
   worker: Worker;
-  busy: Pending<T, R> | undefined;
+  /** Sent to this worker, oldest first; the worker runs them in that order. */
+  inflight: Pending<T, R>[];
   dead: boolean;
   ready: boolean;
+  /** Settles `start()`'s promise for this worker. */
+  onReady: ((ready: boolean) => void) | undefined;
 }
 
 export interface WorkerPoolOptions {
@@ -53,12 +58,15 @@ export interface WorkerPoolOptions {
   size: number;
   /** Passed to every worker as `workerData` (structured clone). */
   data?: unknown;
+  /** Tasks sent to a worker ahead of the one it is running (default 1: none ahead). */
+  prefetch?: number;
 }
 
 export class WorkerPool<T, R> {
   readonly size: number;
   readonly #url: URL;
   readonly #data: unknown;
+  readonly #prefetch: number;
   readonly #slots: Slot<T, R>[] = [];
   readonly #queue: Pending<T, R>[] = [];
   #nextId = 0;
@@ -70,6 +78,29 @@ export class WorkerPool<T, R> {
     this.size = Math.max(1, options.size);
     this.#url = options.url;
     this.#data = options.data;
+    this.#prefetch = Math.max(1, options.prefetch ?? 1);
+  }
+
+  /** Workers that have loaded their code and answer tasks. */
+  get readyWorkers(): number {
+    return this.#slots.filter((s) => s.ready && !s.dead).length;
+  }
+
+  /**
+   * Starts every worker now instead of on the first tasks. Each promise settles when its worker
+   * is ready (true) or has died before it was (false); it never rejects.
+   */
+  start(): Promise<boolean>[] {
+    const started: Promise<boolean>[] = [];
+    while (!this.#closed && this.#broken === undefined && this.#slots.length < this.size) {
+      const slot = this.#spawn();
+      started.push(
+        new Promise<boolean>((resolve) => {
+          slot.onReady = resolve;
+        }),
+      );
+    }
+    return started;
   }
 
   run(task: T): Promise<R> {
@@ -89,18 +120,34 @@ export class WorkerPool<T, R> {
     await Promise.all(
       slots.map((slot) => {
         slot.dead = true;
+        slot.onReady?.(false);
+        for (const pending of slot.inflight.splice(0))
+          pending.reject(new WorkerCrash("the worker pool was closed"));
         return slot.worker.terminate();
       }),
     );
   }
 
+  /**
+   * Where the next task goes: a ready worker with room, else an idle one, else a new one, else any
+   * worker with room (tasks sent to a worker still loading wait in its port).
+   */
+  #freeSlot(): Slot<T, R> | undefined {
+    const live = this.#slots.filter((s) => !s.dead);
+    const room = (s: Slot<T, R>) => s.inflight.length < this.#prefetch;
+    return (
+      live.find((s) => s.ready && room(s)) ??
+      live.find((s) => s.inflight.length === 0) ??
+      (this.#slots.length < this.size ? this.#spawn() : live.find(room))
+    );
+  }
+
   #pump(): void {
-    while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => !s.dead && s.busy === undefined);
-      if (slot === undefined && this.#slots.length < this.size) slot = this.#spawn();
+    while (this.#queue.length > 0 && this.#broken === undefined) {
+      const slot = this.#freeSlot();
       if (slot === undefined) return;
       const pending = this.#queue.shift()!;
-      slot.busy = pending;
+      slot.inflight.push(pending);
       slot.worker.postMessage({ id: pending.id, task: pending.task });
     }
   }
@@ -109,16 +156,23 @@ export class WorkerPool<T, R> {
     const worker = this.#url.pathname.endsWith(".ts")
       ? new Worker(tsxBootstrap(this.#url), { eval: true, workerData: this.#data })
       : new Worker(this.#url, { workerData: this.#data });
-    const slot: Slot<T, R> = { worker, busy: undefined, dead: false, ready: false };
+    const slot: Slot<T, R> = {
+      worker,
+      inflight: [],
+      dead: false,
+      ready: false,
+      onReady: undefined,
+    };
     this.#slots.push(slot);
     worker.on("message", (reply: Reply<R>) => {
       if ("ready" in reply) {
         slot.ready = true;
+        slot.onReady?.(true);
         return;
       }
-      const pending = slot.busy;
+      const pending = slot.inflight[0];
       if (pending === undefined || pending.id !== reply.id) return;
-      slot.busy = undefined;
+      slot.inflight.shift();
       if (reply.ok) pending.resolve(reply.result);
       else pending.reject(new Error(reply.error));
       this.#pump();
@@ -126,14 +180,18 @@ export class WorkerPool<T, R> {
     const lose = (reason: string) => {
       if (slot.dead) return;
       slot.dead = true;
+      slot.onReady?.(false);
       const index = this.#slots.indexOf(slot);
       if (index >= 0) this.#slots.splice(index, 1);
-      const pending = slot.busy;
-      slot.busy = undefined;
-      pending?.reject(new WorkerCrash(reason));
+      // The worker was running the oldest task; the others had not started.
+      const [running, ...waiting] = slot.inflight.splice(0);
+      running?.reject(new WorkerCrash(reason));
       if (!slot.ready) {
         this.#broken = `the worker thread could not start: ${reason}`;
-        for (const queued of this.#queue.splice(0)) queued.reject(new WorkerCrash(this.#broken));
+        for (const lost of [...waiting, ...this.#queue.splice(0)])
+          lost.reject(new WorkerCrash(this.#broken));
+      } else {
+        this.#queue.unshift(...waiting);
       }
       if (!this.#closed) this.#pump();
     };
@@ -156,15 +214,19 @@ export function serveTasks<T, R>(handle: (task: T, data: unknown) => Promise<R>)
   const port = parentPort;
   if (port === null) throw new Error("serveTasks() runs only inside a worker thread");
   port.postMessage({ ready: true } satisfies Reply<R>);
+  // One task at a time, in the order sent: the pool relies on it to know which task a crash hit.
+  let previous: Promise<void> = Promise.resolve();
   port.on("message", (message: { id: number; task: T }) => {
-    handle(message.task, workerData).then(
-      (result) => port.postMessage({ id: message.id, ok: true, result } satisfies Reply<R>),
-      (error: unknown) =>
-        port.postMessage({
-          id: message.id,
-          ok: false,
-          error: error instanceof Error ? error.message : String(error),
-        } satisfies Reply<R>),
+    previous = previous.then(() =>
+      handle(message.task, workerData).then(
+        (result) => port.postMessage({ id: message.id, ok: true, result } satisfies Reply<R>),
+        (error: unknown) =>
+          port.postMessage({
+            id: message.id,
+            ok: false,
+            error: error instanceof Error ? error.message : String(error),
+          } satisfies Reply<R>),
+      ),
     );
   });
 }

@@ -1,24 +1,42 @@
 /**
- * `scanPaths` with worker threads (app/scan-pool.ts): the same report as the sequential scan, and
- * fail closed when a worker dies mid-file (the file ends `unscannable`, never lost, never clean).
+ * `scanPaths` on worker threads plus the calling thread (app/scan-pool.ts): the same report as the
+ * sequential scan whoever scans which file, and fail closed when a worker dies mid-file (that file
+ * ends `unscannable`, never lost, never clean; the files sent ahead to it are scanned elsewhere).
  */
 import assert from "node:assert/strict";
 import { copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scanPaths } from "../../src/app/scan.js";
-import { POOL_MIN_FILES } from "../../src/app/scan-pool.js";
+import { POOL_MIN_FILES, type ScanPoolOptions } from "../../src/app/scan-pool.js";
+import type { Report } from "../../src/core/report.js";
 import { loadScanPolicy } from "../../src/io/policy-files.js";
 import { tempDir } from "../helpers/run-cli.js";
 
 const policy = loadScanPolicy();
 
-test("the pooled scan of fixtures/ gives exactly the sequential report", async () => {
-  const sequential = await scanPaths({ paths: ["fixtures"], policy });
-  const pooled = await scanPaths({ paths: ["fixtures"], policy, workers: { threads: 2 } });
-  assert.ok(sequential.files.length >= POOL_MIN_FILES, "enough files for the pool to be used");
-  assert.deepEqual(pooled, sequential);
-});
+let fixturesReport: Report | undefined;
+async function sequentialFixtures(): Promise<Report> {
+  fixturesReport ??= await scanPaths({ paths: ["fixtures"], policy });
+  return fixturesReport;
+}
+
+const modes: [string, ScanPoolOptions][] = [
+  ["one worker beside the calling thread", { threads: 1, callingThread: "always" }],
+  [
+    "two workers, the calling thread only while they start",
+    { threads: 2, callingThread: "warmup" },
+  ],
+  ["two workers alone", { threads: 2, callingThread: "never" }],
+];
+for (const [label, workers] of modes) {
+  test(`the pooled scan of fixtures/ gives exactly the sequential report (${label})`, async () => {
+    const sequential = await sequentialFixtures();
+    assert.ok(sequential.files.length >= 100, "enough files for every thread to take some");
+    const pooled = await scanPaths({ paths: ["fixtures"], policy, workers });
+    assert.deepEqual(pooled, sequential);
+  });
+}
 
 /** A folder of benign and malicious pickles, enough files for the pool. */
 function pickleFolder(): { path: string; cleanup: () => void } {
@@ -37,12 +55,18 @@ for (const mode of ["throw", "exit"] as const) {
     try {
       const sequential = await scanPaths({ paths: [dir.path], policy });
       assert.ok(sequential.files.length >= POOL_MIN_FILES);
+      // An early file: the single worker has files sent ahead of it when it dies.
       const victim = sequential.files.find((f) => f.path.includes("benign-"))!;
       assert.equal(victim.verdict, "clean", "the victim would be clean if it were scanned");
+      assert.ok(sequential.files.indexOf(victim) < sequential.files.length - 4);
       const pooled = await scanPaths({
         paths: [dir.path],
         policy,
-        workers: { threads: 2, crashForTesting: { paths: [victim.path], mode } },
+        workers: {
+          threads: 1,
+          callingThread: "never",
+          crashForTesting: { paths: [victim.path], mode },
+        },
       });
       assert.equal(pooled.files.length, sequential.files.length, "no file is lost");
       for (const [i, node] of pooled.files.entries()) {
@@ -68,3 +92,60 @@ for (const mode of ["throw", "exit"] as const) {
     }
   });
 }
+
+test("when no worker can start, the calling thread scans every file", async () => {
+  const dir = pickleFolder();
+  try {
+    const sequential = await scanPaths({ paths: [dir.path], policy });
+    const pooled = await scanPaths({
+      paths: [dir.path],
+      policy,
+      workers: { threads: 2, crashForTesting: { paths: [], mode: "start" } },
+    });
+    assert.deepEqual(pooled, sequential);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("when no worker can start and the calling thread stands aside, every file is unscannable", async () => {
+  const dir = pickleFolder();
+  try {
+    const pooled = await scanPaths({
+      paths: [dir.path],
+      policy,
+      workers: {
+        threads: 2,
+        callingThread: "never",
+        crashForTesting: { paths: [], mode: "start" },
+      },
+    });
+    assert.ok(pooled.files.length >= POOL_MIN_FILES);
+    for (const node of pooled.files) {
+      assert.equal(node.verdict, "unscannable", node.path);
+      assert.match(node.findings[0]!.message, /could not start: .*injected crash before/);
+    }
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("a folder under minFiles is scanned on the calling thread alone", async () => {
+  const dir = pickleFolder();
+  try {
+    const sequential = await scanPaths({ paths: [dir.path], policy });
+    // Any worker would die on every file; none is started.
+    const pooled = await scanPaths({
+      paths: [dir.path],
+      policy,
+      workers: {
+        minFiles: sequential.files.length + 1,
+        callingThread: "never",
+        crashForTesting: { paths: sequential.files.map((f) => f.path), mode: "exit" },
+      },
+    });
+    assert.deepEqual(pooled, sequential);
+  } finally {
+    dir.cleanup();
+  }
+});

@@ -46,14 +46,22 @@ describe("modelvet CLI basics", () => {
     assert.doesNotMatch(result.stderr, /EPIPE|Unhandled/);
   });
 
-  test("--jobs 2 scans on worker threads and reports exactly what one thread reports", async () => {
-    const one = await runCli(["scan", "--format", "json", "fixtures/pickle/benign"]);
-    const two = await runCli(["scan", "--format", "json", "--jobs", "2", "fixtures/pickle/benign"]);
-    assert.equal(two.code, one.code);
-    assert.equal(two.stdout, one.stdout);
-    assert.ok(JSON.parse(one.stdout).files.length >= 8, "enough files for the pool to engage");
-    const bad = await runCli(["scan", "--jobs", "0", "README.md"]);
-    assert.equal(bad.code, 2);
+  test("--jobs 1, 3 and auto report exactly the same; a bad --jobs is a usage error", async () => {
+    for (const [folder, jobs] of [
+      ["fixtures", []],
+      ["fixtures/pickle", ["--jobs", "3"]],
+    ] as const) {
+      const one = await runCli(["scan", "--format", "json", "--jobs", "1", folder]);
+      assert.ok(JSON.parse(one.stdout).files.length >= 100, "enough files for the pool");
+      const other = await runCli(["scan", "--format", "json", ...jobs, folder]);
+      assert.equal(other.code, one.code);
+      assert.equal(other.stdout, one.stdout);
+    }
+    for (const bad of ["0", "65", "1.5", "two", ""]) {
+      const r = await runCli(["scan", "--jobs", bad, "README.md"]);
+      assert.equal(r.code, 2, `--jobs ${JSON.stringify(bad)}`);
+      assert.match(r.stderr, /--jobs takes auto or a whole number/);
+    }
   });
 
   test("an unknown command is a usage error (exit 2)", async () => {

@@ -1,0 +1,79 @@
+/**
+ * One file of a pooled scan, done the same way on the calling thread and in a worker thread
+ * (app/scan-pool.ts, app/scan-worker.ts), so a report never depends on which thread scanned what.
+ *
+ * Kept apart from scan-pool.ts so that a worker does not load the allowlist loader (and zod, its
+ * heaviest import) when the caller sends its policy along.
+ */
+import { finding } from "../core/finding.js";
+import { makeNode, type ScanNode } from "../core/report.js";
+import { openFileSource } from "../io/files.js";
+import { scanSource } from "../scan/dispatch.js";
+import type { ScanPolicy } from "../scan/policy.js";
+import { bytesSource } from "../scan/source.js";
+
+export interface ScanTask {
+  /** Path as the report shows it. */
+  path: string;
+  absolute: string;
+}
+
+/** The scan policy without its one function (the grammar reader), as it crosses to a worker. */
+export interface ScanPolicyData {
+  pickle: ScanPolicy["pickle"];
+  keras: ScanPolicy["keras"];
+  python: { rules: ScanPolicy["python"]["rules"] };
+}
+
+/**
+ * Tests only: the worker scanning one of `paths` dies (uncaught throw, or exit); with `start`,
+ * every worker dies before it is ready.
+ */
+export interface CrashForTesting {
+  paths: readonly string[];
+  mode: "throw" | "exit" | "start";
+}
+
+export interface ScanWorkerData {
+  /** The caller's policy; when absent the worker loads the allowlist from `policyDir`. */
+  policy?: ScanPolicyData | undefined;
+  policyDir: string;
+  crashForTesting?: CrashForTesting | undefined;
+}
+
+/**
+ * Files up to this size are read with one call and scanned from memory: the detector and the
+ * scanners read a small file in several pieces (about four reads per file over the fixtures),
+ * each a system call.
+ */
+export const WHOLE_READ_MAX_BYTES = 1 << 20;
+
+export function policyData(policy: ScanPolicy): ScanPolicyData {
+  return { pickle: policy.pickle, keras: policy.keras, python: { rules: policy.python.rules } };
+}
+
+/** What a file whose scan did not finish reports: unscannable, with the reason. */
+export function lostNode(path: string, reason: string): ScanNode {
+  return makeNode({
+    path,
+    format: "unknown",
+    findings: [
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `The scan of this file did not finish (${reason}): it cannot be called clean.`,
+      ),
+    ],
+  });
+}
+
+/** Scans one file. Throws only when the file cannot be opened (the pool reports that as lost). */
+export async function scanFileTask(task: ScanTask, policy: ScanPolicy): Promise<ScanNode> {
+  const file = openFileSource(task.absolute);
+  try {
+    const source = file.size <= WHOLE_READ_MAX_BYTES ? bytesSource(file.read(0, file.size)) : file;
+    return await scanSource(source, { policy, path: task.path });
+  } finally {
+    file.close();
+  }
+}
