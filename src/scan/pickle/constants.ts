@@ -18,7 +18,7 @@ import {
   parseIntLine,
   utf8Range,
 } from "./text.js";
-import { type PickleStreamResult, type PickleValue, SymbolicOpaque } from "./types.js";
+import { type PickleStreamResult, type PickleValue, SymbolicOpaque, SymbolicStr } from "./types.js";
 import { BIGINT, BYTEARRAY, BYTES, isPlainAscii, LONG_STR, PICKLE_FIRST } from "./values.js";
 
 /** str constants up to this many bytes are decoded (names, keys); longer ones are skipped. */
@@ -46,6 +46,24 @@ export abstract class ConstantReader extends Recorder {
       at = this.pos - this.bufStart;
     }
     this.pos = start + len;
+    if (len <= KEEP_STR && kind !== "bytes" && kind !== "bytearray") {
+      // A short ASCII str (names, keys): kept undecoded (SymbolicStr). ASCII reads the same as
+      // UTF-8 and as latin-1, and is always valid, so nothing is lost by decoding it later.
+      const buf = this.buf;
+      const end = at + len;
+      let plain = true; // printable ASCII only: then it cannot be a pickle that imports anything
+      let i = at;
+      for (; i < end; i++) {
+        const b = buf[i] as number;
+        if (b >= 0x80) break;
+        if (b < 0x20 || b === 0x7f) plain = false;
+      }
+      if (i === end) {
+        if (!plain && len >= NESTED_MIN && !this.cfg.sniff && PICKLE_FIRST[buf[at] as number])
+          this.checkNested(start, len, kind === "utf8", buf.subarray(at, end));
+        return new SymbolicStr(this, start, len);
+      }
+    }
     if (len >= NESTED_MIN && !this.cfg.sniff) {
       const b0 = at >= 0 ? (this.buf[at] as number) : -1;
       if (at < 0 || PICKLE_FIRST[b0] || (b0 === 0xc2 && kind === "utf8")) {

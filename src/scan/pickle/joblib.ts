@@ -16,16 +16,17 @@ import {
   SymbolicOpaque,
   SymbolicTuple,
 } from "./types.js";
+import { strOf } from "./values.js";
 
 const WRAPPER_MODULES = new Set(["joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"]);
 
 function dictGet(d: SymbolicDict, key: string): PickleValue | undefined {
-  for (const [k, v] of d.entries ?? []) if (k === key) return v;
+  for (const [k, v] of d.entries ?? []) if (strOf(k) === key) return v;
   return undefined;
 }
 
 function hasKey(d: SymbolicDict, key: string): boolean {
-  return (d.entries ?? []).some(([k]) => k === key);
+  return (d.entries ?? []).some(([k]) => strOf(k) === key);
 }
 
 interface DtypeFacts {
@@ -42,8 +43,8 @@ export function dtypeFacts(v: PickleValue | undefined): DtypeFacts | undefined {
   const cls = v.callable;
   if (!(cls instanceof SymbolicGlobal) || cls.name !== "dtype") return undefined;
   if (!(v.args instanceof SymbolicTuple) || v.args.items === undefined) return undefined;
-  const spec = v.args.items[0];
-  if (typeof spec !== "string") return undefined;
+  const spec = strOf(v.args.items[0]);
+  if (spec === undefined) return undefined;
   const m = /^([a-zA-Z?])(\d*)$/.exec(spec);
   if (!m) return undefined;
   const kind = m[1] as string;

@@ -4,10 +4,12 @@
  * slot (see MEMO_*; a zero kind is a hole); indices far past the end go to a Map. Millions of
  * memoized keys and tuples held as heap objects otherwise make the walk mostly garbage-collector
  * work; short strings and small plain tuples are packed into arenas and rebuilt, equal, on GET.
+ * Undecoded ASCII str constants (SymbolicStr) take no arena space: their place in the source is
+ * the packed value.
  */
 import { Halt } from "./halt.js";
-import type { PickleValue } from "./types.js";
-import { SymbolicTuple } from "./types.js";
+import type { PickleValue, StrBytes } from "./types.js";
+import { SymbolicStr, SymbolicTuple } from "./types.js";
 import { KEEP_ITEMS, SHARED, SharedOpaque } from "./values.js";
 
 const EMPTY_U8 = new Uint8Array(0);
@@ -15,7 +17,8 @@ const EMPTY_U16 = new Uint16Array(0);
 const EMPTY_F64 = new Float64Array(0);
 /**
  * Memo slot kinds. A fresh (zeroed) slot is a hole. OBJ slots name an entry of `objs`; STR and
- * TUPLE slots a position in the string / tuple arena; NUM slots hold the number itself.
+ * TUPLE slots a position in the string / tuple arena; NUM slots hold the number itself; SRC slots
+ * a SymbolicStr's place in the source (see packSrc).
  */
 const MEMO_HOLE = 0;
 const MEMO_OBJ = 1;
@@ -25,6 +28,7 @@ const MEMO_NUM = 4;
 const MEMO_NONE = 5;
 const MEMO_TRUE = 6;
 const MEMO_FALSE = 7;
+const MEMO_SRC = 8;
 /** Item kinds inside a packed tuple. */
 const ITEM_NUMBER = 0;
 const ITEM_NONE = 1;
@@ -32,6 +36,17 @@ const ITEM_TRUE = 2;
 const ITEM_FALSE = 3;
 const ITEM_STR = 4;
 const ITEM_SHARED = 5;
+const ITEM_SRC = 6;
+/**
+ * A SymbolicStr packed as one number: start × SRC_SCALE + length (its length is at most 4096, and
+ * starts below 2^40 keep the result an exact double); others are kept by reference.
+ */
+const SRC_SCALE = 8192;
+const SRC_LIMIT = 2 ** 40;
+
+function packSrc(s: SymbolicStr): number {
+  return s.start < SRC_LIMIT && s.length < SRC_SCALE ? s.start * SRC_SCALE + s.length : -1;
+}
 /** Strings and tuples in memo slots below this index are kept by reference (cheaper for small memos). */
 const PACK_FROM = 256;
 /** Strings up to this many UTF-16 units are packed into the memo's arena. */
@@ -73,7 +88,14 @@ export class PickleMemo {
   /** Entries stored (dense and sparse), as len(memo) in CPython. */
   count = 0;
 
-  constructor(readonly maxMemo: number) {
+  /**
+   * @param maxMemo entries before the budget runs out
+   * @param strs where SymbolicStr values of this walk are read back from
+   */
+  constructor(
+    readonly maxMemo: number,
+    private readonly strs: StrBytes,
+  ) {
     const pooled = MEMO_POOL.pop();
     if (pooled !== undefined) {
       this.kinds = pooled.kind;
@@ -170,7 +192,10 @@ export class PickleMemo {
     else {
       x = -1;
       if (index < PACK_FROM) kind = MEMO_OBJ;
-      else if (typeof value === "string") {
+      else if (value instanceof SymbolicStr) {
+        x = packSrc(value);
+        kind = MEMO_SRC;
+      } else if (typeof value === "string") {
         if (value.length <= INLINE_STR) x = this.packString(value);
         kind = MEMO_STR;
       } else if (value instanceof SymbolicTuple) {
@@ -215,6 +240,11 @@ export class PickleMemo {
     return at;
   }
 
+  private unpackSrc(x: number): SymbolicStr {
+    const length = x % SRC_SCALE;
+    return new SymbolicStr(this.strs, (x - length) / SRC_SCALE, length);
+  }
+
   private unpackString(at: number): string {
     const c = this.chars;
     const n = c[at] as number;
@@ -239,6 +269,7 @@ export class PickleMemo {
         v === null ||
         typeof v === "boolean" ||
         v instanceof SharedOpaque ||
+        (v instanceof SymbolicStr && packSrc(v) >= 0) ||
         (typeof v === "string" && v.length <= INLINE_STR)
       )
         continue;
@@ -264,7 +295,10 @@ export class PickleMemo {
       } else if (v === null) kind = ITEM_NONE;
       else if (v === true) kind = ITEM_TRUE;
       else if (v === false) kind = ITEM_FALSE;
-      else if (typeof v === "string") {
+      else if (v instanceof SymbolicStr) {
+        kind = ITEM_SRC;
+        x = packSrc(v);
+      } else if (typeof v === "string") {
         x = this.packString(v);
         if (x < 0) return -1; // chars full: the tuple stays a reference (its slots are abandoned)
         kind = ITEM_STR;
@@ -297,7 +331,9 @@ export class PickleMemo {
                 ? false
                 : kind === ITEM_STR
                   ? this.unpackString(x)
-                  : (SHARED[x] as PickleValue);
+                  : kind === ITEM_SRC
+                    ? this.unpackSrc(x)
+                    : (SHARED[x] as PickleValue);
     }
     return new SymbolicTuple(items, n);
   }
@@ -322,6 +358,7 @@ export class PickleMemo {
       if (kind === MEMO_NUM) v = x;
       else if (kind === MEMO_OBJ) v = this.objs[x];
       else if (kind === MEMO_STR) v = this.unpackString(x);
+      else if (kind === MEMO_SRC) v = this.unpackSrc(x);
       else if (kind === MEMO_TUPLE) v = this.unpackTuple(x);
       else if (kind === MEMO_NONE) v = null;
       else if (kind === MEMO_TRUE) v = true;

@@ -7,12 +7,12 @@ import type { Budget } from "../budget.js";
 import type { ByteSource } from "../source.js";
 import { Halt } from "./halt.js";
 import { opcodeName } from "./opcodes.js";
-import { decodeUtf8, latin1 } from "./text.js";
-import type { PickleHooks } from "./types.js";
+import { decodeUtf8, latin1, latin1Range } from "./text.js";
+import type { PickleHooks, StrBytes } from "./types.js";
 
 /**
  * Read window: the source is never read whole. It starts at 64 KiB and doubles (to 1 MiB) while
- * the stream is read densely; after a skipped constant it starts small again, so the bytes of big
+ * the stream is read densely; after a constant skipped past the window it starts small again, so the bytes of big
  * constants (tensor data) are not read just to be thrown away.
  */
 const WINDOW_MIN = 1 << 16;
@@ -21,6 +21,8 @@ const WINDOW_MAX = 1 << 20;
 export const KEEP_LINE = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
+/** Texts of SymbolicStr read back from the source (outside the window) kept per walk. */
+const TEXT_CACHE = 4096;
 
 export interface WalkConfig {
   source: ByteSource;
@@ -34,7 +36,7 @@ export interface WalkConfig {
   maxOpcodes: number;
 }
 
-export abstract class PickleReader {
+export abstract class PickleReader implements StrBytes {
   readonly cfg: WalkConfig;
   buf: Uint8Array = EMPTY;
   window = WINDOW_MIN / 2;
@@ -45,10 +47,26 @@ export abstract class PickleReader {
   /** Offset of the opcode being run (errors and records name it). */
   opStart: number;
 
+  /** SymbolicStr texts read back from the source, by offset (memo GETs of the same str repeat). */
+  private texts: Map<number, string> | undefined = undefined;
+
   constructor(cfg: WalkConfig, start: number) {
     this.cfg = cfg;
     this.pos = start;
     this.opStart = start;
+  }
+
+  /** StrBytes: ASCII bytes of the source as text, from the window while they are still in it. */
+  asciiAt(start: number, length: number): string {
+    const i = start - this.bufStart;
+    if (i >= 0 && start + length <= this.bufEnd) return latin1Range(this.buf, i, length);
+    this.texts ??= new Map();
+    const texts = this.texts;
+    const known = texts.get(start);
+    if (known !== undefined && known.length === length) return known;
+    const text = latin1(this.cfg.source.read(start, length));
+    if (texts.size < TEXT_CACHE) texts.set(start, text);
+    return text;
   }
 
   /** Makes [pos, pos+n) available in the window, or halts with eof. */
@@ -60,7 +78,10 @@ export abstract class PickleReader {
         this.opStart,
       );
     }
-    this.window = this.pos === this.bufEnd ? Math.min(this.window * 2, WINDOW_MAX) : WINDOW_MIN;
+    // Dense reading (the next bytes start inside or right at the end of the window, e.g. an
+    // argument that straddles its end) grows the window; a jump past it starts small again.
+    const dense = this.pos >= this.bufStart && this.pos <= this.bufEnd;
+    this.window = dense ? Math.min(this.window * 2, WINDOW_MAX) : WINDOW_MIN;
     const length = Math.min(Math.max(n, this.window), this.cfg.limit - this.pos);
     const chunk = this.cfg.source.read(this.pos, length);
     if (chunk.length < n) {

@@ -9,7 +9,7 @@ import { SymbolicStack } from "./stack.js";
 import { latin1 } from "./text.js";
 import type { PickleStreamResult, PickleValue } from "./types.js";
 import { SymbolicGlobal, SymbolicObject } from "./types.js";
-import { describe, PERSISTENT, toPlain } from "./values.js";
+import { describe, PERSISTENT, strOf, toPlain } from "./values.js";
 
 /** Occurrences kept per distinct import or call. */
 const KEEP_PER_KEY = 64;
@@ -134,8 +134,10 @@ export abstract class Recorder extends SymbolicStack {
   protected stackGlobal(): void {
     const name = this.pop();
     const module = this.pop();
-    if (typeof module === "string" && typeof name === "string") {
-      this.push(this.recordImport(module, name, "STACK_GLOBAL", false, true));
+    const moduleText = strOf(module);
+    const nameText = strOf(name);
+    if (moduleText !== undefined && nameText !== undefined) {
+      this.push(this.recordImport(moduleText, nameText, "STACK_GLOBAL", false, true));
     } else {
       this.push(this.recordImport(describe(module), describe(name), "STACK_GLOBAL", true, false));
     }

@@ -25,7 +25,7 @@ export abstract class SymbolicStack extends PickleReader {
   constructor(cfg: WalkConfig, start: number) {
     super(cfg, start);
     this.maxStack = cfg.budget.limits.maxPickleStack;
-    this.memo = new PickleMemo(cfg.budget.limits.maxPickleMemo);
+    this.memo = new PickleMemo(cfg.budget.limits.maxPickleMemo, this);
   }
 
   /** Hands the memo's arrays back for the next walk. The walker is not used afterwards. */

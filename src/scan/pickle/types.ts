@@ -70,11 +70,37 @@ export type PickleValue =
   | number
   | bigint
   | string
+  | SymbolicStr
   | SymbolicGlobal
   | SymbolicObject
   | SymbolicTuple
   | SymbolicDict
   | SymbolicOpaque;
+
+/** Where a SymbolicStr's bytes are read back from (the walker that read them). */
+export interface StrBytes {
+  /** The ASCII bytes at [start, start + length) of the walked source, as a string. */
+  asciiAt(start: number, length: number): string;
+}
+
+/**
+ * A short str constant whose bytes are all ASCII, kept as a place in the source and decoded only
+ * when something needs its text (import operands, persistent ids, loader hooks, messages). Most
+ * keys and names in a large pickle are never looked at, and decoding them all used to be a large
+ * part of a walk. Read `text` (or `strOf` in values.ts) wherever a plain `string` is expected.
+ */
+export class SymbolicStr {
+  private decoded: string | undefined = undefined;
+  constructor(
+    readonly bytes: StrBytes,
+    readonly start: number,
+    readonly length: number,
+  ) {}
+  get text(): string {
+    if (this.decoded === undefined) this.decoded = this.bytes.asciiAt(this.start, this.length);
+    return this.decoded;
+  }
+}
 
 /** A callable/class obtained by an import. */
 export class SymbolicGlobal {

@@ -9,6 +9,7 @@ import {
   SymbolicGlobal,
   SymbolicObject,
   SymbolicOpaque,
+  SymbolicStr,
   SymbolicTuple,
 } from "./types.js";
 
@@ -77,10 +78,17 @@ export function isPlainAscii(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** The text of a str value (decoded or not); undefined for anything else. */
+export function strOf(v: PickleValue | undefined): string | undefined {
+  if (typeof v === "string") return v;
+  return v instanceof SymbolicStr ? v.text : undefined;
+}
+
 /** A short description of a symbolic value, for messages and call records. */
 export function describe(v: PickleValue, depth = 0): string {
   if (v === null) return "None";
   if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  if (v instanceof SymbolicStr) return describe(v.text);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (typeof v === "bigint") return String(v);
   if (v instanceof SymbolicGlobal) return v.valid ? v.qualified : `<import ${v.module} ${v.name}>`;
@@ -101,6 +109,7 @@ export function toPlain(v: PickleValue, depth: number): unknown {
     typeof v === "bigint"
   )
     return v;
+  if (v instanceof SymbolicStr) return v.text;
   if (depth > 8) return { kind: "deep" };
   if (v instanceof SymbolicGlobal) return { global: v.qualified };
   if (v instanceof SymbolicTuple)

@@ -89,6 +89,52 @@ describe("pickle walker: large memo", () => {
     ]);
   });
 
+  it("str constants memoized far back are read back exactly once their bytes left the read window", () => {
+    // Short ASCII str constants are kept as places in the source, not decoded; 3 MiB of bytes
+    // between PUT and GET push them out of the (at most 1 MiB) read window.
+    const bytes = pk(
+      op.proto(4),
+      ...filler(300),
+      op.shortBinunicode("os"), // 300
+      op.MEMOIZE,
+      op.POP,
+      op.MARK,
+      op.shortBinunicode("storage"),
+      op.shortBinunicode("0"),
+      op.shortBinunicode("cpu"),
+      op.TUPLE,
+      op.MEMOIZE, // 301
+      op.POP,
+      op.binbytes8(new Uint8Array(3 * 1024 * 1024)),
+      op.POP,
+      op.longBinget(300),
+      op.shortBinunicode("system"),
+      op.STACK_GLOBAL,
+      op.POP,
+      op.longBinget(301),
+      op.BINPERSID,
+      op.POP,
+      op.longBinget(301),
+      op.BINPERSID,
+      op.POP,
+      op.longBinget(300),
+      op.longBinget(300),
+      op.STACK_GLOBAL,
+      op.STOP,
+    );
+    const r = walk(bytes);
+    assert.equal(r.complete, true);
+    assert.deepEqual(r.findings, []);
+    assert.deepEqual(
+      r.imports.map((i) => `${i.module}.${i.name}`),
+      ["os.system", "os.os"],
+    );
+    assert.deepEqual(r.persistentIds, [
+      ["storage", "0", "cpu"],
+      ["storage", "0", "cpu"],
+    ]);
+  });
+
   it("a GET of a never-filled slot past the first thousand is still malformed", () => {
     const bytes = pk(
       op.proto(4),
