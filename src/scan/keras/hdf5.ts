@@ -11,16 +11,18 @@
  * arrays and strings from it; nothing is deserialized into objects), so it is `clean` with a
  * summary. A `training_config` is scanned whenever present, to stay on the safe side.
  *
- * h5wasm keeps files in Emscripten's in-memory file system: the bytes are copied into that
- * memory, never written to disk. The module (≈4 MB of WebAssembly) is loaded on first use only.
- * The whole file has to be in memory, so it is bounded by `maxInMemoryBytes`: over budget is
- * `unscannable`.
+ * h5wasm works on Emscripten's in-memory file system. We do not copy the file into it: the scan
+ * registers a file node whose reads go straight to the `ByteSource` (as Emscripten's own lazy
+ * files do), so HDF5 reads only the metadata it needs (a 2 GB `tf_model.h5` costs a few hundred
+ * KB of reads) and nothing is written to disk. What HDF5 may read in total is bounded by
+ * `maxInMemoryBytes`; beyond it the read fails and the file is `unscannable`. The module (≈4 MB
+ * of WebAssembly) is loaded on first use only.
  */
 import { describeError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
-import { type ByteSource, readAll } from "../source.js";
+import type { ByteSource } from "../source.js";
 import { walkKerasConfig } from "./config.js";
 import type { KerasPolicy } from "./policy.js";
 
@@ -40,8 +42,33 @@ interface H5File {
   keys(): string[];
   close(): unknown;
 }
+/** Emscripten's file system node and stream, the parts a lazy file touches. */
+interface FsNode {
+  stream_ops: Record<string, unknown>;
+}
+interface FsStream {
+  node: FsNode;
+}
+type StreamRead = (
+  stream: FsStream,
+  buffer: Int8Array | Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+) => number;
+interface H5Fs {
+  createFile(
+    parent: string,
+    name: string,
+    properties: object,
+    read: boolean,
+    write: boolean,
+  ): FsNode;
+  unlink(path: string): void;
+  ErrnoError: new (errno: number) => Error;
+}
 interface H5Api {
-  FS: { writeFile(path: string, data: Uint8Array): void; unlink(path: string): void };
+  FS: H5Fs;
   File: new (path: string, mode: "r") => H5File;
   Attribute: new (fileId: bigint, path: string, name: string) => H5Attribute;
   attributeNames(fileId: bigint, path: string): string[];
@@ -119,14 +146,67 @@ export interface Hdf5Contents {
   backend?: string;
 }
 
-/** Opens HDF5 bytes in h5wasm's in-memory file system and reads what Keras would read. */
+/** Emscripten's errno for an I/O error, which HDF5 reports as a failed read. */
+const EIO = 29;
+
+/** Thrown out of a lazy read when HDF5 has read more than it may. */
+class ReadBudgetExceeded extends Error {}
+
+/**
+ * Registers `source` at `path` as a read-only file whose bytes are read on demand. Reads past
+ * `maxReadBytes` in total, and any error of the source, fail as EIO inside HDF5; the first such
+ * error is kept for the caller.
+ */
+function mountLazyFile(
+  fs: H5Fs,
+  path: string,
+  source: ByteSource,
+  maxReadBytes: number,
+): { failure(): Error | undefined } {
+  const node = fs.createFile("/", path.slice(1), {}, true, false);
+  // MEMFS takes a file's size (stat, SEEK_END) from usedBytes.
+  Object.defineProperty(node, "usedBytes", { get: () => source.size });
+  let read = 0;
+  let failure: Error | undefined;
+  const readOp: StreamRead = (_stream, buffer, offset, length, position) => {
+    const n = Math.max(0, Math.min(length, source.size - position));
+    if (n === 0) return 0;
+    read += n;
+    if (read > maxReadBytes) {
+      failure ??= new ReadBudgetExceeded(
+        `HDF5 read more than ${maxReadBytes} bytes of the file's structure`,
+      );
+      throw new fs.ErrnoError(EIO);
+    }
+    try {
+      const chunk = source.read(position, n);
+      new Uint8Array(buffer.buffer, buffer.byteOffset + offset, chunk.length).set(chunk);
+      return chunk.length;
+    } catch (error) {
+      failure ??= error instanceof Error ? error : new Error(String(error));
+      throw new fs.ErrnoError(EIO);
+    }
+  };
+  const refuse = () => {
+    throw new fs.ErrnoError(EIO);
+  };
+  // A copy: the ops object is shared by every MEMFS file.
+  node.stream_ops = { ...node.stream_ops, read: readOp, write: refuse, mmap: refuse };
+  return { failure: () => failure };
+}
+
+/**
+ * Opens an HDF5 file in h5wasm, reading from `source` on demand, and reads what Keras would read.
+ * `limits` bound the size of an attribute kept and the bytes HDF5 may read in total.
+ */
 export async function readHdf5Contents(
-  bytes: Uint8Array,
-  maxAttrBytes: number,
+  source: ByteSource,
+  limits: { maxAttributeBytes: number; maxReadBytes: number },
 ): Promise<Hdf5Contents> {
+  const maxAttrBytes = limits.maxAttributeBytes;
   const h5 = await loadH5();
   const path = `/modelvet-${++fileCounter}.h5`;
-  h5.FS.writeFile(path, bytes);
+  const lazy = mountLazyFile(h5.FS, path, source, limits.maxReadBytes);
   let file: H5File | undefined;
   try {
     file = new h5.File(path, "r");
@@ -150,12 +230,16 @@ export async function readHdf5Contents(
         // informational only
       }
     }
+    if (lazy.failure() !== undefined) throw lazy.failure();
     return contents;
+  } catch (error) {
+    // A failed read of ours (budget, I/O) is the real cause of whatever HDF5 made of it.
+    throw lazy.failure() ?? error;
   } finally {
     try {
       file?.close();
     } catch {
-      // closing a half-open file can fail; the in-memory copy is removed either way
+      // closing a half-open file can fail; the file node is removed either way
     }
     h5.FS.unlink(path);
   }
@@ -240,22 +324,22 @@ export async function scanHdf5Source(
   policy: KerasPolicy,
   limit: number,
 ): Promise<{ findings: Finding[]; summary?: Record<string, unknown> }> {
-  if (source.size > limit) {
-    return {
-      findings: [
-        finding(
-          "BUDGET_EXCEEDED",
-          "unscannable",
-          `The HDF5 file is ${source.size} bytes; HDF5 files are read in memory and the limit is ${limit} bytes.`,
-          { expected: limit, actual: source.size },
-        ),
-      ],
-    };
-  }
   let contents: Hdf5Contents;
   try {
-    contents = await readHdf5Contents(readAll(source), limit);
+    contents = await readHdf5Contents(source, { maxAttributeBytes: limit, maxReadBytes: limit });
   } catch (error) {
+    if (error instanceof ReadBudgetExceeded) {
+      return {
+        findings: [
+          finding(
+            "BUDGET_EXCEEDED",
+            "unscannable",
+            `${error.message}: a model's metadata is far smaller, so the rest was not read.`,
+            { expected: limit },
+          ),
+        ],
+      };
+    }
     return {
       findings: [
         finding("UNSCANNABLE", "unscannable", `HDF5 could not be read: ${hdf5Message(error)}`),

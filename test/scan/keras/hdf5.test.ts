@@ -11,7 +11,7 @@ import { loadScanPolicy } from "../../../src/io/policy-files.js";
 import { Budget } from "../../../src/scan/budget.js";
 import { scanSource } from "../../../src/scan/dispatch.js";
 import { findHdf5Signature, readHdf5Contents } from "../../../src/scan/keras/hdf5.js";
-import { bytesSource } from "../../../src/scan/source.js";
+import { type ByteSource, bytesSource } from "../../../src/scan/source.js";
 
 const DIR = join(import.meta.dirname, "..", "..", "..", "fixtures", "keras");
 const policy = loadScanPolicy();
@@ -34,7 +34,10 @@ describe("HDF5 / legacy Keras .h5", () => {
   });
 
   test("model_config and training_config are read as the loader reads them", async () => {
-    const c = await readHdf5Contents(fixture("benign/sequential-keras2.h5"), 1 << 20);
+    const c = await readHdf5Contents(bytesSource(fixture("benign/sequential-keras2.h5")), {
+      maxAttributeBytes: 1 << 20,
+      maxReadBytes: 1 << 20,
+    });
     assert.equal(JSON.parse(c.modelConfig ?? "").class_name, "Sequential");
     assert.equal(JSON.parse(c.trainingConfig ?? "").optimizer_config.class_name, "Adam");
     assert.deepEqual(c.keys, ["model_weights"]);
@@ -85,19 +88,66 @@ describe("HDF5 / legacy Keras .h5", () => {
     assert.match(node.findings[0]?.message ?? "", /truncated file: eof = \d+/);
   });
 
-  test("hostile: over the in-memory budget → BUDGET_EXCEEDED, h5wasm never sees it", async () => {
-    const bytes = fixture("benign/sequential-keras2.h5");
-    const node = await scan(bytes, "big.h5", new Budget({ maxInMemoryBytes: 1000 }));
+  test("a file far larger than the in-memory budget is read lazily: only its metadata", async () => {
+    // The Lambda model followed by 4 GiB that exist only as a size: HDF5 ignores bytes past its
+    // end-of-allocation, so this opens like the fixture, and any whole-file copy would fail.
+    const bytes = fixture("malicious/lambda-keras2.h5");
+    const size = bytes.length + 4 * 2 ** 30;
+    let read = 0;
+    const source: ByteSource = {
+      size,
+      read(offset, length) {
+        const end = Math.min(size, offset + length);
+        const out = new Uint8Array(Math.max(0, end - offset));
+        if (offset < bytes.length) out.set(bytes.subarray(offset, Math.min(end, bytes.length)));
+        read += out.length;
+        return out;
+      },
+    };
+    const node = await scanSource(source, {
+      policy,
+      path: "tf_model.h5",
+      budget: new Budget({ maxInMemoryBytes: 1 << 20 }),
+    });
+    assert.equal(node.verdict, "malicious", JSON.stringify(node.findings));
+    assert.ok(node.findings.some((f) => f.code === "KERAS_LAMBDA"));
+    assert.ok(read < 1 << 20, `read ${read} bytes of ${size}`);
+  });
+
+  test("hostile: HDF5 reading more than the budget → BUDGET_EXCEEDED", async () => {
+    const node = await scan(
+      fixture("benign/sequential-keras2.h5"),
+      "big.h5",
+      new Budget({ maxInMemoryBytes: 1000 }),
+    );
     assert.equal(node.verdict, "unscannable");
     assert.deepEqual(
-      node.findings.map((f) => [f.code, f.expected, f.actual]),
-      [["BUDGET_EXCEEDED", 1000, bytes.length]],
+      node.findings.map((f) => [f.code, f.expected]),
+      [["BUDGET_EXCEEDED", 1000]],
     );
+    assert.match(node.findings[0]?.message ?? "", /read more than 1000 bytes/);
+  });
+
+  test("hostile: a source that fails mid-read → unscannable naming the failure", async () => {
+    const bytes = fixture("malicious/lambda-keras2.h5");
+    const source: ByteSource = {
+      size: bytes.length,
+      read(offset, length) {
+        if (offset + length > 2048) throw new Error("disk went away");
+        return bytes.subarray(offset, offset + length);
+      },
+    };
+    const node = await scanSource(source, { policy, path: "model.h5" });
+    assert.equal(node.verdict, "unscannable");
+    assert.match(node.findings[0]?.message ?? "", /disk went away/);
   });
 
   test("hostile: an attribute larger than the budget is refused", async () => {
     await assert.rejects(
-      readHdf5Contents(fixture("hostile/huge-unterminated-config.h5"), 1000),
+      readHdf5Contents(bytesSource(fixture("hostile/huge-unterminated-config.h5")), {
+        maxAttributeBytes: 1000,
+        maxReadBytes: 1 << 20,
+      }),
       /too large/,
     );
   });
