@@ -1,16 +1,19 @@
 /**
- * Both cores (run: node --import tsx bench/run.ts parallel; `npm run bench` builds dist/ first).
+ * Both cores (run: flock /tmp/modelvet-bench.lock node --import tsx bench/run.ts parallel;
+ * `npm run bench` builds dist/ first).
  *
  * 1. A folder of 1,000 mixed small files (fixtures under 64 KiB, every area, copied round-robin),
- *    scanned by `scanPaths` sequentially and with the worker pool: files/s, and CPU time / wall
- *    time (process CPU counts every thread, so ~2 means both cores were busy). The two reports
- *    must be identical. Run twice: the first run of each also pays one-off start-up (JIT, wasm).
- *    The pool is driven from dist/ when it is built (what `modelvet scan` runs), else from src/.
- *    Then the same folder as a user runs it, each in a fresh (cold) process from dist/: the CLI
- *    (`modelvet scan --format json`, pooled) and a sequential `scanPaths` rendered the same way.
+ *    scanned by `scanPaths` on one thread and in the pool's ways of sharing the work, alternating,
+ *    three rounds: files/s, and CPU time / wall time (process CPU counts every thread, so ~2 means
+ *    both cores were busy). Every report must equal the first. The calling thread is warm after
+ *    round 1; workers start cold every time. The load average is printed with each round.
+ *    Then the same folder as a user runs it, each in a fresh process from dist/: `modelvet scan
+ *    --format json` with --jobs 1, the default (auto: idle cores only, so it may choose one
+ *    thread on a busy machine) and --jobs <cores>, alternating; the JSON must match.
  * 2. 4 × 256 MiB files hashed (sha256 + git blob sha1, as verifyCachedBlob does) one after another
  *    on this thread versus four at once through the hash pool.
  */
+
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -24,10 +27,12 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type * as ScanModule from "../src/app/scan.js";
+import type * as PoolModule from "../src/app/scan-pool.js";
+import type { ScanPoolOptions } from "../src/app/scan-pool.js";
 import { digestFile } from "../src/io/file-digest.js";
 import { HashPool } from "../src/io/hash-pool.js";
 import type * as PolicyModule from "../src/io/policy-files.js";
@@ -63,6 +68,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; wall: numbe
 
 async function loadScan(): Promise<{
   scan: typeof ScanModule;
+  pool: typeof PoolModule;
   policy: typeof PolicyModule;
   from: string;
 }> {
@@ -70,70 +76,87 @@ async function loadScan(): Promise<{
   const from = existsSync(built) ? "dist" : "src";
   const base = from === "dist" ? "../dist" : "../src";
   const scan = (await import(`${base}/app/scan.js`)) as typeof ScanModule;
+  const pool = (await import(`${base}/app/scan-pool.js`)) as typeof PoolModule;
   const policy = (await import(`${base}/io/policy-files.js`)) as typeof PolicyModule;
-  return { scan, policy, from };
+  return { scan, pool, policy, from };
+}
+
+function load(): string {
+  return `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
+}
+
+function line(label: string, files: number, r: { wall: number; cpu: number }): string {
+  return `${label.padEnd(34)} ${r.wall.toFixed(2).padStart(6)} s ${(files / r.wall).toFixed(0).padStart(5)} files/s  CPU ${r.cpu.toFixed(2)} s  CPU/wall ${(r.cpu / r.wall).toFixed(2)}`;
 }
 
 async function scanBench(dir: string): Promise<void> {
   const folder = join(dir, "folder");
   buildFolder(folder, listFixtures("fixtures").sort());
-  const { scan, policy: policyFiles, from } = await loadScan();
+  const { scan, pool: poolModule, policy: policyFiles, from } = await loadScan();
   const policy = policyFiles.loadScanPolicy();
-  console.log(`scan: 1,000 files, ${availableParallelism()} cores, code from ${from}/`);
-  for (let round = 1; round <= 2; round++) {
-    const seq = await timed(() => scan.scanPaths({ paths: [folder], policy }));
-    const pool = await timed(() => scan.scanPaths({ paths: [folder], policy, workers: {} }));
-    const same = isDeepStrictEqual(pool.value, seq.value);
-    for (const [label, r] of [
-      ["sequential", seq],
-      ["pooled", pool],
-    ] as const) {
+  const cores = availableParallelism();
+  console.log(`scan: 1,000 files, ${cores} cores, code from ${from}/, ${load()}`);
+  // What `modelvet scan` does by default (--jobs auto: idle cores only), and fixed ways to share.
+  const variants: [string, ScanPoolOptions | undefined][] = [
+    ["1 thread", undefined],
+    ["auto", { minFiles: poolModule.AUTO_JOBS_MIN_FILES }],
+    [`${cores - 1} worker(s) + this thread`, { threads: cores - 1, callingThread: "always" }],
+    [`${cores} workers, this thread at start`, { threads: cores, callingThread: "warmup" }],
+  ];
+  let reference: unknown;
+  for (let round = 1; round <= 3; round++) {
+    for (const [name, workers] of variants) {
+      const label =
+        name === "auto" ? `auto (${poolModule.idleWorkers()} worker(s) + this thread)` : name;
+      const r = await timed(() => scan.scanPaths({ paths: [folder], policy, workers }));
+      reference ??= r.value;
+      const same = isDeepStrictEqual(r.value, reference);
       console.log(
-        `  round ${round} ${label.padEnd(10)} ${r.wall.toFixed(2)} s  ${(r.value.files.length / r.wall).toFixed(0).padStart(5)} files/s  CPU ${r.cpu.toFixed(2)} s  CPU/wall ${(r.cpu / r.wall).toFixed(2)}`,
+        `  round ${round} ${line(label, r.value.files.length, r)}${same ? "" : "  DIFFERENT REPORT"}`,
       );
+      if (!same) throw new Error(`${label}: the report differs from the first one`);
     }
-    console.log(
-      `  round ${round} speed-up ×${(seq.wall / pool.wall).toFixed(2)}, reports identical: ${same}, verdicts ${JSON.stringify(seq.value.summary)}`,
-    );
-    if (!same) throw new Error("the pooled report differs from the sequential one");
+    console.log(`  round ${round} done, ${load()}`);
   }
-  if (from === "dist") await coldProcesses(folder);
+  if (from === "dist") await coldProcesses(folder, poolModule);
 }
 
-/** Fresh processes: what `modelvet scan <folder>` costs, pooled (the CLI) versus sequential. */
-async function coldProcesses(folder: string): Promise<void> {
-  const dist = join(process.cwd(), "dist");
-  const sequential = [
-    `import { scanPaths } from ${JSON.stringify(`${dist}/app/scan.js`)};`,
-    `import { loadScanPolicy } from ${JSON.stringify(`${dist}/io/policy-files.js`)};`,
-    `import { renderJson } from ${JSON.stringify(`${dist}/cli/render/json.js`)};`,
-    `const report = await scanPaths({ paths: [${JSON.stringify(folder)}], policy: loadScanPolicy() });`,
-    "process.stdout.write(renderJson(report));",
-  ].join("\n");
-  for (let round = 1; round <= 2; round++) {
-    const seq = await runTimed(process.execPath, ["--input-type=module", "-e", sequential]);
-    const cli = await runTimed(process.execPath, [
-      "bin/modelvet.js",
-      "scan",
-      folder,
-      "--format",
-      "json",
-    ]);
-    for (const [label, r] of [
-      ["sequential", seq],
-      ["CLI pooled", cli],
-    ] as const) {
-      const cpu = r.cpuS === undefined ? "n/a" : `${r.cpuS.toFixed(2)} s`;
-      const ratio = r.cpuS === undefined ? "n/a" : (r.cpuS / (r.wallMs / 1000)).toFixed(2);
+/** Fresh processes, as a user runs it: `modelvet scan --jobs 1`, the default (auto), every core. */
+async function coldProcesses(folder: string, pool: typeof PoolModule): Promise<void> {
+  const cores = availableParallelism();
+  const runs: [string, string[]][] = [
+    ["CLI --jobs 1", ["--jobs", "1"]],
+    ["CLI (auto)", []],
+    [`CLI --jobs ${cores}`, ["--jobs", String(cores)]],
+  ];
+  let reference: string | undefined;
+  for (let round = 1; round <= 3; round++) {
+    const walls: number[] = [];
+    for (const [label, extra] of runs) {
+      const r = await runTimed(process.execPath, [
+        "bin/modelvet.js",
+        "scan",
+        folder,
+        "--format",
+        "json",
+        ...extra,
+      ]);
+      const shown =
+        extra.length === 0 ? `CLI (auto, ${pool.idleWorkers()} worker(s) at start)` : label;
+      const wall = r.wallMs / 1000;
+      walls.push(wall);
+      const cpu = r.cpuS ?? Number.NaN;
+      reference ??= r.stdout;
+      const same = r.stdout === reference && r.stdout.length > 0;
       console.log(
-        `  cold process ${round} ${label.padEnd(10)} ${(r.wallMs / 1000).toFixed(2)} s  ${(1000 / (r.wallMs / 1000)).toFixed(0).padStart(5)} files/s  CPU ${cpu}  CPU/wall ${ratio}  exit ${r.code}`,
+        `  cold process ${round} ${line(shown, 1000, { wall, cpu })}  exit ${r.code}${same ? "" : "  DIFFERENT JSON"}`,
       );
+      if (!same) throw new Error(`${label}: the JSON differs`);
     }
-    const same = seq.stdout.trim() === cli.stdout.trim() && seq.stdout.length > 0;
-    console.log(
-      `  cold process ${round} speed-up ×${(seq.wallMs / cli.wallMs).toFixed(2)}, JSON identical: ${same}`,
-    );
-    if (!same) throw new Error("the CLI's pooled JSON differs from the sequential one");
+    const ratios = walls.slice(1).map((w) => `×${(walls[0]! / w).toFixed(2)}`);
+    console.log(`  cold process ${round} speed-up vs --jobs 1: ${ratios.join(" ")}, ${load()}`);
   }
 }
 

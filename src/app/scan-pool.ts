@@ -15,6 +15,7 @@
  * dies gets an `unscannable` node saying so; it is never lost and never clean, and the files sent
  * ahead to that worker are scanned by another.
  */
+import { loadavg } from "node:os";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { ScanNode } from "../core/report.js";
 import { loadScanPolicy, SHIPPED_ALLOWLIST_DIR } from "../io/policy-files.js";
@@ -37,8 +38,8 @@ export interface ScanPoolOptions {
   /** The allowlist folder to load the policy from when `policy` is not given (default: shipped). */
   policyDir?: string;
   /**
-   * Worker threads, besides the calling thread. Default: one per core, less the calling thread when
-   * it scans throughout; never more than files.
+   * Worker threads, besides the calling thread; never more than files. Default: `idleWorkers()`,
+   * one per idle core, less the calling thread's when it scans throughout.
    */
   threads?: number;
   /** Fewer files than this are scanned on the calling thread alone (default POOL_MIN_FILES). */
@@ -56,8 +57,8 @@ export interface ScanPoolOptions {
 export const POOL_MIN_FILES = 8;
 
 /**
- * Where `modelvet scan --jobs auto` starts using every core. A worker costs a few hundred ms of
- * CPU before its first file; on one thread small files go at roughly 300 per second.
+ * Where `modelvet scan --jobs auto` starts using idle cores. A worker costs up to a second of CPU
+ * starting cold; one cold thread scans small files at roughly 250-300 per second.
  */
 export const AUTO_JOBS_MIN_FILES = 200;
 
@@ -68,6 +69,19 @@ export const AUTO_JOBS_MIN_FILES = 200;
  */
 const PREFETCH = 4;
 
+/**
+ * Workers worth starting now: one per core that other processes leave idle (1-minute load
+ * average), less the one the calling thread scans on unless `spareCaller`. A worker that has to
+ * share a core costs more than it brings: it spends ~1 s of CPU starting cold (module loading,
+ * parsers, JIT) before it runs as fast as the warm thread. Where the load is not known (0),
+ * every core counts as idle.
+ */
+export function idleWorkers(spareCaller = false): number {
+  const cores = poolSizeFor(Number.POSITIVE_INFINITY);
+  const idle = Math.max(0, Math.min(cores, Math.ceil(cores - (loadavg()[0] ?? 0))));
+  return spareCaller ? idle : Math.max(0, idle - 1);
+}
+
 /** Scan `tasks` on worker threads and this one; the nodes come back in the order of `tasks`. */
 export async function scanFilesInPool(
   tasks: readonly ScanTask[],
@@ -75,11 +89,10 @@ export async function scanFilesInPool(
 ): Promise<ScanNode[]> {
   const policy = options.policy ?? loadScanPolicy(options.policyDir ?? SHIPPED_ALLOWLIST_DIR);
   const calling = options.callingThread ?? "always";
-  const cores = poolSizeFor(Number.POSITIVE_INFINITY);
   const threads =
     tasks.length < (options.minFiles ?? POOL_MIN_FILES)
       ? 0
-      : Math.min(options.threads ?? (calling === "always" ? cores - 1 : cores), tasks.length);
+      : Math.min(options.threads ?? idleWorkers(calling !== "always"), tasks.length);
   const results = new Array<ScanNode>(tasks.length);
   let next = 0;
   const take = (): number | undefined => (next < tasks.length ? next++ : undefined);

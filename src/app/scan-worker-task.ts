@@ -10,7 +10,6 @@ import { makeNode, type ScanNode } from "../core/report.js";
 import { openFileSource } from "../io/files.js";
 import { scanSource } from "../scan/dispatch.js";
 import type { ScanPolicy } from "../scan/policy.js";
-import { bytesSource } from "../scan/source.js";
 
 export interface ScanTask {
   /** Path as the report shows it. */
@@ -41,13 +40,6 @@ export interface ScanWorkerData {
   crashForTesting?: CrashForTesting | undefined;
 }
 
-/**
- * Files up to this size are read with one call and scanned from memory: the detector and the
- * scanners read a small file in several pieces (about four reads per file over the fixtures),
- * each a system call.
- */
-export const WHOLE_READ_MAX_BYTES = 1 << 20;
-
 export function policyData(policy: ScanPolicy): ScanPolicyData {
   return { pickle: policy.pickle, keras: policy.keras, python: { rules: policy.python.rules } };
 }
@@ -69,11 +61,10 @@ export function lostNode(path: string, reason: string): ScanNode {
 
 /** Scans one file. Throws only when the file cannot be opened (the pool reports that as lost). */
 export async function scanFileTask(task: ScanTask, policy: ScanPolicy): Promise<ScanNode> {
-  const file = openFileSource(task.absolute);
+  const source = openFileSource(task.absolute);
   try {
-    const source = file.size <= WHOLE_READ_MAX_BYTES ? bytesSource(file.read(0, file.size)) : file;
     return await scanSource(source, { policy, path: task.path });
   } finally {
-    file.close();
+    source.close();
   }
 }
