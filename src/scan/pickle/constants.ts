@@ -16,6 +16,8 @@ import {
   latin1Range,
   parseFloatLine,
   parseIntLine,
+  plainIntIn,
+  simpleFloatIn,
   utf8Range,
 } from "./text.js";
 import { type PickleStreamResult, type PickleValue, SymbolicOpaque, SymbolicStr } from "./types.js";
@@ -196,34 +198,74 @@ export abstract class ConstantReader extends Recorder {
 
   /** FLOAT */
   protected floatLine(): number {
-    const v = parseFloatLine(this.lineText("FLOAT"));
+    this.argLine("FLOAT");
+    const v =
+      simpleFloatIn(this.lineBuf, this.lineAt, this.lineLen) ?? parseFloatLine(this.lineString());
     if (v === undefined) this.malformed("could not convert string to float");
     return v;
   }
 
   /** INT ("00"/"01" are False/True) */
   protected intLine(): PickleValue {
-    const text = this.lineText("INT");
-    if (text === "00" || text === "01") return text === "01";
-    const v = parseIntLine(text);
+    this.argLine("INT");
+    const b = this.lineBuf;
+    const at = this.lineAt;
+    const n = this.lineLen;
+    if (n === 2 && b[at] === 0x30 && (b[at + 1] === 0x30 || b[at + 1] === 0x31))
+      return b[at + 1] === 0x31;
+    const fast = plainIntIn(b, at, n);
+    if (fast >= 0) return fast;
+    const v = parseIntLine(this.lineString());
     if (v === undefined) this.malformed("could not convert string to int");
     return v;
   }
 
   /** LONG (optional trailing "L") */
   protected longLine(): PickleValue {
-    let text = this.lineText("LONG");
+    this.argLine("LONG");
+    const n = this.lineLen;
+    if (n > 1 && this.lineBuf[this.lineAt + n - 1] === 0x4c) {
+      const fast = plainIntIn(this.lineBuf, this.lineAt, n - 1);
+      if (fast >= 0) return fast;
+    }
+    let text = this.lineString();
     if (text.endsWith("L")) text = text.slice(0, -1);
     const v = parseIntLine(text);
     if (v === undefined) this.malformed("could not convert string to int");
     return v;
   }
 
+  /**
+   * A protocol-0 str argument that is ASCII with no backslash reads as itself (no escapes to
+   * decode): kept undecoded, like binary str constants. `start` is its offset in the source,
+   * [at, at + n) its bytes in lineBuf. Undefined when it needs the full decoder.
+   */
+  private plainLineStr(start: number, at: number, n: number): PickleValue | undefined {
+    const b = this.lineBuf;
+    let plain = true;
+    for (let i = at; i < at + n; i++) {
+      const c = b[i] as number;
+      if (c >= 0x80 || c === 0x5c) return undefined;
+      if (c < 0x20 || c === 0x7f) plain = false;
+    }
+    if (!plain) this.nestedBytes(b.subarray(at, at + n));
+    return n <= KEEP_STR
+      ? new SymbolicStr(this, start, n)
+      : new SymbolicOpaque("str", this.opStart + 1, n);
+  }
+
   /** STRING: a quoted, escaped bytes literal, decoded as latin-1. */
   protected stringLine(): PickleValue {
-    const bytes = this.line();
-    if (bytes === undefined) return new SymbolicOpaque("str", this.opStart + 1);
-    const decoded = decodeStringLine(bytes);
+    if (!this.readLine()) return new SymbolicOpaque("str", this.opStart + 1);
+    const b = this.lineBuf;
+    const at = this.lineAt;
+    const n = this.lineLen;
+    const q = b[at];
+    if (n >= 2 && (q === 0x27 || q === 0x22) && b[at + n - 1] === q) {
+      const plain = this.plainLineStr(this.opStart + 2, at + 1, n - 2);
+      if (plain !== undefined) return plain;
+    }
+    const decoded = decodeStringLine(b.subarray(at, at + n));
     if (decoded === undefined)
       this.malformed("the STRING opcode argument must be quoted and validly escaped");
     this.nestedBytes(decoded);
@@ -234,9 +276,12 @@ export abstract class ConstantReader extends Recorder {
 
   /** UNICODE (raw-unicode-escape) */
   protected unicodeLine(): PickleValue {
-    const bytes = this.line();
-    if (bytes === undefined) return new SymbolicOpaque("str", this.opStart + 1);
-    const text = decodeRawUnicodeEscape(bytes);
+    if (!this.readLine()) return new SymbolicOpaque("str", this.opStart + 1);
+    const plain = this.plainLineStr(this.opStart + 1, this.lineAt, this.lineLen);
+    if (plain !== undefined) return plain;
+    const text = decodeRawUnicodeEscape(
+      this.lineBuf.subarray(this.lineAt, this.lineAt + this.lineLen),
+    );
     if (text === undefined) this.malformed("bad raw-unicode-escape in UNICODE argument");
     if (text.length >= NESTED_MIN && PICKLE_FIRST[text.charCodeAt(0)]) {
       const raw = latin1Bytes(text);

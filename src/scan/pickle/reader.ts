@@ -7,7 +7,7 @@ import type { Budget } from "../budget.js";
 import type { ByteSource } from "../source.js";
 import { Halt } from "./halt.js";
 import { opcodeName } from "./opcodes.js";
-import { decodeUtf8, latin1, latin1Range } from "./text.js";
+import { decodeUtf8, digitsIn, latin1, latin1Range, parseDecimalLine } from "./text.js";
 import type { PickleHooks, StrBytes } from "./types.js";
 
 /**
@@ -46,6 +46,10 @@ export abstract class PickleReader implements StrBytes {
   pos: number;
   /** Offset of the opcode being run (errors and records name it). */
   opStart: number;
+  /** The last line read by readLine: lineBuf[lineAt, lineAt + lineLen). */
+  lineBuf: Uint8Array = EMPTY;
+  lineAt = 0;
+  lineLen = 0;
 
   /** SymbolicStr texts read back from the source, by offset (memo GETs of the same str repeat). */
   private texts: Map<number, string> | undefined = undefined;
@@ -207,10 +211,57 @@ export abstract class PickleReader implements StrBytes {
     }
   }
 
-  protected lineText(what: string): string {
+  /**
+   * One protocol-0 line without its "\n", left in lineBuf[lineAt, lineAt + lineLen) (a view of
+   * the window when the line is in it: nothing is allocated); false when longer than KEEP_LINE
+   * (skipped).
+   */
+  protected readLine(): boolean {
+    const from = this.pos - this.bufStart;
+    if (from >= 0 && this.pos < this.bufEnd) {
+      const buf = this.buf;
+      const end = buf.length;
+      for (let k = from; k < end; k++) {
+        if (buf[k] === 0x0a) {
+          if (k - from > KEEP_LINE) break; // the slow path skips it
+          this.lineBuf = buf;
+          this.lineAt = from;
+          this.lineLen = k - from;
+          this.pos = this.bufStart + k + 1;
+          return true;
+        }
+      }
+    }
     const bytes = this.line();
-    if (bytes === undefined) this.malformed(`${what} argument is longer than ${KEEP_LINE} bytes`);
-    return latin1(bytes);
+    if (bytes === undefined) return false;
+    this.lineBuf = bytes;
+    this.lineAt = 0;
+    this.lineLen = bytes.length;
+    return true;
+  }
+
+  /** The line a text argument needs (malformed when over KEEP_LINE), left as readLine leaves it. */
+  protected argLine(what: string): void {
+    if (!this.readLine()) this.malformed(`${what} argument is longer than ${KEEP_LINE} bytes`);
+  }
+
+  /** The last line read, as latin-1 text. */
+  protected lineString(): string {
+    return latin1Range(this.lineBuf, this.lineAt, this.lineLen);
+  }
+
+  protected lineText(what: string): string {
+    this.argLine(what);
+    return this.lineString();
+  }
+
+  /** GET/PUT argument: `int(s, 10)`. */
+  protected decimalLine(what: string): number {
+    this.argLine(what);
+    const fast = digitsIn(this.lineBuf, this.lineAt, this.lineLen);
+    const v = fast >= 0 ? fast : parseDecimalLine(this.lineString());
+    if (v === undefined) this.malformed(`${what} argument is not an integer`);
+    return v;
   }
 
   protected twoLines(): [string, string, boolean] {

@@ -112,6 +112,58 @@ function plainDigits(line: string): number {
   return v;
 }
 
+/** Value of b[at, at+n) when it is 1-15 ASCII digits (no sign, no spaces), or -1. */
+export function digitsIn(b: Uint8Array, at: number, n: number): number {
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = (b[i] as number) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * INT/LONG argument bytes in their commonest form, plain digits without a leading zero (what
+ * parseIntLine returns for them); -1 for anything else (parse the text then).
+ */
+export function plainIntIn(b: Uint8Array, at: number, n: number): number {
+  if (n > 1 && b[at] === 0x30) return -1;
+  return digitsIn(b, at, n);
+}
+
+/**
+ * FLOAT argument bytes of the form [-]digits[.digits] with at most 15 digits and no exponent,
+ * or undefined for anything else (parse the text then). The digits make an exact integer m and
+ * the point a power of ten 10^k (k <= 15, exact as a double), so m / 10^k is one correctly
+ * rounded division: the same double as parsing the decimal text.
+ */
+export function simpleFloatIn(b: Uint8Array, at: number, n: number): number | undefined {
+  let i = at;
+  const end = at + n;
+  const negative = i < end && b[i] === 0x2d;
+  if (negative) i++;
+  let m = 0;
+  let digits = 0;
+  let scale = 1;
+  let point = false;
+  for (; i < end; i++) {
+    const c = b[i] as number;
+    if (c === 0x2e && !point) {
+      point = true;
+      continue;
+    }
+    const d = c - 0x30;
+    if (d < 0 || d > 9 || ++digits > 15) return undefined;
+    m = m * 10 + d;
+    if (point) scale *= 10;
+  }
+  if (digits === 0) return undefined;
+  const v = m / scale;
+  return negative ? -v : v;
+}
+
 const DECIMAL = /^\s*[+-]?\d(?:_?\d)*\s*$/;
 
 /** GET/PUT argument: `int(s, 10)`. */

@@ -20,7 +20,6 @@ import { Halt, type HaltKind } from "./halt.js";
 import { joblibHooks } from "./joblib.js";
 import { HIGHEST_PROTOCOL, opcodeName } from "./opcodes.js";
 import type { WalkConfig } from "./reader.js";
-import { parseDecimalLine } from "./text.js";
 import type { PickleHookIO, PickleHooks, PickleStreamResult, PickleValue } from "./types.js";
 import { SymbolicDict, SymbolicObject } from "./types.js";
 import { BUFFER, EMPTY_TUPLE, FLOAT, FROZENSET, LIST, PICKLE_FIRST, SET } from "./values.js";
@@ -285,9 +284,7 @@ class Walker extends ConstantReader {
           break;
         case 0x67: {
           // GET
-          const idx = parseDecimalLine(this.lineText("GET"));
-          if (idx === undefined) this.malformed("GET argument is not an integer");
-          this.memoGet(idx);
+          this.memoGet(this.decimalLine("GET"));
           break;
         }
         case 0x68: // BINGET
@@ -323,8 +320,7 @@ class Walker extends ConstantReader {
         }
         case 0x70: {
           // PUT
-          const idx = parseDecimalLine(this.lineText("PUT"));
-          if (idx === undefined) this.malformed("PUT argument is not an integer");
+          const idx = this.decimalLine("PUT");
           if (idx < 0) this.malformed("negative PUT argument");
           this.memo.put(idx, this.top(), this.opStart);
           break;
