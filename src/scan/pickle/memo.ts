@@ -262,19 +262,6 @@ export class PickleMemo {
     const items = t.items;
     if (items === undefined || items.length > KEEP_ITEMS) return -1;
     const n = items.length;
-    for (let i = 0; i < n; i++) {
-      const v = items[i];
-      if (
-        typeof v === "number" ||
-        v === null ||
-        typeof v === "boolean" ||
-        v instanceof SharedOpaque ||
-        (v instanceof SymbolicStr && packSrc(v) >= 0) ||
-        (typeof v === "string" && v.length <= INLINE_STR)
-      )
-        continue;
-      return -1;
-    }
     const at = this.tuplesLen;
     const need = 1 + 2 * n;
     if (at + need > this.tuples.length) {
@@ -283,31 +270,37 @@ export class PickleMemo {
       next.set(this.tuples.subarray(0, at));
       this.tuples = next;
     }
+    // One pass: items are written as they are checked; an item that cannot be packed gives the
+    // written slots (and any characters packed for them) back.
     const out = this.tuples;
+    const charsMark = this.charsLen;
     out[at] = n;
-    for (let i = 0; i < n; i++) {
-      const v = items[i] as PickleValue;
-      let kind: number;
+    for (let i = 0, o = at + 1; i < n; i++, o += 2) {
+      const v = items[i];
+      let kind = -1; // stays -1 for an item that cannot be packed
       let x = 0;
       if (typeof v === "number") {
         kind = ITEM_NUMBER;
         x = v;
+      } else if (v instanceof SymbolicStr) {
+        x = packSrc(v);
+        if (x >= 0) kind = ITEM_SRC;
+      } else if (v instanceof SharedOpaque) {
+        kind = ITEM_SHARED;
+        x = v.index;
       } else if (v === null) kind = ITEM_NONE;
       else if (v === true) kind = ITEM_TRUE;
       else if (v === false) kind = ITEM_FALSE;
-      else if (v instanceof SymbolicStr) {
-        kind = ITEM_SRC;
-        x = packSrc(v);
-      } else if (typeof v === "string") {
+      else if (typeof v === "string" && v.length <= INLINE_STR) {
         x = this.packString(v);
-        if (x < 0) return -1; // chars full: the tuple stays a reference (its slots are abandoned)
-        kind = ITEM_STR;
-      } else {
-        kind = ITEM_SHARED;
-        x = (v as SharedOpaque).index;
+        if (x >= 0) kind = ITEM_STR;
       }
-      out[at + 1 + 2 * i] = kind;
-      out[at + 2 + 2 * i] = x;
+      if (kind < 0) {
+        this.charsLen = charsMark;
+        return -1;
+      }
+      out[o] = kind;
+      out[o + 1] = x;
     }
     this.tuplesLen = at + need;
     return at;
