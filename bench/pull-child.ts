@@ -138,7 +138,7 @@ if (mode === "baseline") {
     path: path!,
     url: client.resolveUrl(repo!, commit!, path!),
     expected: { size: Number(size), gitOid: "", lfsSha256: sha256 },
-    fetch: client.streamingFetch(),
+    ...client.transferOptions(),
     auth: client.authFor(),
   });
   result = { status: r.status, sha256: r.status === "verified" ? r.sha256 : undefined };

@@ -119,7 +119,7 @@ async function fetchFile(
     path: file.path,
     url: client.resolveUrl(model.repo, model.commit, file.path),
     expected: { size: file.size, gitOid: file.gitOid, lfsSha256: file.lfs?.sha256 },
-    fetch: client.streamingFetch(),
+    ...client.transferOptions(),
     auth: client.authFor(),
     onBytes: (bytes) => emit({ type: "bytes", repo: model.repo, path: file.path, bytes }),
   });

@@ -10,16 +10,32 @@
  *   when verified. Wrong bytes are deleted. An interrupted transfer leaves its `.incomplete` file,
  *   which the next attempt resumes with an HTTP range (or restarts when the server ignores it).
  * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
+ * - The body comes through node:http (io/http-get.ts), not WHATWG fetch, and is hashed and written
+ *   by io/blob-sink.ts: one pass over the bytes, disk writes overlapped with the transfer, memory
+ *   bounded by a few slabs whatever the file size. 408/429/5xx answers are retried with the Hub's
+ *   rules (io/fetch.ts), a body cut short is resumed with a range.
  */
 import { createHash, type Hash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
+import { BlobSink, type BlobSinkOptions } from "./blob-sink.js";
 import type { RepoCache } from "./cache-layout.js";
+import {
+  HUB_RETRY_POLICY,
+  RETRY_STATUSES,
+  type RetryEvent,
+  type RetryPolicy,
+  redactSecrets,
+  retryDelayMs,
+  USER_AGENT,
+} from "./fetch.js";
 import { digestFile, type FileDigests } from "./file-digest.js";
 import type { FileHasher } from "./hash-pool.js";
+import { type HttpResponse, httpGet, NetworkFailure } from "./http-get.js";
 
 export interface BlobExpectation {
   size: number;
@@ -36,13 +52,21 @@ export interface DownloadRequest {
   /** Resolve URL at the pinned commit. */
   url: string;
   expected: BlobExpectation;
-  fetch: typeof fetch;
   /** Sent only to this origin, never across a redirect to another origin. */
   auth?: { origin: string; authorization: string } | undefined;
+  /** Bytes written to the file, as each write returns. */
   onBytes?: (bytes: number) => void;
-  /** Attempts for network failures and truncated bodies (each resumes). Default 4. */
+  /** Attempts for bodies cut short or broken (each resumes). Default 4. */
   maxAttempts?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Every wait (retries, attempts) goes through this; tests pass one that does not wait. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** How 408/429/5xx answers and failed connections are retried (default: HUB_RETRY_POLICY). */
+  retry?: Partial<RetryPolicy> | undefined;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Silence on a connection that counts as broken, ms (default 60 s): the transfer resumes. */
+  idleTimeoutMs?: number;
+  /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
+  sink?: Pick<BlobSinkOptions, "slabBytes" | "slabs" | "syncEveryBytes">;
 }
 
 export type DownloadResult =
@@ -171,18 +195,24 @@ function findIncomplete(blobsDir: string, blobId: string): string | undefined {
   return best?.path;
 }
 
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** Follow redirects by hand: Authorization only on the Hub's origin. */
-async function request(req: DownloadRequest, from: number): Promise<Response> {
+async function follow(req: DownloadRequest, from: number): Promise<HttpResponse> {
   let url = new URL(req.url);
   for (let hop = 0; hop < 10; hop++) {
-    const headers: Record<string, string> = { "Accept-Encoding": "identity" };
+    const headers: Record<string, string> = {
+      "Accept-Encoding": "identity",
+      "User-Agent": USER_AGENT,
+    };
     if (from > 0) headers.Range = `bytes=${from}-`;
     if (req.auth !== undefined && url.origin === req.auth.origin)
       headers.Authorization = req.auth.authorization;
-    const response = await req.fetch(url, { headers, redirect: "manual" });
-    if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {
-      await response.body?.cancel();
-      url = new URL(response.headers.get("location")!, url);
+    const response = await httpGet(url, { headers, idleTimeoutMs: req.idleTimeoutMs });
+    const location = response.header("location");
+    if (response.status >= 300 && response.status < 400 && location !== undefined) {
+      response.discard();
+      url = new URL(location, url);
       continue;
     }
     return response;
@@ -190,83 +220,205 @@ async function request(req: DownloadRequest, from: number): Promise<Response> {
   throw new HubError("HUB_PROTOCOL", `Too many redirects while downloading ${req.path}`);
 }
 
+/**
+ * The answer to one download request, retried on 408/429/5xx and on connections that fail
+ * before an answer, with the Hub's rules (Retry-After / RateLimit, backoff, a total wait budget).
+ * When retries run out, the last answer is returned (the caller reports its status).
+ */
+async function openWithRetries(req: DownloadRequest, from: number): Promise<HttpResponse> {
+  const policy = { ...HUB_RETRY_POLICY, ...req.retry };
+  const sleep = req.sleep ?? defaultSleep;
+  const base = new URL(req.url);
+  const display = redactSecrets(`${base.origin}${base.pathname}`);
+  let waited = 0;
+  for (let retry = 0; ; retry++) {
+    let response: HttpResponse | undefined;
+    let problem: string;
+    try {
+      response = await follow(req, from);
+      if (!RETRY_STATUSES.has(response.status) || retry >= policy.maxRetries) return response;
+      problem = `HTTP ${response.status}`;
+    } catch (error) {
+      if (!(error instanceof NetworkFailure)) throw error;
+      if (retry >= policy.maxRetries) throw networkError(req, error, retry, waited);
+      problem = error.message;
+    }
+    const answer = response;
+    const delay = retryDelayMs(
+      retry,
+      answer && { status: answer.status, headers: { get: (n) => answer.header(n) ?? null } },
+      policy,
+    );
+    if (waited + delay > policy.maxTotalWaitMs) {
+      if (answer !== undefined) return answer;
+      throw networkError(req, new NetworkFailure(problem), retry, waited);
+    }
+    answer?.discard();
+    req.onRetry?.({
+      method: "GET",
+      url: display,
+      attempt: retry + 1,
+      reason: problem,
+      waitMs: delay,
+    });
+    await sleep(delay);
+    waited += delay;
+  }
+}
+
+function networkError(req: DownloadRequest, error: Error, retries: number, waited: number) {
+  return new HubError(
+    "NETWORK",
+    `Cannot download ${req.path}: ${error.message}${retries > 0 ? ` (after ${retries} retries, ${Math.round(waited / 1000)} s of waiting)` : ""}. Check the network or --hub-url / HF_ENDPOINT.`,
+    { cause: error },
+  );
+}
+
+/** The body stopped before its end: the next attempt resumes from what reached the file. */
 class Truncated extends Error {}
+
+/**
+ * Stream `body` into `sink`, at most `room` bytes. A longer body is cut off as soon as it passes
+ * the size; a body that breaks is a `Truncated`; a disk error is thrown as it is.
+ */
+function receive(
+  body: IncomingMessage,
+  sink: BlobSink,
+  room: number,
+): Promise<{ received: number; tooLong: boolean }> {
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    let settled = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      body.removeListener("data", onData);
+      done();
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > room) {
+        body.destroy();
+        settle(() => resolve({ received, tooLong: true }));
+        return;
+      }
+      let accepted: boolean;
+      try {
+        accepted = sink.write(chunk);
+      } catch (error) {
+        body.destroy();
+        settle(() => reject(error));
+        return;
+      }
+      if (!accepted) {
+        body.pause();
+        void sink.whenReady().then(() => {
+          if (!settled) body.resume();
+        });
+      }
+    };
+    if (body.destroyed) {
+      // It broke while the partial file was being re-hashed: what it held is gone with it.
+      settle(() => reject(new Truncated("the connection broke before the body was read")));
+      return;
+    }
+    body.on("data", onData);
+    body.on("end", () => settle(() => resolve({ received, tooLong: false })));
+    body.on("error", (error) =>
+      settle(() =>
+        reject(new Truncated(`the connection broke after ${received} bytes`, { cause: error })),
+      ),
+    );
+    body.on("close", () =>
+      settle(() =>
+        body.complete
+          ? resolve({ received, tooLong: false })
+          : reject(new Truncated(`the connection closed after ${received} bytes`)),
+      ),
+    );
+  });
+}
+
+function newTempPath(blobsDir: string, blobId: string): string {
+  return join(blobsDir, `${blobId}.${randomBytes(4).toString("hex")}.incomplete`);
+}
 
 /** One attempt: resume from an .incomplete file when there is one. */
 async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadResult> {
   const blobsDir = req.cache.blobsDir;
+  const size = req.expected.size;
   mkdirSync(blobsDir, { recursive: true });
-  let temp =
-    findIncomplete(blobsDir, blobId) ??
-    join(blobsDir, `${blobId}.${randomBytes(4).toString("hex")}.incomplete`);
+  let temp = findIncomplete(blobsDir, blobId) ?? newTempPath(blobsDir, blobId);
   let have = 0;
   try {
     have = statSync(temp).size;
   } catch {
     have = 0;
   }
-  if (have > req.expected.size) {
+  if (have > size) {
     rmSync(temp, { force: true });
-    temp = join(blobsDir, `${blobId}.${randomBytes(4).toString("hex")}.incomplete`);
+    temp = newTempPath(blobsDir, blobId);
     have = 0;
   }
 
-  const response = await request(req, have);
-  if (response.status === 200 && have > 0) {
-    have = 0; // the server ignored the range: start over
-  } else if (response.status === 206 && have > 0) {
-    const range = response.headers.get("content-range") ?? "";
-    if (!range.startsWith(`bytes ${have}-`)) {
-      await response.body?.cancel();
+  // A partial file that already holds every byte (interrupted before its rename) needs no request.
+  const response = have === size && size > 0 ? undefined : await openWithRetries(req, have);
+  if (response !== undefined) {
+    if (response.status === 200 && have > 0) {
+      have = 0; // the server ignored the range: start over
+    } else if (response.status === 206 && have > 0) {
+      const range = response.header("content-range") ?? "";
+      if (!range.startsWith(`bytes ${have}-`)) {
+        response.discard();
+        throw new HubError(
+          "HUB_PROTOCOL",
+          `Unexpected Content-Range "${range}" while resuming ${req.path}`,
+        );
+      }
+    } else if (response.status !== 200 && !(response.status === 206 && have === 0)) {
+      response.discard();
       throw new HubError(
-        "HUB_PROTOCOL",
-        `Unexpected Content-Range "${range}" while resuming ${req.path}`,
+        response.status === 404 ? "HUB_ENTRY_NOT_FOUND" : "HUB_UNAVAILABLE",
+        `Downloading ${req.path} failed: HTTP ${response.status}`,
+        { status: response.status },
       );
     }
-  } else if (response.status !== 200 && !(response.status === 206 && have === 0)) {
-    await response.body?.cancel();
-    throw new HubError(
-      response.status === 404 ? "HUB_ENTRY_NOT_FOUND" : "HUB_UNAVAILABLE",
-      `Downloading ${req.path} failed: HTTP ${response.status}`,
-      {
-        status: response.status,
-      },
-    );
   }
 
   const hashes = new Hashes(req.expected);
   await hashFile(temp, hashes, have);
   const handle = await open(temp, have > 0 ? "r+" : "w");
-  let tooLong = false;
+  const sink = new BlobSink(handle, have, hashes, { ...req.sink, onWritten: req.onBytes });
+  let outcome = { received: 0, tooLong: false };
+  let broken: Truncated | undefined;
   try {
-    let position = have;
-    if (response.body !== null) {
+    if (response !== undefined) {
       try {
-        for await (const chunk of response.body) {
-          const bytes = chunk as Uint8Array;
-          if (hashes.bytes + bytes.length > req.expected.size) {
-            tooLong = true;
-            hashes.update(bytes);
-            break;
-          }
-          hashes.update(bytes);
-          await handle.write(bytes, 0, bytes.length, position);
-          position += bytes.length;
-          req.onBytes?.(bytes.length);
-        }
+        outcome = await receive(response.body, sink, size - have);
       } catch (error) {
-        throw new Truncated(`the connection broke after ${position} bytes`, { cause: error });
+        if (!(error instanceof Truncated)) throw error;
+        broken = error; // keep what arrived, for the next attempt
       }
     }
-    await handle.truncate(position);
-    await handle.sync();
+    if (!outcome.tooLong) await sink.close();
   } finally {
+    await sink.settle();
     await handle.close();
   }
 
-  if (!tooLong && hashes.bytes < req.expected.size) {
+  if (outcome.tooLong) {
+    rmSync(temp, { force: true });
+    const tooLong = check(req.path, req.expected, {
+      bytes: have + outcome.received,
+      sha256: "",
+      gitSha1: undefined,
+    });
+    return { status: "mismatch", finding: tooLong as Finding };
+  }
+  if (broken !== undefined) throw broken;
+  if (hashes.bytes < size) {
     // A short body: keep the partial file for the next attempt.
-    throw new Truncated(`the body ended after ${hashes.bytes} of ${req.expected.size} bytes`);
+    throw new Truncated(`the body ended after ${hashes.bytes} of ${size} bytes`);
   }
   const verdict = check(req.path, req.expected, hashes.digests());
   if ("code" in verdict) {
@@ -309,8 +461,6 @@ export async function verifyCachedBlob(
   return check(path, expected, digests);
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 export async function downloadToCache(req: DownloadRequest): Promise<DownloadResult> {
   const blobId = blobIdFor(req.expected);
   const blobPath = req.cache.blobPath(blobId);
@@ -342,10 +492,7 @@ export async function downloadToCache(req: DownloadRequest): Promise<DownloadRes
       return await attempt(req, blobId);
     } catch (error) {
       last = error;
-      const retryable =
-        error instanceof Truncated ||
-        (error instanceof TypeError && /fetch failed|terminated|socket/i.test(error.message));
-      if (!retryable) throw error;
+      if (!(error instanceof Truncated)) throw error;
       await sleep(Math.min(8000, 250 * 2 ** i));
     }
   }

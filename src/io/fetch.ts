@@ -100,7 +100,7 @@ export function retryAfterSeconds(header: string | null): number | undefined {
 /** How long to wait before retry number `retry` (0-based) after `response` (absent: network error). */
 export function retryDelayMs(
   retry: number,
-  response: { status: number; headers: Headers } | undefined,
+  response: { status: number; headers: Pick<Headers, "get"> } | undefined,
   policy: RetryPolicy,
 ): number {
   if (response !== undefined) {

@@ -122,6 +122,15 @@ export class HubClient {
     return this.#recorder("none").fetch;
   }
 
+  /** This client's retry rules for downloaders that stream over node:http (io/download.ts). */
+  transferOptions(): Pick<HubClientOptions, "retry" | "sleep" | "onRetry"> {
+    return {
+      retry: this.#options.retry,
+      sleep: this.#options.sleep,
+      onRetry: this.#options.onRetry,
+    };
+  }
+
   /** `Authorization` for the Hub's own origin, for downloaders that follow redirects by hand. */
   authFor(): { origin: string; authorization: string } | undefined {
     return this.#token === undefined

@@ -79,7 +79,6 @@ describe("downloadToCache", () => {
       gitOid: lfs ? "f".repeat(40) : GIT_OID,
       lfsSha256: lfs ? SHA256 : undefined,
     },
-    fetch,
     auth: { origin: hub.url, authorization: "Bearer hf_secret_token" },
     sleep: noSleep,
   });
