@@ -18,7 +18,7 @@ const EMPTY_F64 = new Float64Array(0);
 /**
  * Memo slot kinds. A fresh (zeroed) slot is a hole. OBJ slots name an entry of `objs`; STR and
  * TUPLE slots a position in the string / tuple arena; NUM slots hold the number itself; SRC slots
- * a SymbolicStr's place in the source (see packSrc).
+ * a SymbolicStr's place in the source (see packSrc); SHARED slots the index of a shared marker.
  */
 const MEMO_HOLE = 0;
 const MEMO_OBJ = 1;
@@ -29,6 +29,7 @@ const MEMO_NONE = 5;
 const MEMO_TRUE = 6;
 const MEMO_FALSE = 7;
 const MEMO_SRC = 8;
+const MEMO_SHARED = 9;
 /** Item kinds inside a packed tuple. */
 const ITEM_NUMBER = 0;
 const ITEM_NONE = 1;
@@ -195,6 +196,9 @@ export class PickleMemo {
       else if (value instanceof SymbolicStr) {
         x = packSrc(value);
         kind = MEMO_SRC;
+      } else if (value instanceof SharedOpaque) {
+        x = value.index;
+        kind = MEMO_SHARED;
       } else if (typeof value === "string") {
         if (value.length <= INLINE_STR) x = this.packString(value);
         kind = MEMO_STR;
@@ -352,6 +356,7 @@ export class PickleMemo {
       else if (kind === MEMO_OBJ) v = this.objs[x];
       else if (kind === MEMO_STR) v = this.unpackString(x);
       else if (kind === MEMO_SRC) v = this.unpackSrc(x);
+      else if (kind === MEMO_SHARED) v = SHARED[x];
       else if (kind === MEMO_TUPLE) v = this.unpackTuple(x);
       else if (kind === MEMO_NONE) v = null;
       else if (kind === MEMO_TRUE) v = true;
