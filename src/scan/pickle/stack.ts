@@ -21,10 +21,13 @@ export abstract class SymbolicStack extends PickleReader {
   readonly memo: PickleMemo;
   retained = 0;
   readonly maxStack: number;
+  /** Stack entries left before the stack budget: maxStack less the marks (both count). */
+  room: number;
 
   constructor(cfg: WalkConfig, start: number) {
     super(cfg, start);
     this.maxStack = cfg.budget.limits.maxPickleStack;
+    this.room = this.maxStack;
     this.memo = new PickleMemo(cfg.budget.limits.maxPickleMemo, this);
   }
 
@@ -35,36 +38,44 @@ export abstract class SymbolicStack extends PickleReader {
 
   /** MARK */
   protected pushMark(): void {
-    if (this.stack.length + this.marks.length >= this.maxStack) {
+    if (this.stack.length >= this.room) {
       this.budgetHit(`MARKs nest deeper than ${this.maxStack} at offset ${this.opStart}`);
     }
     this.marks.push(this.stack.length);
+    this.room--;
     this.fence = this.stack.length;
   }
 
+  // push, pop and top are kept tiny (messages built elsewhere) so the JIT inlines them into the
+  // dispatch loop whatever else it inlines there.
   protected push(v: PickleValue): void {
-    if (this.stack.length + this.marks.length >= this.maxStack) {
-      this.budgetHit(
-        `The pickle stack grew past ${this.maxStack} entries at offset ${this.opStart}`,
-      );
-    }
+    if (this.stack.length >= this.room) this.stackFull();
     this.stack.push(v);
   }
 
+  private stackFull(): never {
+    this.budgetHit(`The pickle stack grew past ${this.maxStack} entries at offset ${this.opStart}`);
+  }
+
   protected pop(): PickleValue {
-    if (this.stack.length <= this.fence) this.malformed("unpickling stack underflow");
+    if (this.stack.length <= this.fence) this.underflow();
     return this.stack.pop() as PickleValue;
   }
 
   protected top(): PickleValue {
-    if (this.stack.length <= this.fence) this.malformed("unpickling stack underflow");
+    if (this.stack.length <= this.fence) this.underflow();
     return this.stack[this.stack.length - 1] as PickleValue;
+  }
+
+  private underflow(): never {
+    this.malformed("unpickling stack underflow");
   }
 
   /** Removes the topmost mark; returns the stack length it recorded. */
   protected popMark(): number {
     const m = this.marks.pop();
     if (m === undefined) this.malformed("could not find MARK");
+    this.room++;
     this.fence = this.marks.length > 0 ? (this.marks[this.marks.length - 1] as number) : 0;
     return m;
   }

@@ -178,10 +178,13 @@ class Walker extends ConstantReader {
       }
       if (this.pos >= this.bufEnd || this.pos < this.bufStart) this.fill(1);
       const op = this.buf[this.pos++ - this.bufStart] as number;
+      // Opcodes that produce a value set `v` and break to the one push below the switch (one call
+      // site the JIT inlines); the others `continue`.
+      let v: PickleValue;
       switch (op) {
         case 0x28: // MARK
           this.pushMark();
-          break;
+          continue;
         case 0x2e: // STOP
           this.pop();
           result.complete = true;
@@ -191,149 +194,66 @@ class Walker extends ConstantReader {
           if (this.marks.length > 0 && this.marks[this.marks.length - 1] === this.stack.length)
             this.popMark();
           else this.pop();
-          break;
-        case 0x31: // POP_MARK
-          this.popMarkDiscard();
-          break;
+          continue;
         case 0x32: // DUP
-          this.push(this.top());
-          break;
-        case 0x46: // FLOAT
-          this.push(this.floatLine());
-          break;
-        case 0x49: // INT
-          this.push(this.intLine());
+          v = this.top();
           break;
         case 0x4a: // BININT
-          this.push(this.i32());
+          v = this.i32();
           break;
         case 0x4b: // BININT1
-          this.push(this.u8());
-          break;
-        case 0x4c: // LONG
-          this.push(this.longLine());
+          v = this.u8();
           break;
         case 0x4d: // BININT2
-          this.push(this.u16());
+          v = this.u16();
           break;
         case 0x4e: // NONE
-          this.push(null);
-          break;
-        case 0x50: // PERSID
-          this.persId();
-          break;
-        case 0x51: // BINPERSID
-          this.binPersId();
-          break;
-        case 0x52: {
-          // REDUCE
-          const args = this.pop();
-          const fn = this.pop();
-          this.push(this.call("REDUCE", fn, args));
-          break;
-        }
-        case 0x53: // STRING
-          this.push(this.stringLine());
+          v = null;
           break;
         case 0x54: {
           // BINSTRING (signed length)
           const n = this.i32();
           if (n < 0) this.malformed("BINSTRING pickle has negative byte count");
-          this.push(this.constant(n, "latin1"));
+          v = this.constant(n, "latin1");
           break;
         }
         case 0x55: // SHORT_BINSTRING
-          this.push(this.constant(this.u8(), "latin1"));
-          break;
-        case 0x56: // UNICODE
-          this.push(this.unicodeLine());
+          v = this.constant(this.u8(), "latin1");
           break;
         case 0x58: // BINUNICODE
-          this.push(this.constant(this.u32(), "utf8"));
+          v = this.constant(this.u32(), "utf8");
           break;
         case 0x61: {
           // APPEND
           this.pop();
           this.top();
-          break;
-        }
-        case 0x62: // BUILD
-          this.build();
-          break;
-        case 0x63: {
-          // GLOBAL
-          const [module, name, ok] = this.twoLines();
-          this.push(this.recordImport(module, name, "GLOBAL", false, ok));
-          break;
-        }
-        case 0x64: {
-          // DICT
-          const items = this.popMarkItems();
-          if (items.length % 2 !== 0) this.malformed("odd number of items for DICT");
-          const d = new SymbolicDict();
-          this.addEntries(d, items);
-          this.push(d);
-          break;
+          continue;
         }
         case 0x7d: // EMPTY_DICT
-          this.push(new SymbolicDict());
+          v = new SymbolicDict();
           break;
         case 0x65: // APPENDS
           this.popMarkDiscard();
           this.top();
-          break;
-        case 0x67: {
-          // GET
-          this.memoGet(this.decimalLine("GET"));
-          break;
-        }
+          continue;
         case 0x68: // BINGET
           this.memoGet(this.u8());
-          break;
-        case 0x69: {
-          // INST: import, then call it with the items above the mark
-          const [module, name, ok] = this.twoLines();
-          const cls = this.recordImport(module, name, "INST", false, ok);
-          const items = this.popMarkItems();
-          this.push(this.call("INST", cls, this.tuple(items)));
-          break;
-        }
+          continue;
         case 0x6a: // LONG_BINGET
           this.memoGet(this.u32());
-          break;
-        case 0x6c: // LIST
-          this.popMarkDiscard();
-          this.push(LIST);
-          break;
+          continue;
         case 0x5d: // EMPTY_LIST
-          this.push(LIST);
+          v = LIST;
           break;
-        case 0x6f: {
-          // OBJ: class and args above the mark
-          const m = this.marks[this.marks.length - 1];
-          if (m !== undefined && this.stack.length - m < 1)
-            this.malformed("unpickling stack underflow");
-          const items = this.popMarkItems();
-          const cls = items.shift() as PickleValue;
-          this.push(this.call("OBJ", cls, this.tuple(items)));
-          break;
-        }
-        case 0x70: {
-          // PUT
-          const idx = this.decimalLine("PUT");
-          if (idx < 0) this.malformed("negative PUT argument");
-          this.memo.put(idx, this.top(), this.opStart);
-          break;
-        }
         case 0x71: // BINPUT
           this.memo.put(this.u8(), this.top(), this.opStart);
-          break;
+          continue;
         case 0x72: {
           // LONG_BINPUT
           const idx = this.i32();
           if (idx < 0) this.malformed("negative LONG_BINPUT argument");
           this.memo.put(idx, this.top(), this.opStart);
-          break;
+          continue;
         }
         case 0x73: {
           // SETITEM
@@ -341,13 +261,13 @@ class Walker extends ConstantReader {
           const key = this.pop();
           const d = this.top();
           if (d instanceof SymbolicDict) this.addEntries(d, [key, value]);
-          break;
+          continue;
         }
         case 0x74: // TUPLE
-          this.push(this.tuple(this.popMarkItems()));
+          v = this.tuple(this.popMarkItems());
           break;
         case 0x29: // EMPTY_TUPLE
-          this.push(EMPTY_TUPLE);
+          v = EMPTY_TUPLE;
           break;
         case 0x75: {
           // SETITEMS: contents kept only while the dict still tracks them
@@ -360,13 +280,13 @@ class Walker extends ConstantReader {
           if (count % 2 !== 0) this.malformed("odd number of items for SETITEMS");
           this.top();
           if (items !== undefined) this.addEntries(d as SymbolicDict, items);
-          break;
+          continue;
         }
         case 0x47: {
           // BINFLOAT (big-endian double): never needed by value; a shared marker avoids a heap
           // number per float in memo-heavy streams.
           this.at(8);
-          this.push(FLOAT);
+          v = FLOAT;
           break;
         }
         case 0x80: {
@@ -376,32 +296,16 @@ class Walker extends ConstantReader {
           if (this.opStart === result.start) this.sawProtoFirst = true;
           this.proto = p;
           if (p > result.protocol) result.protocol = p;
-          break;
+          continue;
         }
-        case 0x81: {
-          // NEWOBJ: cls.__new__(cls, *args)
-          const args = this.pop();
-          const cls = this.pop();
-          this.push(this.call("NEWOBJ", cls, args));
-          break;
-        }
-        case 0x82: // EXT1
-          this.ext("EXT1", this.u8());
-          break;
-        case 0x83: // EXT2
-          this.ext("EXT2", this.u16());
-          break;
-        case 0x84: // EXT4
-          this.ext("EXT4", this.i32());
-          break;
         case 0x85: // TUPLE1
-          this.push(this.tuple([this.pop()]));
+          v = this.tuple([this.pop()]);
           break;
         case 0x86: {
           // TUPLE2
           const b = this.pop();
           const a = this.pop();
-          this.push(this.tuple([a, b]));
+          v = this.tuple([a, b]);
           break;
         }
         case 0x87: {
@@ -409,66 +313,36 @@ class Walker extends ConstantReader {
           const c = this.pop();
           const b = this.pop();
           const a = this.pop();
-          this.push(this.tuple([a, b, c]));
+          v = this.tuple([a, b, c]);
           break;
         }
         case 0x88: // NEWTRUE
-          this.push(true);
+          v = true;
           break;
         case 0x89: // NEWFALSE
-          this.push(false);
+          v = false;
           break;
         case 0x8a: // LONG1
-          this.push(this.long(this.u8()));
+          v = this.long(this.u8());
           break;
-        case 0x8b: {
-          // LONG4 (signed length)
-          const n = this.i32();
-          if (n < 0) this.malformed("LONG pickle has negative byte count");
-          this.push(this.long(n));
-          break;
-        }
         case 0x42: // BINBYTES
-          this.push(this.constant(this.u32(), "bytes"));
+          v = this.constant(this.u32(), "bytes");
           break;
         case 0x43: // SHORT_BINBYTES
-          this.push(this.constant(this.u8(), "bytes"));
+          v = this.constant(this.u8(), "bytes");
           break;
         case 0x8c: // SHORT_BINUNICODE
-          this.push(this.constant(this.u8(), "utf8"));
+          v = this.constant(this.u8(), "utf8");
           break;
         case 0x8d: // BINUNICODE8
-          this.push(this.constant(this.u64(), "utf8"));
+          v = this.constant(this.u64(), "utf8");
           break;
         case 0x8e: // BINBYTES8
-          this.push(this.constant(this.u64(), "bytes"));
-          break;
-        case 0x8f: // EMPTY_SET
-          this.push(SET);
-          break;
-        case 0x90: // ADDITEMS
-          this.popMarkDiscard();
-          this.top();
-          break;
-        case 0x91: // FROZENSET
-          this.popMarkDiscard();
-          this.push(FROZENSET);
-          break;
-        case 0x92: {
-          // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
-          const kwargs = this.pop();
-          const args = this.pop();
-          const cls = this.pop();
-          void kwargs;
-          this.push(this.call("NEWOBJ_EX", cls, args));
-          break;
-        }
-        case 0x93: // STACK_GLOBAL
-          this.stackGlobal();
+          v = this.constant(this.u64(), "bytes");
           break;
         case 0x94: // MEMOIZE
           this.memo.put(this.memo.count, this.top(), this.opStart);
-          break;
+          continue;
         case 0x95: {
           // FRAME: _pickle.c only checks that the frame's bytes exist
           const n = this.u64();
@@ -477,20 +351,15 @@ class Walker extends ConstantReader {
               `FRAME declares ${n === Number.POSITIVE_INFINITY ? "an impossibly large" : n}-byte frame, past the end of the data at ${this.cfg.limit}`,
             );
           }
-          break;
+          continue;
         }
-        case 0x96: // BYTEARRAY8
-          this.push(this.constant(this.u64(), "bytearray"));
-          break;
-        case 0x97: // NEXT_BUFFER
-          this.push(BUFFER);
-          break;
-        case 0x98: // READONLY_BUFFER
-          this.top();
-          break;
         default:
-          this.malformed(`invalid load key 0x${op.toString(16).padStart(2, "0")}`);
+          // Everything else: imports and calls, protocol-0 text opcodes, rare opcodes. Kept out
+          // of this loop so that it stays small enough for the JIT to inline its helpers.
+          this.otherOpcode(op);
+          continue;
       }
+      this.push(v);
     }
   }
 
@@ -531,6 +400,152 @@ class Walker extends ConstantReader {
       },
       fail: (message: string) => self.malformed(message),
     };
+  }
+
+  /** Opcodes outside the hot loop (see run); invalid opcodes end the walk as malformed. */
+  private otherOpcode(op: number): void {
+    switch (op) {
+      case 0x31: // POP_MARK
+        this.popMarkDiscard();
+        break;
+      case 0x46: // FLOAT
+        this.push(this.floatLine());
+        break;
+      case 0x49: // INT
+        this.push(this.intLine());
+        break;
+      case 0x4c: // LONG
+        this.push(this.longLine());
+        break;
+      case 0x50: // PERSID
+        this.persId();
+        break;
+      case 0x51: // BINPERSID
+        this.binPersId();
+        break;
+      case 0x52: {
+        // REDUCE
+        const args = this.pop();
+        const fn = this.pop();
+        this.push(this.call("REDUCE", fn, args));
+        break;
+      }
+      case 0x53: // STRING
+        this.push(this.stringLine());
+        break;
+      case 0x56: // UNICODE
+        this.push(this.unicodeLine());
+        break;
+      case 0x62: // BUILD
+        this.build();
+        break;
+      case 0x63: {
+        // GLOBAL
+        const [module, name, ok] = this.twoLines();
+        this.push(this.recordImport(module, name, "GLOBAL", false, ok));
+        break;
+      }
+      case 0x64: {
+        // DICT
+        const items = this.popMarkItems();
+        if (items.length % 2 !== 0) this.malformed("odd number of items for DICT");
+        const d = new SymbolicDict();
+        this.addEntries(d, items);
+        this.push(d);
+        break;
+      }
+      case 0x67: {
+        // GET
+        this.memoGet(this.decimalLine("GET"));
+        break;
+      }
+      case 0x69: {
+        // INST: import, then call it with the items above the mark
+        const [module, name, ok] = this.twoLines();
+        const cls = this.recordImport(module, name, "INST", false, ok);
+        const items = this.popMarkItems();
+        this.push(this.call("INST", cls, this.tuple(items)));
+        break;
+      }
+      case 0x6c: // LIST
+        this.popMarkDiscard();
+        this.push(LIST);
+        break;
+      case 0x6f: {
+        // OBJ: class and args above the mark
+        const m = this.marks[this.marks.length - 1];
+        if (m !== undefined && this.stack.length - m < 1)
+          this.malformed("unpickling stack underflow");
+        const items = this.popMarkItems();
+        const cls = items.shift() as PickleValue;
+        this.push(this.call("OBJ", cls, this.tuple(items)));
+        break;
+      }
+      case 0x70: {
+        // PUT
+        const idx = this.decimalLine("PUT");
+        if (idx < 0) this.malformed("negative PUT argument");
+        this.memo.put(idx, this.top(), this.opStart);
+        break;
+      }
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args)
+        const args = this.pop();
+        const cls = this.pop();
+        this.push(this.call("NEWOBJ", cls, args));
+        break;
+      }
+      case 0x82: // EXT1
+        this.ext("EXT1", this.u8());
+        break;
+      case 0x83: // EXT2
+        this.ext("EXT2", this.u16());
+        break;
+      case 0x84: // EXT4
+        this.ext("EXT4", this.i32());
+        break;
+      case 0x8b: {
+        // LONG4 (signed length)
+        const n = this.i32();
+        if (n < 0) this.malformed("LONG pickle has negative byte count");
+        this.push(this.long(n));
+        break;
+      }
+      case 0x8f: // EMPTY_SET
+        this.push(SET);
+        break;
+      case 0x90: // ADDITEMS
+        this.popMarkDiscard();
+        this.top();
+        break;
+      case 0x91: // FROZENSET
+        this.popMarkDiscard();
+        this.push(FROZENSET);
+        break;
+      case 0x92: {
+        // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
+        const kwargs = this.pop();
+        const args = this.pop();
+        const cls = this.pop();
+        void kwargs;
+        this.push(this.call("NEWOBJ_EX", cls, args));
+        break;
+      }
+      case 0x93: // STACK_GLOBAL
+        this.stackGlobal();
+        break;
+      case 0x96: // BYTEARRAY8
+        this.push(this.constant(this.u64(), "bytearray"));
+        break;
+      case 0x97: // NEXT_BUFFER
+        this.push(BUFFER);
+        break;
+      case 0x98: // READONLY_BUFFER
+        this.top();
+        break;
+      default:
+        this.malformed(`invalid load key 0x${op.toString(16).padStart(2, "0")}`);
+    }
   }
 
   /** Walks a complete pickle at the current position (joblib object arrays) and merges it. */
