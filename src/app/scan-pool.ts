@@ -19,7 +19,7 @@ import { loadavg } from "node:os";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { ScanNode } from "../core/report.js";
 import { loadScanPolicy, SHIPPED_ALLOWLIST_DIR } from "../io/policy-files.js";
-import { poolSizeFor, WorkerPool, workerFileUrl } from "../io/worker-pool.js";
+import { poolSizeFor, WorkerCrash, WorkerPool, workerFileUrl } from "../io/worker-pool.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import {
   type CrashForTesting,
@@ -126,7 +126,14 @@ export async function scanFilesInPool(
     try {
       results[index] = await pool.run(task);
     } catch (error) {
-      results[index] = lostNode(task.path, error instanceof Error ? error.message : String(error));
+      // A file no worker began (none could start) is scanned here; one whose worker died while
+      // scanning it is not retried anywhere (it may be what killed the worker): unscannable.
+      if (error instanceof WorkerCrash && !error.started) await here(index);
+      else
+        results[index] = lostNode(
+          task.path,
+          error instanceof Error ? error.message : String(error),
+        );
     }
   };
   /** Feeds workers once one is ready; a worker that never starts leaves its lanes idle. */
@@ -151,8 +158,7 @@ export async function scanFilesInPool(
       ...started.flatMap((s) => Array.from({ length: PREFETCH }, () => workerLane(s))),
       callingLane(),
     ]);
-    // Files no lane took (no worker started and this thread stands aside) go to the pool, which
-    // reports each as lost: never skipped, never clean.
+    // Files no lane took (no worker started and this thread stands aside): scanned here.
     for (let i = take(); i !== undefined; i = take()) await viaWorker(i);
   } finally {
     await pool.close();

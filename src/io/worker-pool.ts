@@ -18,7 +18,18 @@
 import { availableParallelism } from "node:os";
 import { parentPort, Worker, workerData } from "node:worker_threads";
 
-export class WorkerCrash extends Error {}
+/**
+ * A task lost with its worker. `started` says whether a worker had begun it: a task that never
+ * started (its worker could not start, or the pool closed) can safely be run some other way; one
+ * that was running when its worker died may be what killed it.
+ */
+export class WorkerCrash extends Error {
+  readonly started: boolean;
+  constructor(message: string, started = false) {
+    super(message);
+    this.started = started;
+  }
+}
 
 /** `./<name>.js` or `./<name>.ts` next to `moduleUrl`, whichever matches the caller's own file. */
 export function workerFileUrl(moduleUrl: string, name: string): URL {
@@ -185,7 +196,7 @@ export class WorkerPool<T, R> {
       if (index >= 0) this.#slots.splice(index, 1);
       // The worker was running the oldest task; the others had not started.
       const [running, ...waiting] = slot.inflight.splice(0);
-      running?.reject(new WorkerCrash(reason));
+      running?.reject(new WorkerCrash(reason, slot.ready));
       if (!slot.ready) {
         this.#broken = `the worker thread could not start: ${reason}`;
         for (const lost of [...waiting, ...this.#queue.splice(0)])

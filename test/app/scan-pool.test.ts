@@ -93,42 +93,22 @@ for (const mode of ["throw", "exit"] as const) {
   });
 }
 
-test("when no worker can start, the calling thread scans every file", async () => {
-  const dir = pickleFolder();
-  try {
-    const sequential = await scanPaths({ paths: [dir.path], policy });
-    const pooled = await scanPaths({
-      paths: [dir.path],
-      policy,
-      workers: { threads: 2, crashForTesting: { paths: [], mode: "start" } },
-    });
-    assert.deepEqual(pooled, sequential);
-  } finally {
-    dir.cleanup();
-  }
-});
-
-test("when no worker can start and the calling thread stands aside, every file is unscannable", async () => {
-  const dir = pickleFolder();
-  try {
-    const pooled = await scanPaths({
-      paths: [dir.path],
-      policy,
-      workers: {
-        threads: 2,
-        callingThread: "never",
-        crashForTesting: { paths: [], mode: "start" },
-      },
-    });
-    assert.ok(pooled.files.length >= POOL_MIN_FILES);
-    for (const node of pooled.files) {
-      assert.equal(node.verdict, "unscannable", node.path);
-      assert.match(node.findings[0]!.message, /could not start: .*injected crash before/);
+for (const callingThread of ["always", "never"] as const) {
+  test(`when no worker can start, the calling thread scans every file (${callingThread})`, async () => {
+    const dir = pickleFolder();
+    try {
+      const sequential = await scanPaths({ paths: [dir.path], policy });
+      const pooled = await scanPaths({
+        paths: [dir.path],
+        policy,
+        workers: { threads: 2, callingThread, crashForTesting: { paths: [], mode: "start" } },
+      });
+      assert.deepEqual(pooled, sequential);
+    } finally {
+      dir.cleanup();
     }
-  } finally {
-    dir.cleanup();
-  }
-});
+  });
+}
 
 test("a folder under minFiles is scanned on the calling thread alone", async () => {
   const dir = pickleFolder();

@@ -75,6 +75,7 @@ test("a worker that dies loses only the task it was running; tasks sent ahead ru
     assert.equal(lost.status, "rejected");
     assert.ok(lost.reason instanceof WorkerCrash);
     assert.match(lost.reason.message, /exited \(code 71\)/);
+    assert.equal(lost.reason.started, true, "the worker had begun it");
     for (const i of [2, 3, 4]) {
       const r = results[i]!;
       assert.equal(r.status, "fulfilled", `task ${i} was sent ahead to the dead worker`);
@@ -112,7 +113,7 @@ test("an error reply rejects that task only; start() of a missing worker file se
   try {
     assert.deepEqual(await Promise.all(missing.start()), [false, false]);
     assert.equal(missing.readyWorkers, 0);
-    await assert.rejects(missing.run(1), WorkerCrash);
+    await assert.rejects(missing.run(1), (e) => e instanceof WorkerCrash && !e.started);
   } finally {
     await missing.close();
   }
