@@ -12,7 +12,7 @@
  * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
  * - The body comes through node:http (io/http-get.ts), not WHATWG fetch, and is hashed and written
  *   by io/blob-sink.ts: one pass over the bytes, disk writes overlapped with the transfer, memory
- *   bounded by a few slabs whatever the file size. 408/429/5xx answers are retried with the Hub's
+ *   bounded whatever the file size. 408/429/5xx answers are retried with the Hub's
  *   rules (io/fetch.ts), a body cut short is resumed with a range.
  */
 import { createHash, type Hash, randomBytes } from "node:crypto";
@@ -66,7 +66,7 @@ export interface DownloadRequest {
   /** Silence on a connection that counts as broken, ms (default 60 s): the transfer resumes. */
   idleTimeoutMs?: number;
   /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
-  sink?: Pick<BlobSinkOptions, "slabBytes" | "slabs" | "syncEveryBytes">;
+  sink?: Pick<BlobSinkOptions, "batchBytes" | "maxInFlightBytes" | "syncEveryBytes">;
 }
 
 export type DownloadResult =
