@@ -27,9 +27,12 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
+import { Worker } from "node:worker_threads";
 import type * as ScanModule from "../src/app/scan.js";
 import type * as PoolModule from "../src/app/scan-pool.js";
 import type { ScanPoolOptions } from "../src/app/scan-pool.js";
@@ -204,9 +207,74 @@ async function hashBench(dir: string): Promise<void> {
   }
 }
 
+/**
+ * What a fresh worker thread pays before its first file, each measured in a new worker (wall, and
+ * process CPU, which includes V8's background compile threads): the scan worker's module graph,
+ * and the two WebAssembly parsers, loaded as the scanners load them, first with nothing else in
+ * the process holding them, then with this thread holding them (V8 then reuses compiled code).
+ */
+async function workerStartBench(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const h5 = import.meta.resolve("h5wasm");
+  const ts = import.meta.resolve("web-tree-sitter");
+  const grammar = JSON.stringify(require.resolve("tree-sitter-python/tree-sitter-python.wasm"));
+  const runtime = JSON.stringify(require.resolve("web-tree-sitter/web-tree-sitter.wasm"));
+  const jobs: [string, string][] = [
+    [
+      "h5wasm import + ready",
+      `const m = await import(${JSON.stringify(h5)}); await m.default.ready;`,
+    ],
+    [
+      "tree-sitter init + Python grammar + parse",
+      `const { readFileSync } = await import("node:fs");
+       const { Parser, Language } = await import(${JSON.stringify(ts)});
+       await Parser.init({ wasmBinary: readFileSync(${runtime}) });
+       const p = new Parser(); p.setLanguage(await Language.load(readFileSync(${grammar})));
+       p.parse("import os; os.system('x')").delete();`,
+    ],
+  ];
+  const inWorker = async (body: string): Promise<{ wall: number; cpu: number }> =>
+    timed(async () => {
+      const code = `import { parentPort } from "node:worker_threads"; ${body} parentPort.postMessage(0);`;
+      const worker = new Worker(
+        `import(${JSON.stringify(`data:text/javascript,${encodeURIComponent(code)}`)})`,
+        { eval: true },
+      );
+      await new Promise((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+      });
+      await worker.terminate();
+    });
+  const dist = join(process.cwd(), "dist", "app", "scan-worker.js");
+  if (existsSync(dist)) {
+    for (let i = 1; i <= 2; i++) {
+      const r = await timed(async () => {
+        const worker = new Worker(pathToFileURL(dist), {
+          workerData: { policyDir: "", policy: {} },
+        });
+        await new Promise((resolve) => worker.once("message", resolve));
+        await worker.terminate();
+      });
+      console.log(
+        `  worker start ${i}: scan worker ready (module graph): ${(r.wall * 1000).toFixed(0)} ms wall, ${(r.cpu * 1000).toFixed(0)} ms CPU`,
+      );
+    }
+  }
+  for (const [label, body] of jobs) {
+    const cold = await inWorker(body);
+    const held = await timed(() => import(`data:text/javascript,${encodeURIComponent(body)}`));
+    const shared = await inWorker(body);
+    console.log(
+      `  worker start: ${label.padEnd(42)} alone ${(cold.wall * 1000).toFixed(0)} ms wall, ${(cold.cpu * 1000).toFixed(0)} ms CPU | this thread loaded it in ${(held.wall * 1000).toFixed(0)} ms, then a worker: ${(shared.wall * 1000).toFixed(0)} ms wall, ${(shared.cpu * 1000).toFixed(0)} ms CPU`,
+    );
+  }
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "modelvet-bench-parallel-"));
   try {
+    await workerStartBench();
     await scanBench(dir);
     await hashBench(dir);
   } finally {
