@@ -21,8 +21,12 @@ const WINDOW_MAX = 1 << 20;
 export const KEEP_LINE = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
-/** Texts of SymbolicStr read back from the source (outside the window) kept per walk. */
+/**
+ * Texts of SymbolicStr read back from the source (outside the window) kept per walk: names and
+ * keys a stream GETs again and again (at most 4096 of up to 256 characters each).
+ */
 const TEXT_CACHE = 4096;
+const TEXT_CACHE_LENGTH = 256;
 
 export interface WalkConfig {
   source: ByteSource;
@@ -69,7 +73,7 @@ export abstract class PickleReader implements StrBytes {
     const known = texts.get(start);
     if (known !== undefined && known.length === length) return known;
     const text = latin1(this.cfg.source.read(start, length));
-    if (texts.size < TEXT_CACHE) texts.set(start, text);
+    if (texts.size < TEXT_CACHE && length <= TEXT_CACHE_LENGTH) texts.set(start, text);
     return text;
   }
 

@@ -63,7 +63,10 @@ export interface PickleStreamResult {
   omitted: number;
 }
 
-/** Symbolic values on the stack and in the memo. Kept cheap: contents are tracked only when small. */
+/**
+ * Symbolic values on the stack and in the memo. Kept cheap: contents are tracked only when small.
+ * A str is a `string` or, for short ASCII constants, a SymbolicStr (its `text` is the string).
+ */
 export type PickleValue =
   | null
   | boolean
