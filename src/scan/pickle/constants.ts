@@ -1,7 +1,8 @@
 /**
- * Constants: length-prefixed str/bytes (decoded only when small, otherwise skipped by offset),
- * LONG1/LONG4, the protocol-0 text constants (FLOAT, INT, LONG, STRING, UNICODE), and P13: a
- * constant that is itself a pickle is walked too, to a bounded depth.
+ * Constants: length-prefixed str/bytes (short ASCII str kept undecoded as a SymbolicStr, other
+ * short str decoded, bytes and long str skipped by offset), LONG1/LONG4, the protocol-0 text
+ * constants (FLOAT, INT, LONG, STRING, UNICODE; read from the bytes in their common forms), and
+ * P13: a constant that is itself a pickle is walked too, to a bounded depth.
  */
 import { finding } from "../../core/finding.js";
 import { type ByteSource, bytesSource } from "../source.js";

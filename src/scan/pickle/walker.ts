@@ -10,7 +10,8 @@
  * The interpreter is one object built in layers, each in its own file: reader.ts (the window over
  * the source, opcode arguments, halting), stack.ts (stack, marks; memo.ts holds the memo),
  * records.ts (imports, calls, persistent ids), constants.ts (str/bytes/int constants and pickles
- * nested in them), and this file (the dispatch loop, BUILD and loader hooks, entry points).
+ * nested in them), and this file (the dispatch loop for the hot data opcodes, otherOpcode for
+ * imports, calls, protocol-0 text and rare opcodes, BUILD and loader hooks, entry points).
  */
 import { type Finding, finding } from "../../core/finding.js";
 import type { Budget } from "../budget.js";
