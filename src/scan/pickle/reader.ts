@@ -11,11 +11,11 @@ import { decodeUtf8, digitsIn, latin1, latin1Range, parseDecimalLine } from "./t
 import type { PickleHooks, StrBytes } from "./types.js";
 
 /**
- * Read window: the source is never read whole. It starts at 64 KiB and doubles (to 1 MiB) while
- * the stream is read densely; after a constant skipped past the window it starts small again, so the bytes of big
- * constants (tensor data) are not read just to be thrown away.
+ * Read window: the source is never read whole. It starts at 4 KiB and doubles (to 1 MiB) while
+ * the stream is read densely; after a constant skipped past the window it starts small again, so
+ * the bytes around big constants (tensor data) are not read just to be thrown away.
  */
-const WINDOW_MIN = 1 << 16;
+const WINDOW_MIN = 1 << 12;
 const WINDOW_MAX = 1 << 20;
 /** Protocol-0 lines up to this length are decoded; longer ones are skipped to their newline. */
 export const KEEP_LINE = 1 << 20;
