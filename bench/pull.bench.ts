@@ -110,7 +110,8 @@ function hashInWorker(path: string): Promise<string> {
  * `downloadToCache` from the built dist/ in plain node (no tsx loader): what the shipped CLI runs
  * per file. Same JSON line as bench/pull-child.ts.
  *
- * It first loads the CLI's modules (dist/cli/program.js), as `modelvet pull` has when it downloads.
+ * It first loads the modules `modelvet pull` has loaded when it downloads (dist/cli/program.js and
+ * the lazily imported dist/cli/commands/pull.js, which brings app/pull.js and the scanners).
  * That matters: V8 sizes its old-generation limit from the live heap, and socket buffers count
  * against it, so a process holding only the downloader (~10 MB of heap) ran 100-190 full
  * mark-compacts per 2 GB and ~1 s more CPU per GB, where the CLI's own heap (or tsx's) runs 0-2.
@@ -119,7 +120,10 @@ function hashInWorker(path: string): Promise<string> {
 const DIST_CHILD = `
 import { constants, PerformanceObserver } from "node:perf_hooks";
 const [hubUrl, repo, commit, path, size, sha256, dir] = process.argv.slice(1);
-if (process.env.MODELVET_BENCH_BARE_DIST === undefined) await import("./dist/cli/program.js");
+if (process.env.MODELVET_BENCH_BARE_DIST === undefined) {
+  await import("./dist/cli/program.js");
+  await import("./dist/cli/commands/pull.js");
+}
 const { RepoCache } = await import("./dist/io/cache-layout.js");
 const { downloadToCache } = await import("./dist/io/download.js");
 const { HubClient } = await import("./dist/io/hub.js");
