@@ -5,7 +5,8 @@
  * 1. A folder of 1,000 mixed small files (fixtures under 64 KiB, every area, copied round-robin),
  *    scanned by `scanPaths` on one thread and in the pool's ways of sharing the work, alternating,
  *    three rounds: files/s, and CPU time / wall time (process CPU counts every thread, so ~2 means
- *    both cores were busy). Every report must equal the first. The calling thread is warm after
+ *    both cores were busy; a cold single-threaded scan can show ~1.5 on an idle machine, since V8
+ *    compiles and collects garbage on background threads). Every report must equal the first. The calling thread is warm after
  *    round 1; workers start cold every time. The load average is printed with each round.
  *    Then the same folder as a user runs it, each in a fresh process from dist/: `modelvet scan
  *    --format json` with --jobs 1, the default (auto: idle cores only, so it may choose one
