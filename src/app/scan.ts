@@ -4,13 +4,13 @@
  */
 import { finding } from "../core/finding.js";
 import { makeNode, makeReport, type Report, type ScanNode } from "../core/report.js";
-import { openFileSource, type WalkEntry, walkPaths } from "../io/files.js";
+import { type WalkEntry, walkPaths } from "../io/files.js";
 import { applyCompanionData } from "../scan/companions.js";
-import { scanSource } from "../scan/dispatch.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { VERSION } from "../version.js";
 import { applyRemoteCodeAnalysis } from "./remote-code.js";
 import { POOL_MIN_FILES, type ScanPoolOptions, scanFilesInPool } from "./scan-pool.js";
+import { lostNode, scanFileTask } from "./scan-worker-task.js";
 
 export type ScanEvent =
   | { type: "start"; files: number }
@@ -50,12 +50,11 @@ export async function scanPaths(options: ScanPathsOptions): Promise<Report> {
 
 async function scanEntry(entry: WalkEntry, policy: ScanPolicy): Promise<ScanNode> {
   if (entry.kind === "file") {
-    const source = openFileSource(entry.absolute);
-    try {
-      return await scanSource(source, { policy, path: entry.path });
-    } finally {
-      source.close();
-    }
+    // The same code and the same fail-closed answer as the pool (a file that cannot be opened is
+    // unscannable), so --jobs never changes a report.
+    return scanFileTask(entry, policy).catch((error: unknown) =>
+      lostNode(entry.path, error instanceof Error ? error.message : String(error)),
+    );
   }
   if (entry.kind === "outside-link") {
     return makeNode({

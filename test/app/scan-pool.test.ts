@@ -8,7 +8,7 @@ import { copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scanPaths } from "../../src/app/scan.js";
-import { POOL_MIN_FILES, type ScanPoolOptions } from "../../src/app/scan-pool.js";
+import { POOL_MIN_FILES, type ScanPoolOptions, scanFilesInPool } from "../../src/app/scan-pool.js";
 import type { Report } from "../../src/core/report.js";
 import { loadScanPolicy } from "../../src/io/policy-files.js";
 import { tempDir } from "../helpers/run-cli.js";
@@ -125,6 +125,30 @@ test("a folder under minFiles is scanned on the calling thread alone", async () 
       },
     });
     assert.deepEqual(pooled, sequential);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("a file that cannot be opened is unscannable, the same whichever thread meets it", async () => {
+  const dir = pickleFolder();
+  try {
+    const names = readdirSync(dir.path).sort();
+    const tasks = names.map((name) => ({ path: name, absolute: join(dir.path, name) }));
+    // Listed, then gone before it is opened.
+    tasks.splice(3, 0, { path: "gone.pkl", absolute: join(dir.path, "gone.pkl") });
+    const runs = await Promise.all([
+      scanFilesInPool(tasks, { policy, minFiles: Number.POSITIVE_INFINITY }),
+      scanFilesInPool(tasks, { policy, threads: 1, callingThread: "always" }),
+      scanFilesInPool(tasks, { policy, threads: 1, callingThread: "never" }),
+    ]);
+    for (const nodes of runs) {
+      assert.deepEqual(nodes, runs[0]);
+      const gone = nodes[3]!;
+      assert.equal(gone.path, "gone.pkl");
+      assert.equal(gone.verdict, "unscannable");
+      assert.match(gone.findings[0]!.message, /Cannot open .*gone\.pkl/);
+    }
   } finally {
     dir.cleanup();
   }
