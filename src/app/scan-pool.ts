@@ -62,9 +62,9 @@ export interface ScanPoolOptions {
  * and the Python analyser, the code that takes longest to load and warm up; kept on one thread, a
  * worker mostly never loads it. JSON and Jinja files (configs, chat templates) go with them so
  * that the two sides are about even on a model folder (on the 1,000-file folder, one thread spends
- * ~2 s on these and ~1.4 s on the rest). Measured with cold CLI runs on
- * the 1,000-file folder (6 alternating pairs, load 5-6.6 on 2 cores): `--jobs 2` used 0.5-2.0 s
- * more CPU than `--jobs 1` (median ~1.3 s) without this, 0.3-1.2 s (median ~0.75 s) with it.
+ * ~2 s on these and ~1.4 s on the rest). Measured with cold CLI runs on that folder (6
+ * alternating pairs, load 5-6.6 on 2 cores): `--jobs 2` used 0.5-2.0 s more CPU than `--jobs 1`
+ * (median ~1.3 s) without this, 0.3-1.2 s (median ~0.75 s) with it.
  */
 const CALLING_THREAD_EXTENSIONS = new Set(["py", "h5", "hdf5", "keras", "json", "jinja"]);
 
