@@ -18,7 +18,7 @@ import type { PickleHooks, StrBytes } from "./types.js";
 const WINDOW_MIN = 1 << 12;
 const WINDOW_MAX = 1 << 20;
 /** Protocol-0 lines up to this length are decoded; longer ones are skipped to their newline. */
-export const KEEP_LINE = 1 << 20;
+const KEEP_LINE = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
 /**
@@ -252,11 +252,6 @@ export abstract class PickleReader implements StrBytes {
   /** The last line read, as latin-1 text. */
   protected lineString(): string {
     return latin1Range(this.lineBuf, this.lineAt, this.lineLen);
-  }
-
-  protected lineText(what: string): string {
-    this.argLine(what);
-    return this.lineString();
   }
 
   /** GET/PUT argument: `int(s, 10)`. */
