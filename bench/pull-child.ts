@@ -87,7 +87,7 @@ if (mode === "baseline") {
     auth: client.authFor(),
     sink: {
       ...(syncEvery !== undefined ? { syncEveryBytes: Number(syncEvery) } : {}),
-      // Bench-only experiments with the sink's sizes, e.g. {"slabBytes":4194304}.
+      // Bench-only experiments with the sink's sizes, e.g. {"batchBytes":4194304}.
       ...(JSON.parse(process.env.MODELVET_BENCH_SINK ?? "{}") as object),
     },
   });

@@ -66,7 +66,7 @@ export interface DownloadRequest {
   /** Silence on a connection that counts as broken, ms (default 60 s): the transfer resumes. */
   idleTimeoutMs?: number;
   /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
-  sink?: Pick<BlobSinkOptions, "slabBytes" | "slabs" | "syncEveryBytes">;
+  sink?: Pick<BlobSinkOptions, "batchBytes" | "maxInFlightBytes" | "syncEveryBytes">;
 }
 
 export type DownloadResult =

@@ -1,5 +1,5 @@
 /**
- * BlobSink against real files: what is hashed is exactly what lands on disk, across many slabs,
+ * BlobSink against real files: what is hashed is exactly what lands on disk, across many batches,
  * with backpressure honoured, from a resume position, and with a disk that refuses writes.
  */
 import assert from "node:assert/strict";
@@ -35,7 +35,7 @@ async function feed(sink: BlobSink, chunks: Buffer[], track?: (chunk: Buffer) =>
   }
 }
 
-test("the bytes hashed are the bytes on disk, over many slabs, with backpressure bounding what waits", async () => {
+test("the bytes hashed are the bytes on disk, over many batches, with backpressure bounding what waits", async () => {
   dir = tempDir();
   const path = join(dir.path, "blob");
   const data = randomBytes(3 * 1024 * 1024 + 17);
@@ -45,8 +45,8 @@ test("the bytes hashed are the bytes on disk, over many slabs, with backpressure
   let handed = 0;
   let worstWaiting = 0;
   const sink = new BlobSink(handle, 0, hash, {
-    slabBytes: 64 * 1024,
-    slabs: 2,
+    batchBytes: 64 * 1024,
+    maxInFlightBytes: 128 * 1024,
     syncEveryBytes: 256 * 1024,
     onWritten: (n) => {
       written += n;
@@ -64,7 +64,7 @@ test("the bytes hashed are the bytes on disk, over many slabs, with backpressure
   assert.ok(readFileSync(path).equals(data), "file content");
   assert.equal(hash.digest("hex"), createHash("sha256").update(data).digest("hex"));
   assert.equal(written, data.length, "onWritten saw every byte");
-  // At most the slabs plus the one chunk that found no free slab.
+  // At most the in-flight bound plus the one chunk that crossed it.
   assert.ok(worstWaiting <= 128 * 1024 + 70_000, `waiting peaked at ${worstWaiting}`);
 });
 
@@ -76,7 +76,7 @@ test("writing from a resume position keeps the prefix and cuts off stale bytes a
   writeFileSync(path, Buffer.concat([data.subarray(0, 100_000), Buffer.alloc(400_000, 0xee)]));
   const hash = createHash("sha256");
   const handle = await open(path, "r+");
-  const sink = new BlobSink(handle, 100_000, hash, { slabBytes: 32 * 1024 });
+  const sink = new BlobSink(handle, 100_000, hash, { batchBytes: 32 * 1024 });
   try {
     await feed(sink, chunksOf(data.subarray(100_000), 3));
     assert.equal(await sink.close(), data.length);
@@ -91,13 +91,13 @@ test("writing from a resume position keeps the prefix and cuts off stale bytes a
   );
 });
 
-test("thousands of tiny chunks written without waiting are kept in order until slabs free up", async () => {
+test("thousands of tiny chunks (more than one writev may take) still land in order", async () => {
   dir = tempDir();
   const path = join(dir.path, "blob");
   const data = randomBytes(5000);
   const hash = createHash("sha256");
   const handle = await open(path, "w");
-  const sink = new BlobSink(handle, 0, hash, { slabBytes: 1000, slabs: 2 });
+  const sink = new BlobSink(handle, 0, hash, { batchBytes: 1 << 20 });
   try {
     for (let i = 0; i < data.length; i++) sink.write(new Uint8Array(data.subarray(i, i + 1)));
     sink.write(new Uint8Array(0));
@@ -115,11 +115,11 @@ test("a disk that refuses the write fails the sink: the next write or close thro
   writeFileSync(path, "");
   const handle = await open(path, "r"); // writes fail with EBADF
   const sink = new BlobSink(handle, 0, createHash("sha256"), {
-    slabBytes: 1024,
-    slabs: 1,
+    batchBytes: 1024,
+    maxInFlightBytes: 1024,
   });
   try {
-    assert.equal(sink.write(randomBytes(4096)), false, "more than the one slab holds");
+    assert.equal(sink.write(randomBytes(4096)), false, "over the in-flight bound");
     await sink.whenReady(); // must resolve although no write will ever succeed
     assert.throws(() => sink.write(randomBytes(10)), { code: "EBADF" });
     await assert.rejects(sink.close(), { code: "EBADF" });

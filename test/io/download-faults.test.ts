@@ -35,7 +35,7 @@ function serve(): Promise<Origin> {
 }
 
 const TOKEN = "hf_faultsTestToken123";
-const CONTENT = randomBytes(3 * 1024 * 1024 + 321); // crosses many 64 KiB slabs
+const CONTENT = randomBytes(3 * 1024 * 1024 + 321); // crosses many 64 KiB write batches
 const SHA256 = createHash("sha256").update(CONTENT).digest("hex");
 
 function sendRange(req: IncomingMessage, res: ServerResponse, body: Buffer) {
@@ -99,11 +99,11 @@ describe("downloadToCache transfer faults", () => {
       waits.push(ms);
     },
     onRetry: (e) => retries.push(e),
-    sink: { slabBytes: 64 * 1024, slabs: 2, syncEveryBytes: 512 * 1024 },
+    sink: { batchBytes: 64 * 1024, maxInFlightBytes: 128 * 1024, syncEveryBytes: 512 * 1024 },
     ...extra,
   });
 
-  test("a multi-megabyte file crossing many slabs lands byte for byte", async () => {
+  test("a multi-megabyte file crossing many write batches lands byte for byte", async () => {
     fresh();
     let reported = 0;
     hub.handle.current = (req, res) => sendRange(req, res, CONTENT);
