@@ -20,7 +20,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
-import { HubError } from "../core/errors.js";
+import { type ErrorCode, HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
 import { BlobSink, type BlobSinkOptions } from "./blob-sink.js";
 import type { RepoCache } from "./cache-layout.js";
@@ -378,8 +378,8 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     } else if (response.status !== 200 && !(response.status === 206 && have === 0)) {
       response.discard();
       throw new HubError(
-        response.status === 404 ? "HUB_ENTRY_NOT_FOUND" : "HUB_UNAVAILABLE",
-        `Downloading ${req.path} failed: HTTP ${response.status}`,
+        downloadErrorCode(response.status),
+        `Downloading ${req.path} failed: HTTP ${response.status}${response.status === 429 ? " (rate-limited after every retry; try again later, with a token for higher limits)" : ""}`,
         { status: response.status },
       );
     }
@@ -459,6 +459,15 @@ export async function verifyCachedBlob(
   };
   const digests = await (hasher ?? { digest: digestFile }).digest(request);
   return check(path, expected, digests);
+}
+
+/** The error for a download answer that is not the bytes, once retries are spent. */
+function downloadErrorCode(status: number): ErrorCode {
+  if (status === 404) return "HUB_ENTRY_NOT_FOUND";
+  if (status === 429) return "HUB_RATE_LIMITED";
+  if (status === 401 || status === 403) return "HUB_AUTH";
+  if (status === 408 || status >= 500) return "HUB_UNAVAILABLE";
+  return "HUB_PROTOCOL";
 }
 
 export async function downloadToCache(req: DownloadRequest): Promise<DownloadResult> {

@@ -170,6 +170,28 @@ describe("downloadToCache transfer faults", () => {
     assert.deepEqual(blobFiles(), []);
   });
 
+  test("a 429 that never ends is HUB_RATE_LIMITED and a 403 is HUB_AUTH, with no file left", async () => {
+    for (const [status, code, tries] of [
+      [429, "HUB_RATE_LIMITED", 3],
+      [403, "HUB_AUTH", 1],
+    ] as const) {
+      dir?.cleanup();
+      fresh();
+      hub.handle.current = (req, res) => {
+        record("hub")(req);
+        res.writeHead(status).end();
+      };
+      await assert.rejects(downloadToCache(request({ retry: { maxRetries: 2 } })), (e: unknown) => {
+        assert.ok(e instanceof HubError);
+        assert.equal(e.code, code);
+        assert.equal(e.status, status);
+        return true;
+      });
+      assert.equal(seen.length, tries, `HTTP ${status}: requests sent`);
+      assert.deepEqual(blobFiles(), []);
+    }
+  });
+
   test("a server that refuses connections is a NETWORK error after the retries", async () => {
     fresh();
     const gone = await serve();
