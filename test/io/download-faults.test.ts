@@ -7,51 +7,18 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
 import { after, afterEach, before, describe, test } from "node:test";
 import { HubError } from "../../src/core/errors.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { type DownloadRequest, downloadToCache } from "../../src/io/download.js";
 import type { RetryEvent } from "../../src/io/fetch.js";
+import { type Origin, sendRange, serve } from "../helpers/http-origin.js";
 import { tempDir } from "../helpers/run-cli.js";
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-interface Origin {
-  server: Server;
-  url: string;
-  handle: { current: Handler };
-}
-
-function serve(): Promise<Origin> {
-  const handle: { current: Handler } = { current: (_q, s) => s.writeHead(500).end() };
-  const server = createServer((q, s) => handle.current(q, s));
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ server, url: `http://127.0.0.1:${port}`, handle });
-    });
-  });
-}
 
 const TOKEN = "hf_faultsTestToken123";
 const CONTENT = randomBytes(3 * 1024 * 1024 + 321); // crosses many 64 KiB write batches
 const SHA256 = createHash("sha256").update(CONTENT).digest("hex");
-
-function sendRange(req: IncomingMessage, res: ServerResponse, body: Buffer) {
-  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
-  if (m) {
-    const from = Number(m[1]);
-    res.writeHead(206, {
-      "Content-Range": `bytes ${from}-${body.length - 1}/${body.length}`,
-      "Content-Length": body.length - from,
-    });
-    res.end(body.subarray(from));
-  } else {
-    res.writeHead(200, { "Content-Length": body.length });
-    res.end(body);
-  }
-}
 
 describe("downloadToCache transfer faults", () => {
   let hub: Origin;
