@@ -203,7 +203,6 @@ export async function readHdf5Contents(
   source: ByteSource,
   limits: { maxAttributeBytes: number; maxReadBytes: number },
 ): Promise<Hdf5Contents> {
-  const maxAttrBytes = limits.maxAttributeBytes;
   const h5 = await loadH5();
   const path = `/modelvet-${++fileCounter}.h5`;
   const lazy = mountLazyFile(h5.FS, path, source, limits.maxReadBytes);
@@ -214,7 +213,9 @@ export async function readHdf5Contents(
     const attributes = h5.attributeNames(file.file_id, "/");
     const contents: Hdf5Contents = { attributes, keys: file.keys() };
     const read = (name: string): string | undefined =>
-      attributes.includes(name) ? readStringAttribute(h5, file!, name, maxAttrBytes) : undefined;
+      attributes.includes(name)
+        ? readStringAttribute(h5, file!, name, limits.maxAttributeBytes)
+        : undefined;
     const modelConfig = read("model_config");
     const trainingConfig = read("training_config");
     if (modelConfig !== undefined) contents.modelConfig = modelConfig;
@@ -230,7 +231,9 @@ export async function readHdf5Contents(
         // informational only
       }
     }
-    if (lazy.failure() !== undefined) throw lazy.failure();
+    // A failed read inside the informational attributes above was swallowed there: not here.
+    const failed = lazy.failure();
+    if (failed !== undefined) throw failed;
     return contents;
   } catch (error) {
     // A failed read of ours (budget, I/O) is the real cause of whatever HDF5 made of it.
