@@ -14,23 +14,19 @@ import { type AcceptedFinding, applyAcceptedFindings } from "../core/project.js"
 import { makeNode, type ScanNode } from "../core/report.js";
 import { openFileSource } from "../io/files.js";
 import { applyCompanionData } from "../scan/companions.js";
-import { scanSource } from "../scan/dispatch.js";
 import { analyzeRepoFolder } from "../scan/folder.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import type { ByteSource } from "../scan/source.js";
 import { foldFolderAnalysis } from "./remote-code.js";
+import { scanFileTask } from "./scan-worker-task.js";
 
-export async function scanBlob(
+/** One verified blob on its own, reported under its repo path. Throws if it cannot be opened. */
+export function scanBlob(
   blobPath: string,
   displayPath: string,
   policy: ScanPolicy,
 ): Promise<ScanNode> {
-  const source = openFileSource(blobPath);
-  try {
-    return await scanSource(source, { policy, path: displayPath });
-  } finally {
-    source.close();
-  }
+  return scanFileTask({ path: displayPath, absolute: blobPath }, policy);
 }
 
 /** One file of a model: its repo path, its verified blob (absent when it did not verify), its scan. */

@@ -30,7 +30,7 @@ import {
   policyData,
   type ScanTask,
   type ScanWorkerData,
-  scanFileTask,
+  scanFileOrLost,
 } from "./scan-worker-task.js";
 
 export type { ScanTask } from "./scan-worker-task.js";
@@ -128,11 +128,7 @@ export async function scanFilesInPool(
 
   const here = async (index: number): Promise<void> => {
     const task = tasks[index]!;
-    try {
-      results[index] = await scanFileTask(task, policy);
-    } catch (error) {
-      results[index] = lostNode(task.path, error instanceof Error ? error.message : String(error));
-    }
+    results[index] = await scanFileOrLost(task, policy);
   };
   if (threads < 1) {
     for (let i = 0; i < tasks.length; i++) await here(i);

@@ -68,3 +68,10 @@ export async function scanFileTask(task: ScanTask, policy: ScanPolicy): Promise<
     source.close();
   }
 }
+
+/** `scanFileTask`, with a file that cannot be opened reported as lost (unscannable), never thrown. */
+export function scanFileOrLost(task: ScanTask, policy: ScanPolicy): Promise<ScanNode> {
+  return scanFileTask(task, policy).catch((error: unknown) =>
+    lostNode(task.path, error instanceof Error ? error.message : String(error)),
+  );
+}

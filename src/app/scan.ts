@@ -10,7 +10,7 @@ import type { ScanPolicy } from "../scan/policy.js";
 import { VERSION } from "../version.js";
 import { applyRemoteCodeAnalysis } from "./remote-code.js";
 import { POOL_MIN_FILES, type ScanPoolOptions, scanFilesInPool } from "./scan-pool.js";
-import { lostNode, scanFileTask } from "./scan-worker-task.js";
+import { scanFileOrLost } from "./scan-worker-task.js";
 
 export type ScanEvent =
   | { type: "start"; files: number }
@@ -52,9 +52,7 @@ async function scanEntry(entry: WalkEntry, policy: ScanPolicy): Promise<ScanNode
   if (entry.kind === "file") {
     // The same code and the same fail-closed answer as the pool (a file that cannot be opened is
     // unscannable), so --jobs never changes a report.
-    return scanFileTask(entry, policy).catch((error: unknown) =>
-      lostNode(entry.path, error instanceof Error ? error.message : String(error)),
-    );
+    return scanFileOrLost(entry, policy);
   }
   if (entry.kind === "outside-link") {
     return makeNode({
