@@ -42,7 +42,7 @@ export interface ScanPoolOptions {
   policyDir?: string;
   /**
    * Worker threads, besides the calling thread; never more than files. Default: `idleWorkers()`,
-   * one per idle core, less the calling thread's when it scans throughout.
+   * one scanning thread per two idle cores, less the calling thread when it scans throughout.
    */
   threads?: number;
   /** Fewer files than this are scanned on the calling thread alone (default POOL_MIN_FILES). */
@@ -88,17 +88,30 @@ export const AUTO_JOBS_MIN_FILES = 200;
  */
 const PREFETCH = 4;
 
+/** Cores one scanning thread keeps busy, its V8 compiler and GC threads included (see idleWorkers). */
+const CORES_PER_SCANNING_THREAD = 2;
+
 /**
- * Workers worth starting now: one per core that other processes leave idle (1-minute load
- * average), less the one the calling thread scans on unless `spareCaller`. A worker that has to
- * share a core costs more than it brings: it spends ~1 s of CPU starting cold (module loading,
- * parsers, JIT) before it runs as fast as the warm thread. Where the load is not known (0),
- * every core counts as idle.
+ * Workers worth starting now: one per two cores that other processes leave idle (1-minute load
+ * average), less the calling thread's own share unless `spareCaller`. Each scanning thread keeps
+ * about 1.7 cores busy, because V8 compiles its hot code (TurboFan) and collects garbage on
+ * background threads, per isolate: measured on the 1,000-file bench folder with per-thread CPU
+ * from /proc, one scanning thread used 2.1-2.7 s of CPU on the main thread and 1.8-2.2 s on V8's
+ * threads (--trace-opt sums ~4 s of TurboFan compile time for 5,000 files; with
+ * --no-concurrent-recompilation the background share falls to ~0.7 s and the main thread's rises
+ * by as much). A second scanning thread must compile the same code again in its own isolate, so
+ * on 2 cores `--jobs 2` took 0.8-1.0x the time of `--jobs 1`: the CPU it adds (1-1.5 s) is more
+ * than the idle core gives back. Where the load is not known (0), every core counts as idle.
  */
 export function idleWorkers(spareCaller = false): number {
-  const cores = poolSizeFor(Number.POSITIVE_INFINITY);
-  const idle = Math.max(0, Math.min(cores, Math.ceil(cores - (loadavg()[0] ?? 0))));
-  return spareCaller ? idle : Math.max(0, idle - 1);
+  return workersFor(poolSizeFor(Number.POSITIVE_INFINITY), loadavg()[0] ?? 0, spareCaller);
+}
+
+/** idleWorkers' rule for `cores` cores and a 1-minute load average of `load`. */
+export function workersFor(cores: number, load: number, spareCaller = false): number {
+  const idle = Math.max(0, Math.min(cores, Math.ceil(cores - load)));
+  const scanning = Math.floor(idle / CORES_PER_SCANNING_THREAD);
+  return spareCaller ? scanning : Math.max(0, scanning - 1);
 }
 
 /** Scan `tasks` on worker threads and this one; the nodes come back in the order of `tasks`. */

@@ -57,7 +57,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option("-q, --quiet", "leave clean files out of the text report")
     .option(
       "-j, --jobs <n>",
-      "threads that scan: a number, or auto (every idle core for 200+ files)",
+      "threads that scan: a number, or auto (a thread per two idle cores, for 200+ files)",
       "auto",
     )
     .addHelpText(

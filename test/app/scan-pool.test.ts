@@ -8,7 +8,12 @@ import { copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scanPaths } from "../../src/app/scan.js";
-import { POOL_MIN_FILES, type ScanPoolOptions, scanFilesInPool } from "../../src/app/scan-pool.js";
+import {
+  POOL_MIN_FILES,
+  type ScanPoolOptions,
+  scanFilesInPool,
+  workersFor,
+} from "../../src/app/scan-pool.js";
 import type { Report } from "../../src/core/report.js";
 import { loadScanPolicy } from "../../src/io/policy-files.js";
 import { tempDir } from "../helpers/run-cli.js";
@@ -151,5 +156,23 @@ test("a file that cannot be opened is unscannable, the same whichever thread mee
     }
   } finally {
     dir.cleanup();
+  }
+});
+
+test("--jobs auto starts a scanning thread per two idle cores, the calling thread counted", () => {
+  // [cores, 1-minute load, workers besides the calling thread, workers when it stands aside]
+  const cases: [number, number, number, number][] = [
+    [1, 0, 0, 0],
+    [2, 0, 0, 1], // a second isolate's JIT work costs more than the idle core gives back
+    [2, 1.5, 0, 0],
+    [4, 0, 1, 2],
+    [4, 1.2, 0, 1], // 3 idle cores: still one scanning thread
+    [8, 0, 3, 4],
+    [8, 3.5, 1, 2],
+    [8, 20, 0, 0], // an overloaded machine
+  ];
+  for (const [cores, load, withCaller, spare] of cases) {
+    assert.equal(workersFor(cores, load), withCaller, `${cores} cores, load ${load}`);
+    assert.equal(workersFor(cores, load, true), spare, `${cores} cores, load ${load}, spare`);
   }
 });

@@ -17,9 +17,11 @@ export interface ScanCommandOptions {
 }
 
 /**
- * `--jobs`: how many threads scan, this one included. `auto` uses every idle core (idleWorkers),
- * but only for a folder of AUTO_JOBS_MIN_FILES files or more: a worker spends up to a second of CPU
- * starting cold, which a smaller folder does not win back. Any --jobs gives the same report.
+ * `--jobs`: how many threads scan, this one included. `auto` starts a thread per two idle cores
+ * (idleWorkers: each scanning thread keeps about two cores busy, counting V8's compiler), so one
+ * thread on 2 cores, and only for a folder of AUTO_JOBS_MIN_FILES files or more: a worker spends
+ * up to a second of CPU starting cold, which a smaller folder does not win back. Any --jobs gives
+ * the same report.
  */
 function parseJobs(value: string): 1 | ScanPoolOptions {
   if (value === "auto") return { minFiles: AUTO_JOBS_MIN_FILES };
