@@ -9,8 +9,9 @@
  *    compiles and collects garbage on background threads). Every report must equal the first. The calling thread is warm after
  *    round 1; workers start cold every time. The load average is printed with each round.
  *    Then the same folder as a user runs it, each in a fresh process from dist/: `modelvet scan
- *    --format json` with --jobs 1, the default (auto: idle cores only, so it may choose one
- *    thread on a busy machine) and --jobs <cores>, alternating; the JSON must match.
+ *    --format json` with --jobs 1, the default (auto: a thread per two idle cores, so one thread
+ *    on 2 cores) and --jobs <cores>, alternating; the JSON must match. Then the CPU of each
+ *    thread of such a process (main thread versus V8's compiler/GC threads and workers).
  * 2. 4 × 256 MiB files hashed (sha256 + git blob sha1, as verifyCachedBlob does) one after another
  *    on this thread versus four at once through the hash pool.
  */
@@ -161,6 +162,48 @@ async function coldProcesses(folder: string, pool: typeof PoolModule): Promise<v
     }
     const ratios = walls.slice(1).map((w) => `×${(walls[0]! / w).toFixed(2)}`);
     console.log(`  cold process ${round} speed-up vs --jobs 1: ${ratios.join(" ")}, ${load()}`);
+  }
+  await threadCpu(folder, cores);
+}
+
+/**
+ * Where a cold `--jobs 1` run's CPU goes: the main thread versus every other thread (V8's
+ * compiler and GC threads, libuv's pool), from /proc per thread (bench/thread-cpu.mjs). With
+ * --jobs <cores> the worker threads are among the others.
+ */
+async function threadCpu(folder: string, cores: number): Promise<void> {
+  if (!existsSync("/proc/self/task")) return;
+  const preload = pathToFileURL(join(process.cwd(), "bench", "thread-cpu.mjs")).href;
+  for (let round = 1; round <= 2; round++) {
+    for (const jobs of ["1", String(cores)]) {
+      const r = await runTimed(process.execPath, [
+        "--import",
+        preload,
+        "bin/modelvet.js",
+        "scan",
+        folder,
+        "--format",
+        "json",
+        "--jobs",
+        jobs,
+      ]);
+      const line = r.stderr.split("\n").find((l) => l.startsWith("thread-cpu "));
+      if (line === undefined) {
+        console.log(`  per-thread CPU: no figures (exit ${r.code})`);
+        continue;
+      }
+      const { main, others } = JSON.parse(line.slice("thread-cpu ".length)) as {
+        main: number;
+        others: number[];
+      };
+      const rest = others.reduce((a, b) => a + b, 0);
+      console.log(
+        `  per-thread CPU ${round}, --jobs ${jobs}: wall ${(r.wallMs / 1000).toFixed(2)} s, main thread ${(main / 1000).toFixed(2)} s, ${others.length} other threads ${(rest / 1000).toFixed(2)} s [${others
+          .sort((a, b) => b - a)
+          .map((ms) => (ms / 1000).toFixed(2))
+          .join(" ")}], ${load()}`,
+      );
+    }
   }
 }
 

@@ -7,6 +7,8 @@
  *    worker_threads version (bench-only) to show what using every core would give.
  * 2. The same bytes pulled from the fixture Hub (resolve → 302 → CDN origin, loopback): curl and
  *    `downloadToCache` (from dist/ in plain node as shipped, and from src/ under tsx) alternating
+ *    with `dd conv=fdatasync` of the same bytes (the disk's durable write rate: curl writes into
+ *    the page cache, our blobs are fsynced before their rename, so this bounds us on this disk)
  *    in each of MODELVET_BENCH_PULL_PASSES passes (default 3), each in a child process so its CPU
  *    and peak RSS can be read (bench/pull-child.ts); then the floors (node:http and fetch with the
  *    body dropped) and the downloader without its background fdatasync, once each.
@@ -351,7 +353,7 @@ const median = (xs: number[]) => {
  * The same bytes pulled from the fixture Hub (resolve → 302 → CDN origin, loopback), alternating
  * curl and our downloader in each pass so both see the same load, then the floors once.
  */
-async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
+async function pulling(data: Buffer, size: number, dir: string, big: string): Promise<void> {
   const passes = Math.max(1, Number(process.env.MODELVET_BENCH_PULL_PASSES ?? 3));
   console.log(
     `\n-- 2. Pull ${(size / MB).toFixed(0)} MB from the fixture Hub on loopback (resolve → 302 → CDN), ${passes} alternating passes (${load()})`,
@@ -399,6 +401,19 @@ async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
         ok,
         fsyncMs,
       };
+    };
+    /**
+     * The disk's durable write rate for the same bytes: dd from the page cache (`big` was just
+     * written) with one fdatasync at the end, as a verified blob must be durable before its rename.
+     * No pull that fsyncs its file can beat this on this disk, whatever its CPU path.
+     */
+    const durable = async (): Promise<{ ms: number; ok: boolean }> => {
+      const out = join(dir, "dd.bin");
+      syncDisk();
+      const r = await runTimed("dd", [`if=${big}`, `of=${out}`, "bs=1M", "conv=fdatasync"]);
+      const ok = r.code === 0 && statSync(out).size === size;
+      rmSync(out, { force: true });
+      return { ms: r.wallMs, ok };
     };
     const child = async (
       kind: "dist" | "tsx" | "http-only" | "fetch-only" | "baseline",
@@ -465,7 +480,13 @@ async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
     ];
     const rss = (k: number | undefined) => (k === undefined ? "?" : `${(k / 1024).toFixed(0)} MiB`);
     const cpu = (s: number | undefined) => (s === undefined ? "?" : fmtMs(s * 1000));
-    const ratios = { dist: [] as number[], tsx: [] as number[], distFsync: [] as number[] };
+    const ratios = {
+      dist: [] as number[],
+      tsx: [] as number[],
+      distFsync: [] as number[],
+      distDurable: [] as number[],
+      durableCurl: [] as number[],
+    };
     const curlRates: number[] = [];
     const fsyncs: number[] = [];
     const peakRss: number[] = [];
@@ -499,12 +520,30 @@ async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
         "",
         "",
       ]);
+      const d = await durable();
+      const durableRate = mbps(size, d.ms);
+      ratios.durableCurl.push(durableRate / curlRate);
+      rows.push([
+        String(pass),
+        "  disk: dd conv=fdatasync, same bytes (durable rate)",
+        fmtMs(d.ms),
+        durableRate.toFixed(0),
+        (durableRate / curlRate).toFixed(2),
+        (durableRate / withFsync).toFixed(2),
+        "",
+        "",
+        "",
+        d.ok ? "yes" : "NO",
+      ]);
       for (const kind of dist ? (["dist", "tsx"] as const) : (["tsx"] as const)) {
         const r = await child(kind);
         if (r === undefined) continue;
         const rate = mbps(size, r.ms);
         ratios[kind].push(rate / curlRate);
-        if (kind === "dist") ratios.distFsync.push(rate / withFsync);
+        if (kind === "dist") {
+          ratios.distFsync.push(rate / withFsync);
+          ratios.distDurable.push(rate / durableRate);
+        }
         if (r.rssKiB !== undefined) peakRss.push(r.rssKiB / 1024);
         rows.push([
           String(pass),
@@ -554,6 +593,7 @@ async function pulling(data: Buffer, size: number, dir: string): Promise<void> {
       [
         `curl ${range(curlRates, 0)} MB/s (median ${median(curlRates).toFixed(0)}); fsync of curl's file ${range(fsyncs, 0)} ms.`,
         `downloadToCache vs curl in the same pass: dist/ plain node ${range(ratios.dist)} (median ${ratios.dist.length ? median(ratios.dist).toFixed(2) : "-"}), under tsx ${range(ratios.tsx)}; dist/ vs curl+fsync ${range(ratios.distFsync)}.`,
+        `the disk's durable write rate (dd conv=fdatasync) is ${range(ratios.durableCurl)}× curl's page-cache rate; dist/ reaches ${range(ratios.distDurable)} of that durable rate.`,
         `peak RSS of our children ${range(peakRss, 0)} MiB. * = against the last pass's curl.`,
         "targets: downloadToCache ≥ 0.8× curl, peak RSS < 200 MB. The fixture Hub serves from this process (its CPU is in no row); our wall is from the child's first request to the renamed, fsynced blob.",
       ].join("\n"),
@@ -580,7 +620,7 @@ export async function run(): Promise<void> {
     syncDisk();
     console.log(`sync after writing: ${fmtMs(elapsed(t))}`);
     if (process.env.MODELVET_BENCH_SKIP_HASHING === undefined) await hashing(big, size, dir);
-    await pulling(data, size, dir);
+    await pulling(data, size, dir, big);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
