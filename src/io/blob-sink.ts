@@ -36,6 +36,8 @@ export interface BlobSinkOptions {
   syncEveryBytes?: number;
   /** Bytes that reached the file (called as each write returns). */
   onWritten?: (bytes: number) => void;
+  /** The first write or sync that failed, as it fails (a caller that is not writing learns of it). */
+  onFailure?: (error: unknown) => void;
 }
 
 export const DEFAULT_BATCH_BYTES = 1 << 20;
@@ -51,6 +53,7 @@ export class BlobSink {
   readonly #maxInFlight: number;
   readonly #syncEvery: number;
   readonly #onWritten: ((bytes: number) => void) | undefined;
+  readonly #onFailure: ((error: unknown) => void) | undefined;
   readonly #writes = new Set<Promise<void>>();
   #batch: Buffer[] = [];
   #batchLength = 0;
@@ -80,6 +83,7 @@ export class BlobSink {
     );
     this.#syncEvery = options.syncEveryBytes ?? DEFAULT_SYNC_EVERY_BYTES;
     this.#onWritten = options.onWritten;
+    this.#onFailure = options.onFailure;
   }
 
   /** File position after every byte handed over so far. */
@@ -196,7 +200,10 @@ export class BlobSink {
   }
 
   #fail(error: unknown): void {
-    this.#failure ??= { error };
+    if (this.#failure === undefined) {
+      this.#failure = { error };
+      this.#onFailure?.(error);
+    }
     this.#wake();
   }
 

@@ -1,0 +1,150 @@
+/**
+ * Where one download attempt puts its bytes: the `.incomplete` file, written from `position` on,
+ * with the digests of the whole file (the resumed prefix re-read from disk, then every byte
+ * handed over) computed in the same pass.
+ *
+ * Two implementations with one contract: `InlineSink` hashes and writes on the calling thread
+ * (io/blob-sink.ts), `ThreadedSink` (io/threaded-sink.ts) does both on a worker thread so that the
+ * thread receiving the body only receives it. io/download.ts picks one by file size.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { type FileHandle, open } from "node:fs/promises";
+import { BlobSink, type BlobSinkOptions } from "./blob-sink.js";
+import type { FileDigests } from "./file-digest.js";
+
+export interface SinkTarget {
+  /** The `.incomplete` file; created (or emptied) when `position` is 0. */
+  path: string;
+  /** Bytes already in the file that the download keeps: hashed first, then written after. */
+  position: number;
+  /** Also compute the git blob id, with this size in its `blob <size>\0` header. */
+  gitBlobSize?: number | undefined;
+}
+
+export type SinkOptions = Pick<
+  BlobSinkOptions,
+  "batchBytes" | "maxInFlightBytes" | "syncEveryBytes"
+>;
+
+export interface DownloadSink {
+  /** File position after every byte handed over so far. */
+  readonly position: number;
+  /**
+   * Take `chunk` (the caller must not use or change it afterwards: a worker sink may move its
+   * memory to another thread). False: pause the source until `whenReady()`. Throws once the sink
+   * has failed.
+   */
+  write(chunk: Uint8Array): boolean;
+  /** Resolves when `write` would not ask for a pause, or when the sink has failed. */
+  whenReady(): Promise<void>;
+  /** Write the rest, cut the file at its end, fsync it. Returns the end position. */
+  close(): Promise<number>;
+  /** Wait for everything started, then let go of the file. Never throws; always ends. */
+  settle(): Promise<void>;
+  /** After `close()` resolved: digests of the prefix and of every byte written. */
+  digests(): FileDigests;
+}
+
+/** SHA-256 always, and the git blob SHA-1 (`blob <size>\0` + bytes) when asked. */
+export class Hashes {
+  readonly #sha256: Hash = createHash("sha256");
+  readonly #gitSha1: Hash | undefined;
+  bytes = 0;
+  constructor(gitBlobSize: number | undefined) {
+    if (gitBlobSize !== undefined) {
+      this.#gitSha1 = createHash("sha1");
+      this.#gitSha1.update(`blob ${gitBlobSize}\0`);
+    }
+  }
+  update(chunk: Uint8Array): void {
+    this.#sha256.update(chunk);
+    this.#gitSha1?.update(chunk);
+    this.bytes += chunk.length;
+  }
+  /** Once only. */
+  digests(): FileDigests {
+    return {
+      bytes: this.bytes,
+      sha256: this.#sha256.digest("hex"),
+      gitSha1: this.#gitSha1?.digest("hex"),
+    };
+  }
+}
+
+/** Hash the first `limit` bytes of a file through one reused buffer (no allocation per chunk). */
+export async function hashPrefix(path: string, hashes: Hashes, limit: number): Promise<void> {
+  if (limit === 0) return;
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(4 << 20, limit));
+    let position = 0;
+    while (position < limit) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, limit - position),
+        position,
+      );
+      if (bytesRead === 0) break;
+      hashes.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Hash the prefix, then open the file for a BlobSink. Shared by InlineSink and the worker. */
+export async function openBlobSink(
+  target: SinkTarget,
+  options: BlobSinkOptions,
+): Promise<{ hashes: Hashes; handle: FileHandle; sink: BlobSink }> {
+  const hashes = new Hashes(target.gitBlobSize);
+  await hashPrefix(target.path, hashes, target.position);
+  const handle = await open(target.path, target.position > 0 ? "r+" : "w");
+  return { hashes, handle, sink: new BlobSink(handle, target.position, hashes, options) };
+}
+
+/** Hashes and writes on the calling thread. */
+export class InlineSink implements DownloadSink {
+  readonly #hashes: Hashes;
+  readonly #handle: FileHandle;
+  readonly #sink: BlobSink;
+  #digests: FileDigests | undefined;
+
+  private constructor(opened: { hashes: Hashes; handle: FileHandle; sink: BlobSink }) {
+    this.#hashes = opened.hashes;
+    this.#handle = opened.handle;
+    this.#sink = opened.sink;
+  }
+
+  static async open(
+    target: SinkTarget,
+    options: SinkOptions & { onWritten?: ((bytes: number) => void) | undefined },
+  ): Promise<InlineSink> {
+    return new InlineSink(await openBlobSink(target, options));
+  }
+
+  get position(): number {
+    return this.#sink.position;
+  }
+  write(chunk: Uint8Array): boolean {
+    return this.#sink.write(chunk);
+  }
+  whenReady(): Promise<void> {
+    return this.#sink.whenReady();
+  }
+  async close(): Promise<number> {
+    const end = await this.#sink.close();
+    this.#digests = this.#hashes.digests();
+    return end;
+  }
+  async settle(): Promise<void> {
+    await this.#sink.settle();
+    await this.#handle.close();
+  }
+  digests(): FileDigests {
+    if (this.#digests === undefined) throw new Error("digests() before close()");
+    return this.#digests;
+  }
+}
