@@ -12,18 +12,18 @@
  * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
  * - The body comes through node:http (io/http-get.ts), not WHATWG fetch, and is hashed and written
  *   by io/blob-sink.ts: one pass over the bytes, disk writes overlapped with the transfer, memory
- *   bounded whatever the file size. 408/429/5xx answers are retried with the Hub's
+ *   bounded whatever the file size. From `sink.offThreadMinBytes` (64 MiB) on, that runs on a
+ *   worker thread (io/threaded-sink.ts) and this thread only receives. 408/429/5xx answers are retried with the Hub's
  *   rules (io/fetch.ts), a body cut short is resumed with a range.
  */
-import { createHash, type Hash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { open } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { type ErrorCode, HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
-import { BlobSink, type BlobSinkOptions } from "./blob-sink.js";
 import type { RepoCache } from "./cache-layout.js";
+import { type DownloadSink, InlineSink, type SinkOptions } from "./download-sink.js";
 import {
   HUB_RETRY_POLICY,
   RETRY_STATUSES,
@@ -36,6 +36,7 @@ import {
 import { digestFile, type FileDigests } from "./file-digest.js";
 import type { FileHasher } from "./hash-pool.js";
 import { type HttpResponse, httpGet, NetworkFailure } from "./http-get.js";
+import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./threaded-sink.js";
 
 export interface BlobExpectation {
   size: number;
@@ -66,7 +67,10 @@ export interface DownloadRequest {
   /** Silence on a connection that counts as broken, ms (default 60 s): the transfer resumes. */
   idleTimeoutMs?: number;
   /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
-  sink?: Pick<BlobSinkOptions, "batchBytes" | "maxInFlightBytes" | "syncEveryBytes">;
+  sink?: SinkOptions & {
+    /** Files at least this large are hashed and written on a worker thread (default 64 MiB; 0: all). */
+    offThreadMinBytes?: number;
+  };
 }
 
 export type DownloadResult =
@@ -83,30 +87,6 @@ export type DownloadResult =
 
 export function blobIdFor(expected: BlobExpectation): string {
   return expected.lfsSha256 ?? expected.gitOid;
-}
-
-class Hashes {
-  readonly sha256: Hash = createHash("sha256");
-  readonly gitSha1: Hash | undefined;
-  bytes = 0;
-  constructor(expected: BlobExpectation) {
-    if (expected.lfsSha256 === undefined) {
-      this.gitSha1 = createHash("sha1");
-      this.gitSha1.update(`blob ${expected.size}\0`);
-    }
-  }
-  update(chunk: Uint8Array): void {
-    this.sha256.update(chunk);
-    this.gitSha1?.update(chunk);
-    this.bytes += chunk.length;
-  }
-  digests(): FileDigests {
-    return {
-      bytes: this.bytes,
-      sha256: this.sha256.digest("hex"),
-      gitSha1: this.gitSha1?.digest("hex"),
-    };
-  }
 }
 
 /** Compare what arrived with what the tree promised: size first, then the digest. */
@@ -153,29 +133,6 @@ function check(
     }
   }
   return { sha256 };
-}
-
-/** Hash the first `limit` bytes of a file through one reused buffer (no allocation per chunk). */
-async function hashFile(path: string, hashes: Hashes, limit: number): Promise<void> {
-  if (limit === 0) return;
-  const handle = await open(path, "r");
-  try {
-    const buffer = Buffer.allocUnsafe(Math.min(4 << 20, limit));
-    let position = 0;
-    while (position < limit) {
-      const { bytesRead } = await handle.read(
-        buffer,
-        0,
-        Math.min(buffer.length, limit - position),
-        position,
-      );
-      if (bytesRead === 0) break;
-      hashes.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 function findIncomplete(blobsDir: string, blobId: string): string | undefined {
@@ -283,7 +240,7 @@ class Truncated extends Error {}
  */
 function receive(
   body: IncomingMessage,
-  sink: BlobSink,
+  sink: DownloadSink,
   room: number,
 ): Promise<{ received: number; tooLong: boolean }> {
   return new Promise((resolve, reject) => {
@@ -385,10 +342,16 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     }
   }
 
-  const hashes = new Hashes(req.expected);
-  await hashFile(temp, hashes, have);
-  const handle = await open(temp, have > 0 ? "r+" : "w");
-  const sink = new BlobSink(handle, have, hashes, { ...req.sink, onWritten: req.onBytes });
+  const target = {
+    path: temp,
+    position: have,
+    gitBlobSize: req.expected.lfsSha256 === undefined ? size : undefined,
+  };
+  const sinkOptions = { ...req.sink, onWritten: req.onBytes };
+  const sink =
+    size >= (req.sink?.offThreadMinBytes ?? DEFAULT_OFF_THREAD_MIN_BYTES)
+      ? new ThreadedSink(target, sinkOptions)
+      : await InlineSink.open(target, sinkOptions);
   let outcome = { received: 0, tooLong: false };
   let broken: Truncated | undefined;
   try {
@@ -403,7 +366,6 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     if (!outcome.tooLong) await sink.close();
   } finally {
     await sink.settle();
-    await handle.close();
   }
 
   if (outcome.tooLong) {
@@ -416,11 +378,12 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     return { status: "mismatch", finding: tooLong as Finding };
   }
   if (broken !== undefined) throw broken;
-  if (hashes.bytes < size) {
+  const digests = sink.digests();
+  if (digests.bytes < size) {
     // A short body: keep the partial file for the next attempt.
-    throw new Truncated(`the body ended after ${hashes.bytes} of ${size} bytes`);
+    throw new Truncated(`the body ended after ${digests.bytes} of ${size} bytes`);
   }
-  const verdict = check(req.path, req.expected, hashes.digests());
+  const verdict = check(req.path, req.expected, digests);
   if ("code" in verdict) {
     rmSync(temp, { force: true });
     return { status: "mismatch", finding: verdict };
@@ -432,7 +395,7 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     blobId,
     blobPath,
     sha256: verdict.sha256,
-    size: hashes.bytes,
+    size: digests.bytes,
     reused: false,
   };
 }
