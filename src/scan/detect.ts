@@ -1,12 +1,14 @@
 /**
  * Format detection from bytes, never from the name. The order matters: unambiguous magic numbers
  * first, then structural checks (safetensors, tar), then pickle (which has no magic at protocol
- * 0/1), then text classes. Anything else is `unknown`, which the dispatcher reports as unscannable.
+ * 0/1), then text classes, then protobuf (no magic either: a well-formed field chain). Anything
+ * else is `unknown`, which the dispatcher reports as unscannable.
  */
 
 import { isTorchLegacyStart } from "./containers/legacy-detect.js";
 import type { Detection } from "./context.js";
 import { sniffPickle } from "./pickle/sniff.js";
+import { looksLikeProtobuf, PROTOBUF_BY_STRUCTURE } from "./protobuf/probe.js";
 import type { ByteSource } from "./source.js";
 
 /** How many leading bytes detection looks at. */
@@ -125,7 +127,10 @@ export function detectFormat(source: ByteSource): Detection {
     const text = decodeUtf8(head);
     if (text !== undefined) return classifyText(text);
   }
-  // Protobuf has no magic: field 1 as a varint (0x08) is how ONNX ModelProto and SavedModel start.
+  // Protobuf has no magic. Field 1 first (0x08 varint, 0x0a bytes) is how most ONNX models,
+  // SavedModels and SentencePiece models start; writers omit default-valued fields, though, so
+  // other starts are protobuf when their top-level field chain is well-formed (protobuf/probe.ts).
   if (head[0] === 0x08 || head[0] === 0x0a) return { format: "protobuf" };
+  if (looksLikeProtobuf(source, head)) return { format: "protobuf", detail: PROTOBUF_BY_STRUCTURE };
   return { format: "unknown" };
 }

@@ -1,11 +1,12 @@
 /**
- * Protobuf has no magic number, so detect.ts only guesses "protobuf" from the first byte. This
- * module decides from structure which message a file holds, by the field numbers and wire types
- * of its top level (and, where two schemas could overlap, one level down):
+ * Protobuf has no magic number, so detect.ts only guesses "protobuf" from the first byte or from a
+ * well-formed top-level field chain (probe.ts). This module decides from structure which message a
+ * file holds, whatever field comes first (writers omit default-valued fields), by the field
+ * numbers and wire types of its top level (and, where two schemas could overlap, one level down):
  *
- * - ONNX ModelProto: graph (7, length-delimited) present; ir_version (1) a varint.
- * - SavedModel: only fields 1 (varint) and 2 (MetaGraphDef); the first MetaGraphDef has
- *   meta_info_def (1) or graph_def (2), all its fields length-delimited.
+ * - ONNX ModelProto: graph (7, length-delimited) present; ir_version (1), when present, a varint.
+ * - SavedModel: only fields 1 (varint; absent when the schema version is 0) and 2 (MetaGraphDef);
+ *   the first MetaGraphDef has meta_info_def (1) or graph_def (2), all its fields length-delimited.
  * - SentencePiece ModelProto (`tokenizer.model`, `spiece.model`): only fields 1–5, all
  *   length-delimited; pieces (1) each hold piece (1, text), score (2, fixed32), type (3, varint).
  * - TF-Keras SavedMetadata (`keras_metadata.pb`): only field 1, length-delimited; each SavedObject
@@ -14,8 +15,9 @@
  * - TensorFlow FingerprintDef (`fingerprint.pb` beside `saved_model.pb`): hash varints 1–5 and
  *   a VersionDef (6).
  *
- * The checks are disjoint: ONNX and SavedModel put a varint in field 1, SentencePiece a message;
- * only ONNX has field 7. Anything else is "unknown", which the scanner reports as unscannable.
+ * The checks are disjoint, with or without field 1: ONNX and SavedModel put a varint in field 1,
+ * SentencePiece and Keras metadata a message (and need it); only ONNX has field 7; a SavedModel
+ * has nothing but fields 1 and 2, a fingerprint at least four varint hashes. Anything else is "unknown", which the scanner reports as unscannable.
  */
 import { ProtoError, type ProtoWindow, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./wire.js";
 

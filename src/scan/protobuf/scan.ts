@@ -12,6 +12,7 @@ import { walkOnnxModel } from "../onnx/walk.js";
 import { walkKerasMetadata } from "../savedmodel/keras-metadata.js";
 import { walkSavedModel } from "../savedmodel/walk.js";
 import { classifyProtobuf } from "./classify.js";
+import { PROTOBUF_BY_STRUCTURE } from "./probe.js";
 import { summarizeSentencePiece } from "./sentencepiece.js";
 import { ProtoError, ProtoWindow } from "./wire.js";
 
@@ -66,9 +67,13 @@ export const scanProtobuf: Scanner = async (source, ctx, detection) => {
         summary: { kind: "TensorFlow SavedModel fingerprint (hashes only)" },
       });
     default:
+      // A file that only passed the structural probe (it does not start with field 1) and that
+      // the classifier cannot place keeps the `unknown` format it had before the probe existed:
+      // raw tensor bytes can pass the probe by chance, and companions.ts re-labels an ONNX model's
+      // external data and a SavedModel's variables only when they matched no format.
       return makeNode({
         ...base,
-        format: detection.format,
+        format: detection.detail === PROTOBUF_BY_STRUCTURE ? "unknown" : detection.format,
         findings: [
           finding(
             "UNSCANNABLE",
