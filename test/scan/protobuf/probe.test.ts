@@ -1,8 +1,10 @@
 /**
  * Protobuf files that do not start with field 1: writers omit default-valued fields, so a
  * SavedModel with schema version 0 starts with meta_graphs (0x12) and an ONNX model without
- * ir_version with producer_name or graph. They are derived here from the committed fixtures by
- * dropping their leading field 1, so the rest of each file is the generator's bytes.
+ * ir_version with producer_name or graph. The manifest has three such fixtures (their expected
+ * verdicts are also checked with the other fixtures by the savedmodel/ and onnx/ scan tests); here
+ * every other committed SavedModel and ONNX fixture is also scanned without its leading field 1,
+ * so the rest of each file is the generator's bytes.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -33,6 +35,8 @@ function withoutField1(data: Uint8Array): Uint8Array {
 const fixtureBytes = (f: FormatFixture) =>
   new Uint8Array(readFileSync(`fixtures/formats/${f.path}`));
 
+const startsWithField1 = (f: FormatFixture) => fixtureBytes(f)[0] === 0x08;
+
 const scan = (data: Uint8Array, path = "saved_model.pb"): Promise<ScanNode> =>
   scanSource(bytesSource(data), { policy: emptyPolicy, path });
 
@@ -52,8 +56,38 @@ function assertLike(node: ScanNode, fixture: FormatFixture): void {
   if (fixture.verdict === "clean") assert.equal(node.findings.length, 0, detail);
 }
 
+describe("manifest fixtures without field 1", () => {
+  const cases: Array<[string, number]> = [
+    ["savedmodel/no-schema-version/saved_model.pb", 0x12],
+    ["onnx/no-ir-version.onnx", 0x12],
+    ["onnx/graph-first.onnx", 0x3a],
+  ];
+  for (const [path, first] of cases) {
+    it(`${path} starts with 0x${first.toString(16)} and is found by structure`, async () => {
+      const [fixture] = formatFixtures(path);
+      assert.ok(fixture, `${path} is in the manifest`);
+      const data = fixtureBytes(fixture);
+      assert.equal(data[0], first);
+      assert.deepEqual(detectFormat(bytesSource(data)), {
+        format: "protobuf",
+        detail: PROTOBUF_BY_STRUCTURE,
+      });
+      assertLike(await scan(data, path), fixture);
+    });
+  }
+
+  it("the SavedModel one reports both its ReadFile and its PyFunc", async () => {
+    const [fixture] = formatFixtures("savedmodel/no-schema-version/");
+    const node = await scan(fixtureBytes(fixture!));
+    const ops = node.findings.map((f) => (f.evidence as { op?: string } | undefined)?.op).sort();
+    assert.deepEqual(ops, ["PyFunc", "ReadFile"]);
+  });
+});
+
 describe("SavedModel without saved_model_schema_version (starts with meta_graphs, 0x12)", () => {
-  const fixtures = formatFixtures("savedmodel/").filter((f) => f.path.endsWith("saved_model.pb"));
+  const fixtures = formatFixtures("savedmodel/").filter(
+    (f) => f.path.endsWith("saved_model.pb") && startsWithField1(f),
+  );
 
   it("covers the dangerous-op fixtures", () => {
     const codes = fixtures.flatMap((f) => f.codes ?? []);
@@ -104,7 +138,7 @@ describe("SavedModel without saved_model_schema_version (starts with meta_graphs
 });
 
 describe("ONNX model without ir_version", () => {
-  const fixtures = formatFixtures("onnx/");
+  const fixtures = formatFixtures("onnx/").filter(startsWithField1);
   for (const fixture of fixtures) {
     it(`${fixture.path} without field 1 → ${fixture.format}, ${fixture.verdict}`, async () => {
       const data = withoutField1(fixtureBytes(fixture));
