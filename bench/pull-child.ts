@@ -87,7 +87,9 @@ if (mode === "baseline") {
     auth: client.authFor(),
     sink: {
       ...(syncEvery !== undefined ? { syncEveryBytes: Number(syncEvery) } : {}),
-      // Bench-only experiments with the sink's sizes, e.g. {"batchBytes":4194304}.
+      // Bench-only experiments with the sink, e.g. {"batchBytes":4194304}, or
+      // {"offThreadMinBytes":1e18} to hash and write on this thread (the inline path) where the
+      // default moves a big file's hashing and writing to a worker thread.
       ...(JSON.parse(process.env.MODELVET_BENCH_SINK ?? "{}") as object),
     },
   });

@@ -115,9 +115,11 @@ export class ThreadedSink implements DownloadSink {
     const url = options.workerUrl ?? workerFileUrl(import.meta.url, "blob-sink-worker");
     let worker: Worker | undefined;
     try {
+      // None of this process's flags: a worker inherits them, and some stop it from starting
+      // (`node --input-type=module -e ...`). Under tsx the bootstrap registers the loader itself.
       worker = url.pathname.endsWith(".ts")
-        ? new Worker(tsxBootstrap(url), { eval: true, workerData: data })
-        : new Worker(url, { workerData: data });
+        ? new Worker(tsxBootstrap(url), { eval: true, workerData: data, execArgv: [] })
+        : new Worker(url, { workerData: data, execArgv: [] });
     } catch (error) {
       this.#fail(new WorkerCrash(`the write thread could not start: ${String(error)}`));
     }

@@ -6,10 +6,12 @@
  * fails, a worker that dies and a worker that cannot start end in an error, never a hang.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { markAsUntransferable } from "node:worker_threads";
 import { ThreadedSink, type ThreadedSinkOptions } from "../../src/io/threaded-sink.js";
 import { WorkerCrash } from "../../src/io/worker-pool.js";
@@ -255,4 +257,29 @@ test("a write thread that cannot start fails the sink instead of hanging", async
   await sink.settle();
   assert.ok(failure instanceof WorkerCrash, String(failure));
   assert.match(failure.message, /could not start|crashed|stopped/);
+});
+
+test("the write thread starts in a process run as `node --input-type=module -e` (its flags are not passed on)", () => {
+  dir = tempDir();
+  const path = join(dir.path, "blob");
+  const module = new URL("../../src/io/threaded-sink.ts", import.meta.url).href;
+  // A .js entry file, as the built CLI has: a worker started from a file inherits the process's
+  // flags, and `--input-type` makes it fail.
+  const entry = new URL("./js-entry-sink-worker.mjs", import.meta.url).href;
+  const code = `
+    const workerUrl = new URL(${JSON.stringify(entry)});
+    const { ThreadedSink } = await import(${JSON.stringify(module)});
+    const sink = new ThreadedSink({ path: ${JSON.stringify(path)}, position: 0 }, { workerUrl });
+    sink.write(new Uint8Array(1000).fill(7));
+    try { await sink.close(); } finally { await sink.settle(); }
+    process.stdout.write(sink.digests().sha256);
+  `;
+  const child = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "-e", code],
+    { cwd: fileURLToPath(new URL("../..", import.meta.url)), encoding: "utf8" },
+  );
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout, sha256(new Uint8Array(1000).fill(7)));
+  assert.equal(readFileSync(path).length, 1000);
 });
