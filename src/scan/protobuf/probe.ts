@@ -8,8 +8,7 @@
  * - a key is a varint of at most two bytes (field 1..2047: the messages the scanner classifies use
  *   top-level fields 1–26) with wire type 0, 1, 2 or 5 (3/4 are deprecated groups);
  * - a varint value has at most 10 bytes (the tenth at most 1, i.e. it fits 64 bits);
- * - a fixed32/fixed64 value and a length-delimited payload end inside the file.
- *
+ * - a fixed32/fixed64 value and a length-delimited payload end inside the file;
  * - no scalar field (wire type 0, 1 or 5) comes more than MAX_SCALAR_REPEATS times: the top-level
  *   scalars of the messages the scanner classifies are singular (ONNX is proto2, so a repeated
  *   scalar would come once per element), while a run of one scalar key is what a tensor filled
