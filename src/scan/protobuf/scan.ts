@@ -12,11 +12,10 @@ import { walkOnnxModel } from "../onnx/walk.js";
 import { walkKerasMetadata } from "../savedmodel/keras-metadata.js";
 import { walkSavedModel } from "../savedmodel/walk.js";
 import { classifyProtobuf } from "./classify.js";
-import { PROTOBUF_BY_STRUCTURE } from "./probe.js";
 import { summarizeSentencePiece } from "./sentencepiece.js";
 import { ProtoError, ProtoWindow } from "./wire.js";
 
-export const scanProtobuf: Scanner = async (source, ctx, detection) => {
+export const scanProtobuf: Scanner = async (source, ctx) => {
   const root = new ProtoWindow(source);
   const { kind, reason } = classifyProtobuf(root);
   const base = { path: ctx.path, size: source.size };
@@ -67,13 +66,13 @@ export const scanProtobuf: Scanner = async (source, ctx, detection) => {
         summary: { kind: "TensorFlow SavedModel fingerprint (hashes only)" },
       });
     default:
-      // A file that only passed the structural probe (it does not start with field 1) and that
-      // the classifier cannot place keeps the `unknown` format it had before the probe existed:
-      // raw tensor bytes can pass the probe by chance, and companions.ts re-labels an ONNX model's
-      // external data and a SavedModel's variables only when they matched no format.
+      // A message the classifier cannot place is `unknown`, however it was detected (first byte
+      // 0x08/0x0a or the structural probe): raw tensor bytes can look like protobuf by chance
+      // (float32 0.01 starts with 0x0a), and companions.ts re-labels an ONNX model's external data
+      // and a SavedModel's variables only when they matched no format.
       return makeNode({
         ...base,
-        format: detection.detail === PROTOBUF_BY_STRUCTURE ? "unknown" : detection.format,
+        format: "unknown",
         findings: [
           finding(
             "UNSCANNABLE",

@@ -252,6 +252,21 @@ describe("protobuf found by structure but not classified", () => {
     assert.equal(relabelled?.verdict, "clean");
   });
 
+  it("variables of float32 0.01 (first byte 0x0a, a protobuf-like start) are the SavedModel's data too", async () => {
+    const floats = new Float32Array(4096).fill(0.01);
+    const data = new Uint8Array(floats.buffer);
+    assert.equal(data[0], 0x0a);
+    assert.equal(detectFormat(bytesSource(data)).format, "protobuf");
+    const variables = await scan(data, "m/variables/variables.data-00000-of-00001");
+    assert.equal(variables.verdict, "unscannable");
+    assert.equal(variables.format, "unknown");
+    const model = await scan(savedModel([tfNode("x", "MatMul")]), "m/saved_model.pb");
+    assert.equal(model.format, "savedmodel");
+    const [, relabelled] = applyCompanionData([model, variables]);
+    assert.equal(relabelled?.format, "tf-variables");
+    assert.equal(relabelled?.verdict, "clean");
+  });
+
   it("seeded random bytes never throw and are never clean", async () => {
     let seed = 0x9e3779b9;
     const rand = () => {
