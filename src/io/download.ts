@@ -12,9 +12,9 @@
  * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
  * - The body comes through node:http (io/http-get.ts), not WHATWG fetch, and is hashed and written
  *   by io/blob-sink.ts: one pass over the bytes, disk writes overlapped with the transfer, memory
- *   bounded whatever the file size. From `sink.offThreadMinBytes` (64 MiB) on, that runs on a
- *   worker thread (io/threaded-sink.ts) and this thread only receives. 408/429/5xx answers are retried with the Hub's
- *   rules (io/fetch.ts), a body cut short is resumed with a range.
+ *   bounded whatever the file size. From `sink.offThreadMinBytes` (128 MiB) on, that runs on a
+ *   worker thread (io/threaded-sink.ts) and this thread only receives. 408/429/5xx answers are
+ *   retried with the Hub's rules (io/fetch.ts), a body cut short is resumed with a range.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
@@ -68,7 +68,7 @@ export interface DownloadRequest {
   idleTimeoutMs?: number;
   /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
   sink?: SinkOptions & {
-    /** Files at least this large are hashed and written on a worker thread (default 64 MiB; 0: all). */
+    /** Files this large or larger are hashed and written on a worker thread (default 128 MiB). */
     offThreadMinBytes?: number;
   };
 }
