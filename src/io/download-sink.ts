@@ -39,7 +39,7 @@ export interface DownloadSink {
   whenReady(): Promise<void>;
   /** Write the rest, cut the file at its end, fsync it. Returns the end position. */
   close(): Promise<number>;
-  /** Wait for everything started, then let go of the file. Never throws; always ends. */
+  /** Wait for everything started, then let go of the file (and thread). Always ends. */
   settle(): Promise<void>;
   /** After `close()` resolved: digests of the prefix and of every byte written. */
   digests(): FileDigests;
