@@ -235,6 +235,14 @@ function networkError(req: DownloadRequest, error: Error, retries: number, waite
 class Truncated extends Error {}
 
 /**
+ * A resumed file that did not verify: the bytes kept from an earlier attempt may be what is wrong
+ * (a process killed between two concurrent batch writes can leave a hole of zeros, a power cut
+ * unsynced blocks), so the partial file is deleted and the next attempt starts from byte 0. Only
+ * bytes downloaded in one go can end in a DIGEST_MISMATCH finding.
+ */
+class ResumeRejected extends Error {}
+
+/**
  * Stream `body` into `sink`, at most `room` bytes. A longer body is cut off as soon as it passes
  * the size; a body that breaks is a `Truncated`; a disk error is thrown as it is.
  */
@@ -386,6 +394,7 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
   const verdict = check(req.path, req.expected, digests);
   if ("code" in verdict) {
     rmSync(temp, { force: true });
+    if (have > 0) throw new ResumeRejected(`the file resumed from byte ${have} did not verify`);
     return { status: "mismatch", finding: verdict };
   }
   const blobPath = req.cache.blobPath(blobId);
@@ -459,12 +468,18 @@ export async function downloadToCache(req: DownloadRequest): Promise<DownloadRes
   const attempts = Math.max(1, req.maxAttempts ?? 4);
   const sleep = req.sleep ?? defaultSleep;
   let last: unknown;
+  let restarted = false;
   for (let i = 0; i < attempts; i++) {
     try {
       return await attempt(req, blobId);
     } catch (error) {
       last = error;
-      if (!(error instanceof Truncated)) throw error;
+      if (error instanceof ResumeRejected && !restarted) {
+        restarted = true; // once, at once, and not counted: the next attempt starts from byte 0
+        i--;
+        continue;
+      }
+      if (!(error instanceof Truncated || error instanceof ResumeRejected)) throw error;
       await sleep(Math.min(8000, 250 * 2 ** i));
     }
   }

@@ -296,16 +296,64 @@ for (const [sinkKind, offThreadMinBytes] of SINKS)
       assert.deepEqual(blobFiles(), [SHA256]);
     });
 
-    test("a complete .incomplete with wrong bytes is a DIGEST_MISMATCH and is removed", async () => {
+    test("a complete .incomplete with wrong bytes is removed and downloaded again from byte 0", async () => {
       fresh();
       mkdirSync(cache.blobsDir, { recursive: true });
       writeFileSync(
         `${cache.blobsDir}/${SHA256}.12345678.incomplete`,
         Buffer.alloc(CONTENT.length),
       );
-      hub.handle.current = (req, res) => sendRange(req, res, CONTENT);
+      hub.handle.current = (req, res) => {
+        record("hub")(req);
+        sendRange(req, res, CONTENT);
+      };
+      const result = await downloadToCache(request());
+      assert.equal(result.status, "verified");
+      assert.deepEqual(
+        seen.map((s) => s.range),
+        [undefined],
+      );
+      assert.deepEqual(blobFiles(), [SHA256]);
+      assert.ok(readFileSync(cache.blobPath(SHA256)).equals(CONTENT));
+    });
+
+    test("kept bytes with a hole (a crash between two batch writes) are not trusted: the file is fetched again whole", async () => {
+      fresh();
+      mkdirSync(cache.blobsDir, { recursive: true });
+      const partial = Buffer.from(CONTENT.subarray(0, 1_000_000));
+      partial.fill(0, 400_000, 400_000 + 65_536);
+      writeFileSync(`${cache.blobsDir}/${SHA256}.0badf00d.incomplete`, partial);
+      hub.handle.current = (req, res) => {
+        record("hub")(req);
+        sendRange(req, res, CONTENT);
+      };
+      const result = await downloadToCache(request());
+      assert.equal(result.status, "verified");
+      assert.deepEqual(
+        seen.map((s) => s.range),
+        ["bytes=1000000-", undefined],
+      );
+      assert.deepEqual(waits, [], "the restart from byte 0 does not wait");
+      assert.deepEqual(blobFiles(), [SHA256]);
+      assert.ok(readFileSync(cache.blobPath(SHA256)).equals(CONTENT));
+    });
+
+    test("bytes that never verify, resumed and then whole, are a DIGEST_MISMATCH with nothing left", async () => {
+      fresh();
+      mkdirSync(cache.blobsDir, { recursive: true });
+      writeFileSync(`${cache.blobsDir}/${SHA256}.0badf00d.incomplete`, CONTENT.subarray(0, 5000));
+      const tampered = Buffer.from(CONTENT);
+      tampered.writeUInt8(tampered.readUInt8(tampered.length - 10) ^ 0xff, tampered.length - 10);
+      hub.handle.current = (req, res) => {
+        record("hub")(req);
+        sendRange(req, res, tampered);
+      };
       const result = await downloadToCache(request());
       assert.equal(result.status === "mismatch" && result.finding.code, "DIGEST_MISMATCH");
+      assert.deepEqual(
+        seen.map((s) => s.range),
+        ["bytes=5000-", undefined],
+      );
       assert.deepEqual(blobFiles(), []);
     });
   });
