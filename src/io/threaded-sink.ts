@@ -16,11 +16,11 @@
  * throws it, `whenReady` resolves, `close` rejects with it. `settle()` always ends: it waits until the worker
  * has finished the writes it started (or has died) and then terminates it.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { DEFAULT_BATCH_BYTES } from "./blob-sink.js";
 import type { DownloadSink, SinkOptions, SinkTarget } from "./download-sink.js";
 import type { FileDigests } from "./file-digest.js";
-import { WorkerCrash, workerFileUrl } from "./worker-pool.js";
+import { startWorker, WorkerCrash, workerFileUrl } from "./worker-pool.js";
 
 /**
  * Files at least this large go through a ThreadedSink. Starting and stopping the worker costs
@@ -128,11 +128,7 @@ export class ThreadedSink implements DownloadSink {
     const url = options.workerUrl ?? workerFileUrl(import.meta.url, "blob-sink-worker");
     let worker: Worker | undefined;
     try {
-      // None of this process's flags: a worker inherits them, and some stop it from starting
-      // (`node --input-type=module -e ...`). Under tsx the bootstrap registers the loader itself.
-      worker = url.pathname.endsWith(".ts")
-        ? new Worker(tsxBootstrap(url), { eval: true, workerData: data, execArgv: [] })
-        : new Worker(url, { workerData: data, execArgv: [] });
+      worker = startWorker(url, data);
     } catch (error) {
       this.#fail(new WorkerCrash(`the write thread could not start: ${String(error)}`));
     }
@@ -314,13 +310,4 @@ export class ThreadedSink implements DownloadSink {
     this.#waiters = [];
     for (const w of waiters) w();
   }
-}
-
-/**
- * Node 20 does not apply `--import tsx` to a worker's entry file: under tsx the worker starts from
- * this bootstrap, which registers tsx's loader first (same as io/worker-pool.ts does).
- */
-function tsxBootstrap(url: URL): string {
-  const api = import.meta.resolve("tsx/esm/api");
-  return `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`;
 }

@@ -8,9 +8,8 @@
  * them. `close()` terminates every worker so the process can exit.
  *
  * Worker files are resolved next to the calling module, with the caller's extension: `.js` from
- * the compiled build, `.ts` under tsx. Node 20 does not apply `--import tsx` (inherited through
- * execArgv) to a worker's own entry file, so a `.ts` worker starts from a two-line bootstrap that
- * registers tsx's loader and then imports the file.
+ * the compiled build, `.ts` under tsx, and started by `startWorker` (also used by
+ * io/threaded-sink.ts): without the process's flags, through a bootstrap under tsx.
  *
  * A worker that dies before it is ready (cannot load its file) would die the same way for every
  * task: its failure is given to every queued task instead of restarting workers one task at a time.
@@ -164,9 +163,7 @@ export class WorkerPool<T, R> {
   }
 
   #spawn(): Slot<T, R> {
-    const worker = this.#url.pathname.endsWith(".ts")
-      ? new Worker(tsxBootstrap(this.#url), { eval: true, workerData: this.#data })
-      : new Worker(this.#url, { workerData: this.#data });
+    const worker = startWorker(this.#url, this.#data);
     const slot: Slot<T, R> = {
       worker,
       inflight: [],
@@ -213,13 +210,22 @@ export class WorkerPool<T, R> {
 }
 
 /**
+ * Start a worker on `url` (from workerFileUrl) with none of this process's flags: a worker
+ * inherits them, and some keep it from starting (`node --input-type=module -e …` makes a `.js`
+ * entry fail). A `.ts` entry (under tsx) starts from a bootstrap that registers tsx's loader
+ * first, since Node 20 does not apply `--import tsx` to a worker's own entry file.
+ */
+export function startWorker(url: URL, workerData: unknown): Worker {
+  if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData, execArgv: [] });
+  const api = import.meta.resolve("tsx/esm/api");
+  const bootstrap = `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData, execArgv: [] });
+}
+
+/**
  * Inside a worker: answer each task with `handle`. A rejected handler is reported as an error
  * reply; an exception that escapes (or an exit) is seen by the pool as a crash.
  */
-function tsxBootstrap(url: URL): string {
-  const api = import.meta.resolve("tsx/esm/api");
-  return `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`;
-}
 
 export function serveTasks<T, R>(handle: (task: T, data: unknown) => Promise<R>): void {
   const port = parentPort;
