@@ -6,7 +6,7 @@
  *    Then 4 files in parallel: openssl ×4, `verifyCachedBlob` ×4 on the main thread, and a
  *    worker_threads version (bench-only) to show what using every core would give.
  * 2. The same bytes pulled from the fixture Hub (resolve → 302 → CDN origin, loopback): curl and
- *    `downloadToCache` (from dist/ in plain node as shipped, and from src/ under tsx) alternating
+ *    `downloadToCache` (from dist/ as shipped, and with the inline sink forced) alternating
  *    with `dd conv=fdatasync` of the same bytes (the disk's durable write rate: curl writes into
  *    the page cache, our blobs are fsynced before their rename, so this bounds us on this disk)
  *    in each of MODELVET_BENCH_PULL_PASSES passes (default 3), each in a child process so its CPU
@@ -145,6 +145,7 @@ const r = await downloadToCache({
   expected: { size: Number(size), gitOid: "", lfsSha256: sha256 },
   ...client.transferOptions(),
   auth: client.authFor(),
+  sink: JSON.parse(process.env.MODELVET_BENCH_SINK ?? "{}"),
 });
 const downloadMs = Number(process.hrtime.bigint() - start) / 1e6;
 observer.disconnect();
@@ -155,9 +156,17 @@ process.stdout.write(JSON.stringify({ status: r.status, sha256: r.sha256, downlo
 function distFresh(): boolean {
   try {
     const built = statSync(join(root, "dist", "io", "download.js")).mtimeMs;
-    return ["download.ts", "blob-sink.ts", "http-get.ts", "fetch.ts", "hub.ts"].every(
-      (f) => statSync(join(root, "src", "io", f)).mtimeMs <= built,
-    );
+    return [
+      "download.ts",
+      "download-sink.ts",
+      "blob-sink.ts",
+      "threaded-sink.ts",
+      "blob-sink-worker.ts",
+      "worker-pool.ts",
+      "http-get.ts",
+      "fetch.ts",
+      "hub.ts",
+    ].every((f) => statSync(join(root, "src", "io", f)).mtimeMs <= built);
   } catch {
     return false;
   }
@@ -416,13 +425,13 @@ async function pulling(data: Buffer, size: number, dir: string, big: string): Pr
       return { ms: r.wallMs, ok };
     };
     const child = async (
-      kind: "dist" | "tsx" | "http-only" | "fetch-only" | "baseline",
+      kind: "dist" | "dist-inline" | "tsx" | "http-only" | "fetch-only" | "baseline",
       extra: string[] = [],
     ): Promise<PullRun | undefined> => {
       const target = join(dir, `child-${kind}`);
       syncDisk();
       const argv =
-        kind === "dist"
+        kind === "dist" || kind === "dist-inline"
           ? ["--input-type=module", "-e", DIST_CHILD, ...childArgs(target)]
           : kind === "baseline"
             ? ["--import", "tsx", join(here, "pull-child.ts"), "baseline"]
@@ -434,7 +443,11 @@ async function pulling(data: Buffer, size: number, dir: string, big: string): Pr
                 ...childArgs(target),
                 ...extra,
               ];
-      const r = await runTimed(process.execPath, argv, { ...process.env }, root);
+      const env =
+        kind === "dist-inline"
+          ? { ...process.env, MODELVET_BENCH_SINK: JSON.stringify({ offThreadMinBytes: 2 ** 53 }) }
+          : { ...process.env };
+      const r = await runTimed(process.execPath, argv, env, root);
       rmSync(target, { recursive: true, force: true });
       let report: ChildReport | undefined;
       try {
@@ -483,6 +496,7 @@ async function pulling(data: Buffer, size: number, dir: string, big: string): Pr
     const ratios = {
       dist: [] as number[],
       tsx: [] as number[],
+      "dist-inline": [] as number[],
       distFsync: [] as number[],
       distDurable: [] as number[],
       durableCurl: [] as number[],
@@ -535,7 +549,7 @@ async function pulling(data: Buffer, size: number, dir: string, big: string): Pr
         "",
         d.ok ? "yes" : "NO",
       ]);
-      for (const kind of dist ? (["dist", "tsx"] as const) : (["tsx"] as const)) {
+      for (const kind of dist ? (["dist", "dist-inline"] as const) : (["tsx"] as const)) {
         const r = await child(kind);
         if (r === undefined) continue;
         const rate = mbps(size, r.ms);
@@ -548,8 +562,10 @@ async function pulling(data: Buffer, size: number, dir: string, big: string): Pr
         rows.push([
           String(pass),
           kind === "dist"
-            ? "downloadToCache, dist/ in plain node (shipped)"
-            : "downloadToCache, src/ under tsx",
+            ? "downloadToCache, dist/ as shipped (worker sink)"
+            : kind === "dist-inline"
+              ? "  same, inline sink forced (hash+write here)"
+              : "downloadToCache, src/ under tsx",
           fmtMs(r.ms),
           rate.toFixed(0),
           (rate / curlRate).toFixed(2),
@@ -592,7 +608,7 @@ async function pulling(data: Buffer, size: number, dir: string, big: string): Pr
     console.log(
       [
         `curl ${range(curlRates, 0)} MB/s (median ${median(curlRates).toFixed(0)}); fsync of curl's file ${range(fsyncs, 0)} ms.`,
-        `downloadToCache vs curl in the same pass: dist/ plain node ${range(ratios.dist)} (median ${ratios.dist.length ? median(ratios.dist).toFixed(2) : "-"}), under tsx ${range(ratios.tsx)}; dist/ vs curl+fsync ${range(ratios.distFsync)}.`,
+        `downloadToCache vs curl in the same pass: dist/ as shipped ${range(ratios.dist)} (median ${ratios.dist.length ? median(ratios.dist).toFixed(2) : "-"}), inline sink forced ${range(ratios["dist-inline"])}, under tsx ${range(ratios.tsx)}; dist/ vs curl+fsync ${range(ratios.distFsync)}.`,
         `the disk's durable write rate (dd conv=fdatasync) is ${range(ratios.durableCurl)}× curl's page-cache rate; dist/ reaches ${range(ratios.distDurable)} of that durable rate.`,
         `peak RSS of our children ${range(peakRss, 0)} MiB. * = against the last pass's curl.`,
         "targets: downloadToCache ≥ 0.8× curl, peak RSS < 200 MB. The fixture Hub serves from this process (its CPU is in no row); our wall is from the child's first request to the renamed, fsynced blob.",
