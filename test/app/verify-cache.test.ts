@@ -1,0 +1,166 @@
+/**
+ * `verify-cache` against a snapshot that `pull` wrote from the fixture Hub, then damaged on disk
+ * one way per test: each check names the file and the kind of damage, online (against the Hub's
+ * tree) and offline (each blob against its own name), and the CLI's exit code follows.
+ */
+import assert from "node:assert/strict";
+import {
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { after, afterEach, before, describe, test } from "node:test";
+import { pullModels } from "../../src/app/pull.js";
+import { type SnapshotCheck, verifyCache } from "../../src/app/verify-cache.js";
+import { RepoCache } from "../../src/io/cache-layout.js";
+import { HubClient } from "../../src/io/hub.js";
+import { loadScanPolicy } from "../../src/io/policy-files.js";
+import { readOrgAllowlist } from "../../src/io/project-files.js";
+import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
+import { runCli, tempDir } from "../helpers/run-cli.js";
+
+const TINY = "google-bert/fixture-tiny-bert";
+const noSleep = async () => {};
+
+describe("verify-cache on a pulled snapshot", () => {
+  let hub: FixtureHub;
+  let dir: { path: string; cleanup: () => void } | undefined;
+  let cache: RepoCache;
+  let commit: string;
+  let client: HubClient;
+
+  before(async () => {
+    hub = await startFixtureHub();
+  });
+  after(async () => {
+    await hub.close();
+  });
+  afterEach(() => dir?.cleanup());
+
+  /** A fresh cache holding TINY as pull leaves it. */
+  async function pulled(): Promise<void> {
+    dir = tempDir();
+    client = new HubClient({ hubUrl: hub.url, token: undefined }, { sleep: noSleep });
+    const [model] = await pullModels({
+      client,
+      cacheDir: dir.path,
+      models: [{ repo: TINY, ref: undefined, include: [], exclude: [] }],
+      policy: {
+        scan: loadScanPolicy(),
+        organizations: readOrgAllowlist(),
+        project: { organizations: { add: [], remove: [] }, repos: { allow: [], deny: [] } },
+        acceptedFindings: [],
+      },
+      today: "2026-11-22",
+    });
+    assert.equal(model?.verdict, "clean");
+    cache = new RepoCache(dir.path, TINY);
+    commit = hub.resolve(TINY, "main");
+  }
+
+  const link = (path: string) => join(cache.snapshotDir(commit), path);
+  const blobOf = (path: string) => join(cache.snapshotDir(commit), readlinkSync(link(path)));
+  const online = () => verifyCache({ cacheDir: dir!.path, targets: [{ repo: TINY }], client });
+  const offline = () => verifyCache({ cacheDir: dir!.path, targets: [{ repo: TINY }] });
+  const codes = (checks: SnapshotCheck[]) =>
+    checks.flatMap((c) => c.findings.map((f) => `${f.code} ${f.message.split(":")[0]}`));
+
+  test("an untouched snapshot matches online and offline, every file re-hashed", async () => {
+    await pulled();
+    for (const checks of [await online(), await offline()]) {
+      assert.equal(checks.length, 1);
+      assert.equal(checks[0]?.commit, commit);
+      assert.deepEqual(checks[0]?.findings, []);
+      assert.equal(checks[0]?.checked, 4);
+    }
+  });
+
+  test("a blob with one byte changed is CACHE_CORRUPT, online and offline", async () => {
+    await pulled();
+    const blob = blobOf("config.json");
+    const bytes = readFileSync(blob);
+    bytes.writeUInt8(bytes.readUInt8(0) ^ 0x20, 0);
+    writeFileSync(blob, bytes);
+    for (const checks of [await online(), await offline()]) {
+      assert.deepEqual(codes(checks), [`CACHE_CORRUPT ${TINY}/config.json`]);
+      assert.equal(checks[0]?.findings[0]?.verdict, "malicious");
+    }
+  });
+
+  test("a link removed from the snapshot is CACHE_MISSING online (offline sees only what is linked)", async () => {
+    await pulled();
+    unlinkSync(link("tokenizer_config.json"));
+    const [check] = await online();
+    assert.deepEqual(check?.missing, ["tokenizer_config.json"]);
+    assert.match(
+      check?.findings[0]?.message ?? "",
+      /tokenizer_config\.json is at .* not in the snapshot/,
+    );
+    const [seen] = await offline();
+    assert.deepEqual(seen?.findings, []);
+    assert.equal(seen?.checked, 3);
+  });
+
+  test("a file the Hub never published is CACHE_EXTRA online", async () => {
+    await pulled();
+    symlinkSync(readlinkSync(link("config.json")), link("extra.json"));
+    const [check] = await online();
+    assert.deepEqual(check?.extra, ["extra.json"]);
+    assert.deepEqual(codes([check!]), [
+      `CACHE_EXTRA ${TINY}/extra.json is in the snapshot but not in the Hub's tree at ${commit.slice(0, 12)}.`,
+    ]);
+  });
+
+  test("a regular file in place of a link is CACHE_CORRUPT, online and offline", async () => {
+    await pulled();
+    const body = readFileSync(link("config.json"));
+    unlinkSync(link("config.json"));
+    writeFileSync(link("config.json"), body);
+    for (const checks of [await online(), await offline()])
+      assert.deepEqual(
+        checks.flatMap((c) => c.findings.map((f) => f.code)),
+        ["CACHE_CORRUPT"],
+      );
+  });
+
+  test("a link whose blob is gone is CACHE_MISSING, online and offline", async () => {
+    await pulled();
+    rmSync(blobOf("model.safetensors"));
+    for (const checks of [await online(), await offline()]) {
+      assert.deepEqual(codes(checks), [`CACHE_MISSING ${TINY}/model.safetensors`]);
+      assert.match(
+        checks[0]?.findings[0]?.message ?? "",
+        /its blob [0-9a-f]{64} is not in the cache/,
+      );
+    }
+  });
+
+  test("a model with no snapshot is CACHE_MISSING; no target means every cached model", async () => {
+    await pulled();
+    const [none] = await verifyCache({ cacheDir: dir!.path, targets: [{ repo: "acme/absent" }] });
+    assert.match(none?.findings[0]?.message ?? "", /acme\/absent has no snapshot/);
+    const all = await verifyCache({ cacheDir: dir!.path, targets: [] });
+    assert.deepEqual(
+      all.map((c) => c.repo),
+      [TINY],
+    );
+  });
+
+  test("the command exits 0 on a matching cache and 1 once a blob is damaged", async () => {
+    await pulled();
+    const args = ["verify-cache", TINY, "--cache-dir", dir!.path, "--hub-url", hub.url];
+    const good = await runCli(args);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /The cache matches\./);
+    writeFileSync(blobOf("config.json"), "{}");
+    for (const extra of [[], ["--offline"]]) {
+      const bad = await runCli([...args, ...extra]);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stdout, /CACHE_CORRUPT: google-bert\/fixture-tiny-bert\/config\.json/);
+    }
+  });
+});
