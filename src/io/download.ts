@@ -18,7 +18,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { type ErrorCode, HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
@@ -243,14 +242,17 @@ class Truncated extends Error {}
 class ResumeRejected extends Error {}
 
 /**
- * Stream `body` into `sink`, at most `room` bytes. A longer body is cut off as soon as it passes
- * the size; a body that breaks is a `Truncated`; a disk error is thrown as it is.
+ * Stream the body into `sink`, at most `room` bytes. A longer body is cut off as soon as it passes
+ * the size; a body that breaks is a `Truncated`; a disk error is thrown as it is. While the body
+ * is paused for the sink, the idle timer is stopped: only silence we did not ask for is a stall.
  */
 function receive(
-  body: IncomingMessage,
+  response: HttpResponse,
   sink: DownloadSink,
   room: number,
 ): Promise<{ received: number; tooLong: boolean }> {
+  const body = response.body;
+  response.idleTimer(true);
   return new Promise((resolve, reject) => {
     let received = 0;
     let settled = false;
@@ -277,8 +279,11 @@ function receive(
       }
       if (!accepted) {
         body.pause();
+        response.idleTimer(false);
         void sink.whenReady().then(() => {
-          if (!settled) body.resume();
+          if (settled) return;
+          response.idleTimer(true);
+          body.resume();
         });
       }
     };
@@ -350,22 +355,31 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     }
   }
 
+  // Our own work before the body is read (re-hashing a partial file, starting a write thread)
+  // is not a stalled connection: the idle timer restarts when receive() begins.
+  response?.idleTimer(false);
   const target = {
     path: temp,
     position: have,
     gitBlobSize: req.expected.lfsSha256 === undefined ? size : undefined,
   };
   const sinkOptions = { ...req.sink, onWritten: req.onBytes };
-  const sink =
-    size >= (req.sink?.offThreadMinBytes ?? DEFAULT_OFF_THREAD_MIN_BYTES)
-      ? new ThreadedSink(target, sinkOptions)
-      : await InlineSink.open(target, sinkOptions);
+  let sink: DownloadSink;
+  try {
+    sink =
+      size >= (req.sink?.offThreadMinBytes ?? DEFAULT_OFF_THREAD_MIN_BYTES)
+        ? new ThreadedSink(target, sinkOptions)
+        : await InlineSink.open(target, sinkOptions);
+  } catch (error) {
+    response?.discard(); // the body will not be read: let go of its connection
+    throw error;
+  }
   let outcome = { received: 0, tooLong: false };
   let broken: Truncated | undefined;
   try {
     if (response !== undefined) {
       try {
-        outcome = await receive(response.body, sink, size - have);
+        outcome = await receive(response, sink, size - have);
       } catch (error) {
         if (!(error instanceof Truncated)) throw error;
         broken = error; // keep what arrived, for the next attempt

@@ -28,6 +28,11 @@ export interface HttpResponse {
   body: IncomingMessage;
   /** Drop a body we will not read, and its connection (a hostile body may never end). */
   discard(): void;
+  /**
+   * Stop (false) or restart (true) the idle timer, around a pause of our own (the disk is behind):
+   * silence we asked for is not a stalled connection.
+   */
+  idleTimer(running: boolean): void;
 }
 
 export interface HttpGetOptions {
@@ -69,6 +74,9 @@ export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse
         discard: () => {
           res.destroy();
           req.destroy();
+        },
+        idleTimer: (running) => {
+          req.setTimeout(running ? idle : 0);
         },
       });
     });

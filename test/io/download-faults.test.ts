@@ -254,7 +254,7 @@ for (const [sinkKind, offThreadMinBytes] of SINKS)
       };
       // A paused body is silence to the idle timer too, and the body waits (paused after 128 KiB)
       // while a write thread starts: up to several hundred ms under tsx on a busy machine.
-      const idleTimeoutMs = offThreadMinBytes === 0 ? 3000 : 200;
+      const idleTimeoutMs = 200;
       const result = await downloadToCache(request({ idleTimeoutMs }));
       assert.equal(result.status, "verified");
       const from = Number(/^bytes=(\d+)-$/.exec(seen[1]?.range ?? "")?.[1]);

@@ -95,6 +95,28 @@ describe("httpGet", () => {
     assert.equal(r.body.complete, false);
   });
 
+  test("a pause of our own is not a stall: with the idle timer stopped the body survives it", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { "Content-Length": 300_000 });
+      res.end(Buffer.alloc(300_000, 7));
+    };
+    const pauseFor = async (stopTimer: boolean) => {
+      const r = await httpGet(new URL(`${base}/big`), { headers: {}, idleTimeoutMs: 150 });
+      r.body.pause();
+      // Listeners first: a body broken off during the pause errors before we resume it.
+      const body = readAll(r.body);
+      body.catch(() => undefined); // awaited below; not unhandled while we wait
+      if (stopTimer) r.idleTimer(false);
+      await new Promise((ok) => setTimeout(ok, 450)); // three idle timeouts
+      if (stopTimer) r.idleTimer(true);
+      r.body.resume();
+      return body;
+    };
+    assert.equal((await pauseFor(true)).length, 300_000);
+    // The control: the same pause with the timer running is broken off as a stall.
+    await assert.rejects(pauseFor(false));
+  });
+
   test("discard() drops a body that would never end, and its connection", async () => {
     let serverSawClose!: () => void;
     const sawClose = new Promise<void>((ok) => {
