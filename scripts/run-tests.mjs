@@ -27,7 +27,8 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
+  // A test that hangs fails after two minutes instead of holding CI until its cap.
+  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=120000", ...files],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);
