@@ -34,6 +34,30 @@ export function sliceSource(parent: ByteSource, start: number, size: number): By
   };
 }
 
+/**
+ * `parent` read through one cached block of `block` bytes, so that many small reads close together
+ * cost one read of the parent: a protobuf walk over a large message reads a few bytes per field,
+ * and on a file each of those was a system call. Bytes handed out are never changed later (a new
+ * block is new memory from the parent).
+ */
+export function readAheadSource(parent: ByteSource, block = 1 << 20): ByteSource {
+  let cached: Uint8Array = new Uint8Array(0);
+  let cachedAt = 0;
+  return {
+    size: parent.size,
+    read(offset, length) {
+      const from = Math.min(Math.max(0, offset), parent.size);
+      const want = Math.min(parent.size - from, Math.max(0, length));
+      if (want > block) return parent.read(from, want);
+      if (from < cachedAt || from + want > cachedAt + cached.length) {
+        cached = parent.read(from, Math.min(block, parent.size - from));
+        cachedAt = from;
+      }
+      return cached.subarray(from - cachedAt, from - cachedAt + want);
+    },
+  };
+}
+
 /** Reads the whole source into memory. Callers must bound `size` first. */
 export function readAll(source: ByteSource): Uint8Array {
   return source.read(0, source.size);

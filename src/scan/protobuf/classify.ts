@@ -19,7 +19,14 @@
  * SentencePiece and Keras metadata a message (and need it); only ONNX has field 7; a SavedModel
  * has nothing but fields 1 and 2, a fingerprint at least four varint hashes. Anything else is "unknown", which the scanner reports as unscannable.
  */
-import { ProtoError, type ProtoWindow, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./wire.js";
+import {
+  ProtoError,
+  ProtoLimit,
+  type ProtoWindow,
+  WIRE_FIXED32,
+  WIRE_LEN,
+  WIRE_VARINT,
+} from "./wire.js";
 
 export type ProtobufKind =
   | "onnx"
@@ -147,6 +154,7 @@ export function classifyProtobuf(win: ProtoWindow): Classification {
   try {
     shape = shapeOf(win, Number.MAX_SAFE_INTEGER);
   } catch (error) {
+    if (error instanceof ProtoLimit) return { kind: "unknown", reason: error.message };
     if (error instanceof ProtoError)
       return { kind: "unknown", reason: `it is not valid protobuf: ${error.message}` };
     throw error;

@@ -11,7 +11,7 @@
  * 2 length-delimited, 5 fixed32; 3/4 (groups) are deprecated and rejected here.
  */
 import { ScanError } from "../../core/errors.js";
-import { type ByteSource, bytesSource, sliceSource } from "../source.js";
+import { type ByteSource, bytesSource, readAheadSource, sliceSource } from "../source.js";
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
@@ -21,6 +21,13 @@ export const WIRE_FIXED32 = 5;
 /** Field numbers are 29-bit. */
 const MAX_FIELD = 2 ** 29 - 1;
 
+/**
+ * Fields walked in one message at most. Real messages stay far below (a SentencePiece model's
+ * pieces, ~256k, are the largest repeated field we read); a hostile file of 2-byte fields would
+ * otherwise cost ~0.6 µs per field, minutes for gigabytes.
+ */
+export const MAX_FIELDS_PER_MESSAGE = 2_000_000;
+
 /** Windows at most this big are read into memory once, so walking them costs no further reads. */
 const INLINE_WINDOW = 16 << 20;
 
@@ -29,6 +36,9 @@ export class ProtoError extends ScanError {
     super("SCAN_FORMAT", `${message} (protobuf, byte ${offset})`, { offset });
   }
 }
+
+/** The walk stopped at a limit of this scanner; the bytes may be valid protobuf. */
+export class ProtoLimit extends ProtoError {}
 
 export interface ProtoField {
   field: number;
@@ -80,13 +90,19 @@ export class ProtoWindow {
 
   /** Iterates the fields. Throws ProtoError on malformed wire data. */
   *fields(): Generator<ProtoField> {
-    // Small windows are read once; large ones are walked with small reads.
+    // Small windows are read once; large ones through a read-ahead block (small reads per field).
     if (this.inline === undefined && this.length <= INLINE_WINDOW)
       this.inline = bytesSource(this.bytes());
-    const src = this.inline ?? this.source;
+    const src = this.inline ?? readAheadSource(this.source);
     let pos = 0;
+    let count = 0;
     while (pos < this.length) {
       const keyOffset = pos;
+      if (++count > MAX_FIELDS_PER_MESSAGE)
+        throw new ProtoLimit(
+          `more than ${MAX_FIELDS_PER_MESSAGE} fields in one message, a limit of this scanner`,
+          this.base + keyOffset,
+        );
       const head = src.read(pos, Math.min(10, this.length - pos));
       const key = readVarint(head, 0, this.base + pos);
       pos += key.size;

@@ -15,6 +15,7 @@ import { detectFormat } from "../../../src/scan/detect.js";
 import { scanSource } from "../../../src/scan/dispatch.js";
 import { looksLikeProtobuf, PROTOBUF_BY_STRUCTURE } from "../../../src/scan/protobuf/probe.js";
 import { scanProtobuf } from "../../../src/scan/protobuf/scan.js";
+import { MAX_FIELDS_PER_MESSAGE } from "../../../src/scan/protobuf/wire.js";
 import { type ByteSource, bytesSource } from "../../../src/scan/source.js";
 import { bytes, cat, pbBytes, pbVarint, savedModel, tfNode, varint } from "./encode.js";
 import {
@@ -265,6 +266,19 @@ describe("protobuf found by structure but not classified", () => {
     const [, relabelled] = applyCompanionData([model, variables]);
     assert.equal(relabelled?.format, "tf-variables");
     assert.equal(relabelled?.verdict, "clean");
+  });
+
+  it("a message of more than MAX_FIELDS_PER_MESSAGE fields is not walked to its end: unscannable, saying why", async () => {
+    const field = pbBytes(2, [1, 2, 3]); // 5 bytes per field
+    const count = MAX_FIELDS_PER_MESSAGE + 1;
+    const data = new Uint8Array(field.length * count);
+    for (let i = 0; i < count; i++) data.set(field, i * field.length);
+    const node = await scan(data, "huge.pb");
+    assert.equal(node.verdict, "unscannable");
+    assert.match(
+      node.findings[0]?.message ?? "",
+      /more than 2000000 fields in one message, a limit of this scanner/,
+    );
   });
 
   it("seeded random bytes never throw and are never clean", async () => {
