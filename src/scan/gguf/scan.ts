@@ -15,7 +15,7 @@ import { type Finding, finding } from "../../core/finding.js";
 import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import { checkChatTemplate } from "./chat-template.js";
-import { GgufFormatError, type GgufHeader, walkGgufHeader } from "./header.js";
+import { GgufFormatError, type GgufHeader, GgufLimitError, walkGgufHeader } from "./header.js";
 import { REFERENCE_MAX_HEADER, readWithReference } from "./reference.js";
 import { GGUF_FILE_TYPES } from "./types.js";
 
@@ -30,11 +30,18 @@ export const scanGguf: Scanner = async (source, ctx, detection) => {
     });
   } catch (error) {
     if (!(error instanceof GgufFormatError)) throw error;
-    findings.push(
-      finding("GGUF_INVALID", "unscannable", `Invalid GGUF header: ${error.message}.`, {
-        offset: error.offset,
-      }),
-    );
+    if (error instanceof GgufLimitError) {
+      findings.push(
+        finding("BUDGET_EXCEEDED", "unscannable", `GGUF header over a limit: ${error.message}.`, {
+          offset: error.offset,
+        }),
+      );
+    } else
+      findings.push(
+        finding("GGUF_INVALID", "unscannable", `Invalid GGUF header: ${error.message}.`, {
+          offset: error.offset,
+        }),
+      );
   }
 
   if (header) {
