@@ -6,7 +6,7 @@
  * the pickle "not plain data" and the caller fails closed.
  */
 import { ScanError } from "../../core/errors.js";
-import type { ByteSource } from "../source.js";
+import { type ByteSource, readAheadSource } from "../source.js";
 
 export type LiteralValue =
   | null
@@ -23,6 +23,11 @@ type Slot = LiteralValue | typeof MARK;
 
 const MAX_OPS = 1_000_000;
 const MAX_STRING = 1 << 20;
+/**
+ * Opcodes are read through a block this large: on a file every read is a system call, and a
+ * million one-byte reads (the opcode limit) took seconds.
+ */
+const READ_AHEAD = 1 << 16;
 
 function fail(message: string, offset: number): never {
   throw new ScanError("SCAN_FORMAT", `data pickle: ${message}`, { offset });
@@ -35,7 +40,8 @@ export interface LiteralPickle {
 }
 
 /** Decodes one plain-data pickle starting at `offset`. Throws ScanError on anything else. */
-export function decodeLiteralPickle(source: ByteSource, offset: number): LiteralPickle {
+export function decodeLiteralPickle(file: ByteSource, offset: number): LiteralPickle {
+  const source = readAheadSource(file, READ_AHEAD);
   let at = offset;
   const stack: Slot[] = [];
   const memo = new Map<number, LiteralValue>();
