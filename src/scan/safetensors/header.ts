@@ -15,6 +15,7 @@ import {
   jsonUnsignedInteger,
   parseStrictJson,
   StrictJsonError,
+  StrictJsonLimitError,
 } from "./strict-json.js";
 
 /** Same cap as the reference loader (MAX_HEADER_SIZE). */
@@ -107,7 +108,13 @@ export function validateSafetensors(
     parsed = parseStrictJson(text);
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
-    add(`the header is not valid JSON: ${error.message}`, 8 + byteOffsetOf(text, error.offset));
+    if (error instanceof StrictJsonLimitError)
+      add(
+        `the header is too large to check: ${error.message}`,
+        8 + byteOffsetOf(text, error.offset),
+      );
+    else
+      add(`the header is not valid JSON: ${error.message}`, 8 + byteOffsetOf(text, error.offset));
     return { violations };
   }
   for (const dup of parsed.duplicates) {

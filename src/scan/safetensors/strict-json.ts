@@ -35,7 +35,15 @@ export class StrictJsonError extends Error {
   }
 }
 
+/** Past one of modelvet's own limits (not a JSON error): the header is not walked further. */
+export class StrictJsonLimitError extends StrictJsonError {}
+
 const MAX_DEPTH = 64;
+/**
+ * Values parsed at most. A 100 MB header of 9 million `__metadata__` keys ran for over 5 minutes in
+ * 2.3 GB; a real header holds about ten values per tensor (100,000 tensors fit).
+ */
+export const MAX_JSON_VALUES = 1_000_000;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 export interface StrictJsonResult {
@@ -46,6 +54,7 @@ export interface StrictJsonResult {
 export function parseStrictJson(text: string): StrictJsonResult {
   const duplicates: DuplicateKey[] = [];
   let pos = 0;
+  let values = 0;
 
   const fail = (message: string): never => {
     throw new StrictJsonError(message, pos);
@@ -141,6 +150,11 @@ export function parseStrictJson(text: string): StrictJsonResult {
 
   const parseValue = (depth: number, path: string): JsonValue => {
     if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
+    if (++values > MAX_JSON_VALUES)
+      throw new StrictJsonLimitError(
+        `more than ${MAX_JSON_VALUES} values, modelvet's limit for a header`,
+        pos,
+      );
     skipWhitespace();
     const c = text[pos];
     switch (c) {
