@@ -11,7 +11,8 @@
 import type { FileHandle } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import type { BlobSink } from "./blob-sink.js";
-import { type Hashes, openBlobSink } from "./download-sink.js";
+import { openBlobSink } from "./download-sink.js";
+import type { Hashes } from "./file-digest.js";
 import type { FromSinkWorker, SinkWorkerData, ToSinkWorker } from "./threaded-sink.js";
 
 const port = parentPort;

@@ -7,10 +7,9 @@
  * (io/blob-sink.ts), `ThreadedSink` (io/threaded-sink.ts) does both on a worker thread so that the
  * thread receiving the body only receives it. io/download.ts picks one by file size.
  */
-import { createHash, type Hash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
 import { BlobSink, type BlobSinkOptions } from "./blob-sink.js";
-import type { FileDigests } from "./file-digest.js";
+import { type FileDigests, Hashes, hashPrefix } from "./file-digest.js";
 
 export interface SinkTarget {
   /** The `.incomplete` file; created (or emptied) when `position` is 0. */
@@ -43,55 +42,6 @@ export interface DownloadSink {
   settle(): Promise<void>;
   /** After `close()` resolved: digests of the prefix and of every byte written. */
   digests(): FileDigests;
-}
-
-/** SHA-256 always, and the git blob SHA-1 (`blob <size>\0` + bytes) when asked. */
-export class Hashes {
-  readonly #sha256: Hash = createHash("sha256");
-  readonly #gitSha1: Hash | undefined;
-  bytes = 0;
-  constructor(gitBlobSize: number | undefined) {
-    if (gitBlobSize !== undefined) {
-      this.#gitSha1 = createHash("sha1");
-      this.#gitSha1.update(`blob ${gitBlobSize}\0`);
-    }
-  }
-  update(chunk: Uint8Array): void {
-    this.#sha256.update(chunk);
-    this.#gitSha1?.update(chunk);
-    this.bytes += chunk.length;
-  }
-  /** Once only. */
-  digests(): FileDigests {
-    return {
-      bytes: this.bytes,
-      sha256: this.#sha256.digest("hex"),
-      gitSha1: this.#gitSha1?.digest("hex"),
-    };
-  }
-}
-
-/** Hash the first `limit` bytes of a file through one reused buffer (no allocation per chunk). */
-export async function hashPrefix(path: string, hashes: Hashes, limit: number): Promise<void> {
-  if (limit === 0) return;
-  const handle = await open(path, "r");
-  try {
-    const buffer = Buffer.allocUnsafe(Math.min(4 << 20, limit));
-    let position = 0;
-    while (position < limit) {
-      const { bytesRead } = await handle.read(
-        buffer,
-        0,
-        Math.min(buffer.length, limit - position),
-        position,
-      );
-      if (bytesRead === 0) break;
-      hashes.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Hash the prefix, then open the file for a BlobSink. Shared by InlineSink and the worker. */

@@ -3,7 +3,7 @@
  * asked. Shared by the cache check on this thread and by the hashing workers (io/hash-pool.ts), so
  * both give the same digests by construction.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { open } from "node:fs/promises";
 
 export interface FileDigestRequest {
@@ -21,32 +21,57 @@ export interface FileDigests {
   gitSha1?: string | undefined;
 }
 
-/** Read through one reused buffer (no allocation per chunk). */
-export async function digestFile(request: FileDigestRequest): Promise<FileDigests> {
-  const sha256 = createHash("sha256");
-  const gitSha1 = request.gitBlobSize === undefined ? undefined : createHash("sha1");
-  gitSha1?.update(`blob ${request.gitBlobSize}\0`);
-  let position = 0;
-  if (request.limit > 0) {
-    const handle = await open(request.path, "r");
-    try {
-      const buffer = Buffer.allocUnsafe(Math.min(4 << 20, request.limit));
-      while (position < request.limit) {
-        const { bytesRead } = await handle.read(
-          buffer,
-          0,
-          Math.min(buffer.length, request.limit - position),
-          position,
-        );
-        if (bytesRead === 0) break;
-        const chunk = buffer.subarray(0, bytesRead);
-        sha256.update(chunk);
-        gitSha1?.update(chunk);
-        position += bytesRead;
-      }
-    } finally {
-      await handle.close();
+/** SHA-256 always, and the git blob SHA-1 (`blob <size>\0` + bytes) when asked. */
+export class Hashes {
+  readonly #sha256: Hash = createHash("sha256");
+  readonly #gitSha1: Hash | undefined;
+  bytes = 0;
+  constructor(gitBlobSize: number | undefined) {
+    if (gitBlobSize !== undefined) {
+      this.#gitSha1 = createHash("sha1");
+      this.#gitSha1.update(`blob ${gitBlobSize}\0`);
     }
   }
-  return { bytes: position, sha256: sha256.digest("hex"), gitSha1: gitSha1?.digest("hex") };
+  update(chunk: Uint8Array): void {
+    this.#sha256.update(chunk);
+    this.#gitSha1?.update(chunk);
+    this.bytes += chunk.length;
+  }
+  /** Once only. */
+  digests(): FileDigests {
+    return {
+      bytes: this.bytes,
+      sha256: this.#sha256.digest("hex"),
+      gitSha1: this.#gitSha1?.digest("hex"),
+    };
+  }
+}
+
+/** Feed the first `limit` bytes of a file to `hashes`, through one reused buffer. */
+export async function hashPrefix(path: string, hashes: Hashes, limit: number): Promise<void> {
+  if (limit === 0) return;
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(4 << 20, limit));
+    let position = 0;
+    while (position < limit) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, limit - position),
+        position,
+      );
+      if (bytesRead === 0) break;
+      hashes.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function digestFile(request: FileDigestRequest): Promise<FileDigests> {
+  const hashes = new Hashes(request.gitBlobSize);
+  await hashPrefix(request.path, hashes, request.limit);
+  return hashes.digests();
 }
