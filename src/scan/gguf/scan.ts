@@ -30,18 +30,13 @@ export const scanGguf: Scanner = async (source, ctx, detection) => {
     });
   } catch (error) {
     if (!(error instanceof GgufFormatError)) throw error;
-    if (error instanceof GgufLimitError) {
-      findings.push(
-        finding("BUDGET_EXCEEDED", "unscannable", `GGUF header over a limit: ${error.message}.`, {
-          offset: error.offset,
-        }),
-      );
-    } else
-      findings.push(
-        finding("GGUF_INVALID", "unscannable", `Invalid GGUF header: ${error.message}.`, {
-          offset: error.offset,
-        }),
-      );
+    const [code, what] =
+      error instanceof GgufLimitError
+        ? (["BUDGET_EXCEEDED", "GGUF header over a limit"] as const)
+        : (["GGUF_INVALID", "Invalid GGUF header"] as const);
+    findings.push(
+      finding(code, "unscannable", `${what}: ${error.message}.`, { offset: error.offset }),
+    );
   }
 
   if (header) {

@@ -108,13 +108,9 @@ export function validateSafetensors(
     parsed = parseStrictJson(text);
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
-    if (error instanceof StrictJsonLimitError)
-      add(
-        `the header is too large to check: ${error.message}`,
-        8 + byteOffsetOf(text, error.offset),
-      );
-    else
-      add(`the header is not valid JSON: ${error.message}`, 8 + byteOffsetOf(text, error.offset));
+    const what =
+      error instanceof StrictJsonLimitError ? "is too large to check" : "is not valid JSON";
+    add(`the header ${what}: ${error.message}`, 8 + byteOffsetOf(text, error.offset));
     return { violations };
   }
   for (const dup of parsed.duplicates) {
