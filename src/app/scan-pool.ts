@@ -25,7 +25,6 @@ import { loadScanPolicy, SHIPPED_ALLOWLIST_DIR } from "../io/policy-files.js";
 import { poolSizeFor, WorkerCrash, WorkerPool, workerFileUrl } from "../io/worker-pool.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import {
-  type CrashForTesting,
   lostNode,
   policyData,
   type ScanTask,
@@ -52,8 +51,11 @@ export interface ScanPoolOptions {
    * every worker is ready (`warmup`), or only hand files out (`never`).
    */
   callingThread?: "always" | "warmup" | "never";
-  /** Tests only: make workers die (see CrashForTesting). */
-  crashForTesting?: CrashForTesting;
+  /**
+   * The worker thread's entry module (default: app/scan-worker). It must serve ScanTasks with
+   * io/worker-pool.ts `serveTasks`; tests give one that dies on purpose.
+   */
+  workerUrl?: URL;
 }
 
 /**
@@ -151,10 +153,9 @@ export async function scanFilesInPool(
   const data: ScanWorkerData = {
     policy: policyData(policy),
     policyDir: options.policyDir ?? SHIPPED_ALLOWLIST_DIR,
-    crashForTesting: options.crashForTesting,
   };
   const pool = new WorkerPool<ScanTask, ScanNode>({
-    url: workerFileUrl(import.meta.url, "scan-worker"),
+    url: options.workerUrl ?? workerFileUrl(import.meta.url, "scan-worker"),
     size: threads,
     data,
     prefetch: PREFETCH,

@@ -24,20 +24,10 @@ export interface ScanPolicyData {
   python: { rules: ScanPolicy["python"]["rules"] };
 }
 
-/**
- * Tests only: the worker scanning one of `paths` dies (uncaught throw, or exit); with `start`,
- * every worker dies before it is ready.
- */
-export interface CrashForTesting {
-  paths: readonly string[];
-  mode: "throw" | "exit" | "start";
-}
-
 export interface ScanWorkerData {
   /** The caller's policy; when absent the worker loads the allowlist from `policyDir`. */
   policy?: ScanPolicyData | undefined;
   policyDir: string;
-  crashForTesting?: CrashForTesting | undefined;
 }
 
 export function policyData(policy: ScanPolicy): ScanPolicyData {

@@ -20,6 +20,14 @@ import { tempDir } from "../helpers/run-cli.js";
 
 const policy = loadScanPolicy();
 
+/** The entry of a worker that dies as `mode` says (see crashing-scan-worker.ts). */
+function crashingWorker(mode: "throw" | "exit" | "start", paths: readonly string[] = []): URL {
+  const url = new URL("./crashing-scan-worker.ts", import.meta.url);
+  url.searchParams.set("mode", mode);
+  for (const path of paths) url.searchParams.append("path", path);
+  return url;
+}
+
 let fixturesReport: Report | undefined;
 async function sequentialFixtures(): Promise<Report> {
   fixturesReport ??= await scanPaths({ paths: ["fixtures"], policy });
@@ -70,7 +78,7 @@ for (const mode of ["throw", "exit"] as const) {
         workers: {
           threads: 1,
           callingThread: "never",
-          crashForTesting: { paths: [victim.path], mode },
+          workerUrl: crashingWorker(mode, [victim.path]),
         },
       });
       assert.equal(pooled.files.length, sequential.files.length, "no file is lost");
@@ -106,7 +114,7 @@ for (const callingThread of ["always", "never"] as const) {
       const pooled = await scanPaths({
         paths: [dir.path],
         policy,
-        workers: { threads: 2, callingThread, crashForTesting: { paths: [], mode: "start" } },
+        workers: { threads: 2, callingThread, workerUrl: crashingWorker("start") },
       });
       assert.deepEqual(pooled, sequential);
     } finally {
@@ -126,7 +134,10 @@ test("a folder under minFiles is scanned on the calling thread alone", async () 
       workers: {
         minFiles: sequential.files.length + 1,
         callingThread: "never",
-        crashForTesting: { paths: sequential.files.map((f) => f.path), mode: "exit" },
+        workerUrl: crashingWorker(
+          "exit",
+          sequential.files.map((f) => f.path),
+        ),
       },
     });
     assert.deepEqual(pooled, sequential);

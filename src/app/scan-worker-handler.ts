@@ -1,0 +1,26 @@
+/**
+ * What a scan worker thread does with each task (app/scan-worker.ts is the entry that serves it):
+ * take the caller's policy (or load the allowlist when none was sent), then scan the file with the
+ * same code as the calling thread (app/scan-worker-task.ts). Results are plain ScanNode data.
+ */
+import type { ScanNode } from "../core/report.js";
+import { readPythonGrammar } from "../io/grammar.js";
+import type { ScanPolicy } from "../scan/policy.js";
+import { type ScanTask, type ScanWorkerData, scanFileTask } from "./scan-worker-task.js";
+
+let policy: ScanPolicy | undefined;
+
+async function policyFor(data: ScanWorkerData): Promise<ScanPolicy> {
+  if (data.policy === undefined) {
+    const { loadScanPolicy } = await import("../io/policy-files.js");
+    return loadScanPolicy(data.policyDir);
+  }
+  // The grammar reader is the one function of a policy (io/policy-python.ts supplies this one).
+  const { pickle, keras, python } = data.policy;
+  return { pickle, keras, python: { rules: python.rules, grammar: readPythonGrammar } };
+}
+
+export async function handleScanTask(task: ScanTask, data: unknown): Promise<ScanNode> {
+  policy ??= await policyFor(data as ScanWorkerData);
+  return scanFileTask(task, policy);
+}
