@@ -2,19 +2,22 @@
  * Seeded mutation loop over every fixture of the weight-format area: byte flips, truncations,
  * duplicated and inserted slices. Each mutant whose bytes still detect as safetensors, GGUF or
  * protobuf goes straight to its scanner (not through the dispatcher, which would hide a throw):
- * it must return a node, never throw, and a malicious original must never turn clean by losing
- * only its tail.
+ * it must return a node with a verdict, never throw. Then every prefix of each malicious original
+ * goes through the dispatcher: once a prefix holds the whole payload (the shortest prefix that
+ * scans malicious), no longer prefix may scan clean. Losing only the tail must not hide the
+ * payload; shorter prefixes, cut before the payload, may be harmless files.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import type { Scanner } from "../../../src/scan/context.js";
 import { detectFormat } from "../../../src/scan/detect.js";
+import { scanSource } from "../../../src/scan/dispatch.js";
 import { scanGguf } from "../../../src/scan/gguf/scan.js";
 import { scanProtobuf } from "../../../src/scan/protobuf/scan.js";
 import { scanSafetensors } from "../../../src/scan/safetensors/scan.js";
 import { bytesSource } from "../../../src/scan/source.js";
-import { directContext, formatFixtures } from "./fixture-manifest.js";
+import { directContext, emptyPolicy, formatFixtures } from "./fixture-manifest.js";
 
 const MINE: Partial<Record<string, Scanner>> = {
   safetensors: scanSafetensors,
@@ -75,9 +78,33 @@ describe("seeded mutations of the weight-format fixtures", () => {
         if (!scanner) continue;
         const node = await scanner(source, directContext(fixture.path), detection);
         assert.ok(["clean", "suspicious", "unscannable", "malicious"].includes(node.verdict));
+        if (node.verdict === "clean") assert.equal(node.findings.length, 0, "clean has no finding");
         scanned++;
       }
       assert.ok(scanned > 0, "no mutant reached a weight-format scanner");
+    });
+  }
+});
+
+describe("a malicious weight-format file never turns clean by losing only its tail", () => {
+  for (const fixture of formatFixtures("").filter((f) => f.verdict === "malicious")) {
+    it(`${fixture.path}: every prefix from the payload on blocks`, async () => {
+      const original = readFileSync(`fixtures/formats/${fixture.path}`);
+      const verdicts: string[] = [];
+      for (let length = 1; length <= original.length; length++) {
+        const node = await scanSource(bytesSource(original.subarray(0, length)), {
+          policy: emptyPolicy,
+          path: fixture.path,
+        });
+        verdicts.push(node.verdict);
+      }
+      const payloadIn = verdicts.indexOf("malicious");
+      assert.ok(payloadIn >= 0, "some prefix (at least the whole file) scans malicious");
+      assert.equal(verdicts.at(-1), "malicious", "the whole file is malicious");
+      const cleanAfter = verdicts
+        .map((verdict, i) => ({ length: i + 1, verdict }))
+        .filter((v) => v.length > payloadIn && v.verdict === "clean");
+      assert.deepEqual(cleanAfter, [], `prefixes longer than ${payloadIn + 1} bytes`);
     });
   }
 });
