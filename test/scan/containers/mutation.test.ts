@@ -1,13 +1,16 @@
 /**
  * Seeded mutation loop over the container fixtures: flipped bytes, cuts, lying 32-bit fields,
  * duplicated and inserted ranges. Every mutant must come back from scanSource as a node with a
- * verdict (no throw, no hang); a mutant of a blocking fixture that keeps its payload bytes intact
- * must still block.
+ * verdict (no hang), and no scanner may have thrown a JavaScript error: the dispatcher turns any
+ * throw into `unscannable`, so the test looks at the reasons and refuses those that are a bug
+ * (TypeError, RangeError, stack overflow) rather than a decision about the bytes. A malicious
+ * fixture with junk appended (its payload bytes intact) must still block.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { ScanNode } from "../../../src/core/report.js";
 import { VERDICTS } from "../../../src/core/verdict.js";
 import { scan, show } from "./helpers.js";
 
@@ -70,6 +73,27 @@ function mutate(bytes: Uint8Array, random: () => number): Uint8Array {
 
 const PER_FILE = 6;
 
+/** What a scanner's own bug looks like once the dispatcher has turned it into a finding. */
+const JS_FAULT =
+  /Maximum call stack|Cannot read propert|Cannot set propert|is not a function|is not iterable|is not defined|Invalid array length|Invalid typed array length|out of memory|\b(?:Type|Range|Reference|Syntax)Error\b/;
+
+function jsFaults(node: ScanNode): string[] {
+  return [
+    ...node.findings.filter((f) => JS_FAULT.test(f.message)).map((f) => f.message),
+    ...(node.members ?? []).flatMap(jsFaults),
+  ];
+}
+
+it("a JavaScript fault in a scanner is recognised by jsFaults (the check can fail)", () => {
+  const node = {
+    findings: [
+      { message: "Could not finish scanning: Cannot read properties of undefined (reading 'x')" },
+    ],
+    members: [],
+  } as unknown as ScanNode;
+  assert.equal(jsFaults(node).length, 1);
+});
+
 describe("seeded mutations of the container fixtures", () => {
   for (const [index, entry] of manifest.files.entries()) {
     it(`${entry.path}: ${PER_FILE} mutants end in a verdict`, async () => {
@@ -79,6 +103,7 @@ describe("seeded mutations of the container fixtures", () => {
         const mutant = mutate(original, random);
         const node = await scan(mutant, entry.path, { maxDecompressedBytes: 64 * 1024 * 1024 });
         assert.ok(VERDICTS.includes(node.verdict), show(node));
+        assert.deepEqual(jsFaults(node), [], show(node));
       }
     });
   }
