@@ -4,6 +4,7 @@
 // Optional arguments narrow the run to paths that contain any of the given substrings.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 
 function collect(dir) {
@@ -25,10 +26,23 @@ if (files.length === 0) {
   console.error("run-tests: no test files matched");
   process.exit(1);
 }
+// Test files run in parallel processes. Node 20 runs one fewer than the cores, which is one file
+// at a time on a 2-core machine, while most files spend much of their time waiting on a child CLI
+// or a loopback server: one per core plus one keeps both cores busy. MODELVET_TEST_CONCURRENCY
+// overrides it (1 runs the files one after another).
+const concurrency = Number(process.env.MODELVET_TEST_CONCURRENCY) || availableParallelism() + 1;
 const result = spawnSync(
   process.execPath,
-  // A test that hangs fails after two minutes instead of holding CI until its cap.
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=120000", ...files],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-reporter=spec",
+    `--test-concurrency=${concurrency}`,
+    // A test that hangs fails after two minutes instead of holding CI until its cap.
+    "--test-timeout=120000",
+    ...files,
+  ],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);
