@@ -266,6 +266,34 @@ from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With se
       },
     );
 
+  program
+    .command("sbom")
+    .description(
+      "Write an ML bill of materials (CycloneDX 1.6 JSON) for what models.lock pins; never contacts the Hub.",
+    )
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["cyclonedx"])
+        .default("cyclonedx"),
+    )
+    .option("-o, --output <file>", "write the document to a file instead of stdout")
+    .addOption(shared.config())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet sbom --output models.cdx.json
+  $ modelvet sbom --config services/api/modelvet.json
+
+One machine-learning-model component per model (purl pkg:huggingface/<org>/<name>@<commit>), its
+files as sub-components with SHA-256 and the recorded scan verdicts. The same lock always gives the
+same bytes. Exit codes: 0 written, 2 no or invalid models.lock.`,
+    )
+    .action(async (opts: import("./commands/sbom.js").SbomCommandOptions) => {
+      const { runSbom } = await import("./commands/sbom.js");
+      setExit(runSbom(opts));
+    });
+
   return program;
 }
 
