@@ -19,6 +19,11 @@ export const EXIT = {
   REVISION_GONE: 8,
   /** modelvet ci: downloaded or cached bytes do not match the lock. */
   INTEGRITY: 9,
+  /** modelvet audit: the worst finding at or above --audit-level is low / medium / high / critical. */
+  AUDIT_LOW: 10,
+  AUDIT_MEDIUM: 11,
+  AUDIT_HIGH: 12,
+  AUDIT_CRITICAL: 13,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

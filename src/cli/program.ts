@@ -267,6 +267,56 @@ from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With se
     );
 
   program
+    .command("audit")
+    .description(
+      "Is anything pinned in models.lock now known to be bad? Advisories, and the Hub's current view (never writes).",
+    )
+    .option(
+      "--lockfile <glob>",
+      "lock files to audit (repeatable; a glob is matched below the current folder, e.g. '**/models.lock')",
+      collect,
+      [],
+    )
+    .option(
+      "--advisories <file-or-url>",
+      "an advisory file (format in the README), local or http(s) (repeatable)",
+      collect,
+      [],
+    )
+    .option("--offline", "advisories against the lock files alone; nothing is fetched")
+    .addOption(
+      new Option("--audit-level <severity>", "exit non-zero only for findings at or above this")
+        .choices(["info", "low", "medium", "high", "critical"])
+        .default("low"),
+    )
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["text", "json", "sarif"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the result to a file instead of stdout")
+    .addOption(shared.hubUrl())
+    .addOption(shared.token())
+    .addOption(shared.config())
+    .option("-q, --quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet audit                                        # ./models.lock against the Hub
+  $ modelvet audit --advisories advisories.json           # and against an advisory file
+  $ modelvet audit --lockfile '**/models.lock' --advisories https://example.org/adv.json
+  $ modelvet audit --offline --advisories advisories.json # no network
+
+Exit codes: 0 nothing at or above --audit-level, 10 low, 11 medium, 12 high, 13 critical (the worst
+finding), 2 usage or invalid files, 3 the Hub could not answer for some model (nothing worse found).`,
+    )
+    .action(async (opts: import("./commands/audit.js").AuditCommandOptions) => {
+      const { runAuditCommand } = await import("./commands/audit.js");
+      setExit(await runAuditCommand(opts));
+    });
+
+  program
     .command("sbom")
     .description(
       "Write an ML bill of materials (CycloneDX 1.6 JSON) for what models.lock pins; never contacts the Hub.",

@@ -71,7 +71,13 @@ export type FindingCode =
   | "REVISION_GONE"
   | "CACHE_MISSING"
   | "CACHE_EXTRA"
-  | "CACHE_CORRUPT";
+  | "CACHE_CORRUPT"
+  // --- audit (modelvet audit: what became known after a model was locked)
+  | "ADVISORY_MATCH" // an advisory names the locked model, commit or file (by path or digest)
+  | "REPO_DISABLED" // the Hub has disabled the repo
+  | "REPO_UNAVAILABLE" // the repo is gone, renamed or made private (not found for this token)
+  | "REPO_GATED" // the repo is now gated
+  | "TAG_MOVED"; // the locked tag points at another commit now
 
 export type Severity = "info" | "low" | "medium" | "high" | "critical";
 

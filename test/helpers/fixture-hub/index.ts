@@ -112,6 +112,13 @@ export interface FixtureHub {
   /** Serve other bytes for `path` (every revision) while all metadata keeps the original digests */
   tamper(repo: string, path: string, bytes?: Uint8Array): void;
   untamper(repo: string, path: string): void;
+  /** What the Hub's scanners say of `path` from now on (every commit that has it) */
+  setSecurity(repo: string, path: string, status: "safe" | "unsafe" | "caution"): void;
+  /** Change a repo's standing: disabled by the Hub, made private or gated, or deleted */
+  setRepoState(
+    repo: string,
+    state: { disabled?: boolean; private?: boolean; gated?: false | "auto" | "manual"; deleted?: true },
+  ): void;
   /** Empties every knob list, restores page size and the resolve-cache redirect */
   resetKnobs(): void;
   /** Reloads every repo from disk and drops tampering: undoes moveBranch/pushCommit/removeCommit/… */
@@ -256,6 +263,27 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
       if (refs.length > 0)
         throw new Error(`fixture hub: refs ${refs.join(", ")} still point at ${commit}`);
       repo.vanished.add(commit);
+    },
+    setSecurity: (repoId, path, status) => {
+      const repo = repoOf(repoId);
+      let found = false;
+      for (const commit of repo.commits.values()) {
+        const file = commit.files.get(path);
+        if (file === undefined) continue;
+        commit.files.set(path, { ...file, security: status });
+        found = true;
+      }
+      if (!found) throw new Error(`fixture hub: ${repoId} has no ${path} in any commit`);
+    },
+    setRepoState: (repoId, change) => {
+      const repo = repoOf(repoId);
+      if (change.deleted) {
+        repos.delete(repoId);
+        return;
+      }
+      if (change.disabled !== undefined) repo.disabled = change.disabled;
+      if (change.private !== undefined) repo.private = change.private;
+      if (change.gated !== undefined) repo.gated = change.gated;
     },
     superSquash: (repoId, branch, message = "Super-squash branch") => {
       const repo = repoOf(repoId);
