@@ -20,10 +20,10 @@ export const EXIT = {
   /** modelvet ci: downloaded or cached bytes do not match the lock. */
   INTEGRITY: 9,
   /** modelvet audit: the worst finding at or above --audit-level is low / medium / high / critical. */
-  AUDIT_LOW: 10,
-  AUDIT_MEDIUM: 11,
-  AUDIT_HIGH: 12,
-  AUDIT_CRITICAL: 13,
+  AUDIT_LOW: 20,
+  AUDIT_MEDIUM: 21,
+  AUDIT_HIGH: 22,
+  AUDIT_CRITICAL: 23,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -308,7 +308,7 @@ Examples:
   $ modelvet audit --lockfile '**/models.lock' --advisories https://example.org/adv.json
   $ modelvet audit --offline --advisories advisories.json # no network
 
-Exit codes: 0 nothing at or above --audit-level, 10 low, 11 medium, 12 high, 13 critical (the worst
+Exit codes: 0 nothing at or above --audit-level, 20 low, 21 medium, 22 high, 23 critical (the worst
 finding), 2 usage or invalid files, 3 the Hub could not answer for some model (nothing worse found).`,
     )
     .action(async (opts: import("./commands/audit.js").AuditCommandOptions) => {

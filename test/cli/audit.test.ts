@@ -105,39 +105,39 @@ describe("modelvet audit against the fixture Hub", () => {
     assert.equal(readFileSync(join(dir.path, "svc-a", "models.lock"), "utf8"), lockBefore);
   });
 
-  test("a pinned file the Hub's scanners now flag as unsafe: critical, exit 13", async () => {
+  test("a pinned file the Hub's scanners now flag as unsafe: critical, exit 23", async () => {
     hub.setSecurity(TINY, "model.safetensors", "unsafe");
     const run = await inA("--format", "json");
-    assert.equal(run.code, 13, run.stderr);
+    assert.equal(run.code, 23, run.stderr);
     const items = json(run.stdout).items;
     assert.deepEqual(
       items.map((i) => [i.model, i.path, i.finding.code, i.finding.severity]),
       [[TINY, "model.safetensors", "HUB_SECURITY_STATUS", "critical"]],
     );
     const caution = await inA("--audit-level", "high");
-    assert.equal(caution.code, 13);
+    assert.equal(caution.code, 23);
   });
 
-  test("a file flagged 'caution' is medium: exit 11, and 0 with --audit-level high", async () => {
+  test("a file flagged 'caution' is medium: exit 21, and 0 with --audit-level high", async () => {
     hub.setSecurity(TINY, "model.safetensors", "caution");
-    assert.equal((await inA()).code, 11);
+    assert.equal((await inA()).code, 21);
     assert.equal((await inA("--audit-level", "high")).code, 0);
   });
 
-  test("the repo disabled on the Hub: REPO_DISABLED, exit 12", async () => {
+  test("the repo disabled on the Hub: REPO_DISABLED, exit 22", async () => {
     hub.setRepoState(TINY, { disabled: true });
     const run = await inA("--format", "json");
-    assert.equal(run.code, 12, run.stderr);
+    assert.equal(run.code, 22, run.stderr);
     assert.deepEqual(
       json(run.stdout).items.map((i) => [i.model, i.finding.code]),
       [[TINY, "REPO_DISABLED"]],
     );
   });
 
-  test("the repo deleted: REPO_UNAVAILABLE, exit 12", async () => {
+  test("the repo deleted: REPO_UNAVAILABLE, exit 22", async () => {
     hub.setRepoState(TINY, { deleted: true });
     const run = await inA("--format", "json");
-    assert.equal(run.code, 12, run.stderr);
+    assert.equal(run.code, 22, run.stderr);
     assert.deepEqual(
       json(run.stdout).items.map((i) => [i.model, i.finding.code]),
       [[TINY, "REPO_UNAVAILABLE"]],
@@ -149,7 +149,7 @@ describe("modelvet audit against the fixture Hub", () => {
     const moved = hub.resolve(SEMVER, "v2.0.0");
     hub.moveTag(SEMVER, "v1.2.0", moved);
     const run = await inA("--format", "json");
-    assert.equal(run.code, 12, run.stderr);
+    assert.equal(run.code, 22, run.stderr);
     assert.deepEqual(
       json(run.stdout)
         .items.map((i) => `${i.model} ${i.finding.code}`)
@@ -158,10 +158,10 @@ describe("modelvet audit against the fixture Hub", () => {
     );
   });
 
-  test("a repo gated now: without access it cannot be checked (low, exit 10); with access, information only (exit 0)", async () => {
+  test("a repo gated now: without access it cannot be checked (low, exit 20); with access, information only (exit 0)", async () => {
     hub.setRepoState(TINY, { gated: "manual" });
     const run = await inA("--format", "json");
-    assert.equal(run.code, 10, run.stderr);
+    assert.equal(run.code, 20, run.stderr);
     assert.deepEqual(
       json(run.stdout).items.map((i) => [i.finding.code, i.finding.severity]),
       [["REPO_GATED", "low"]],
@@ -220,7 +220,7 @@ describe("modelvet audit against the fixture Hub", () => {
       "--format",
       "json",
     );
-    assert.equal(run.code, 12, run.stdout + run.stderr);
+    assert.equal(run.code, 22, run.stdout + run.stderr);
     assert.equal(hub.requests.length, requestsBefore, "offline: nothing fetched");
     const result = json(run.stdout);
     assert.equal(result.mode, "offline");
@@ -242,7 +242,7 @@ describe("modelvet audit against the fixture Hub", () => {
       "--advisories",
       advisories,
     );
-    assert.equal(text.code, 12);
+    assert.equal(text.code, 22);
     assert.match(text.stdout, /https:\/\/example\.org\/mvsa-test-1/);
     assert.match(text.stdout, /4 finding\(s\): 2 high, 2 medium\./);
     const sarif = await audit(
@@ -255,7 +255,7 @@ describe("modelvet audit against the fixture Hub", () => {
       "--format",
       "sarif",
     );
-    assert.equal(sarif.code, 12);
+    assert.equal(sarif.code, 22);
     const log = JSON.parse(sarif.stdout) as {
       runs: {
         results: {
