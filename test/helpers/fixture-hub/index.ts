@@ -117,7 +117,12 @@ export interface FixtureHub {
   /** Change a repo's standing: disabled by the Hub, made private or gated, or deleted */
   setRepoState(
     repo: string,
-    state: { disabled?: boolean; private?: boolean; gated?: false | "auto" | "manual"; deleted?: true },
+    state: {
+      disabled?: boolean;
+      private?: boolean;
+      gated?: false | "auto" | "manual";
+      deleted?: true;
+    },
   ): void;
   /** Empties every knob list, restores page size and the resolve-cache redirect */
   resetKnobs(): void;
