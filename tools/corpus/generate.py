@@ -164,11 +164,17 @@ def torch_saves(out):
         {"epoch": 3, "args": argparse.Namespace(lr=0.1, name="run"), "model": net.state_dict(), "hist": collections.OrderedDict(a=1)},
         os.path.join(out, "checkpoint_namespace.pt"),
     )
-    q = torch.quantize_per_tensor(torch.randn(4, 4), 0.1, 10, torch.quint8)
-    torch.save({"q": q}, os.path.join(out, "quantized.pt"))
     for dtype in [torch.bfloat16, torch.float16, torch.int8, torch.bool, torch.complex64]:
         torch.save({"t": torch.zeros(3, dtype=dtype)}, os.path.join(out, f"dtype_{str(dtype).split('.')[-1]}.pt"))
     torch.save({"rng": torch.get_rng_state()}, os.path.join(out, "rng_state.pth"))
+
+
+@entry("torch", "torch.save of a quantized tensor (torch.quantize_per_tensor, quint8)")
+def torch_quantized(out):
+    import torch
+
+    q = torch.quantize_per_tensor(torch.randn(4, 4), 0.1, 10, torch.quint8)
+    torch.save({"q": q}, os.path.join(out, "quantized.pt"))
 
 
 @entry("torch", "torch.export.save(torch.export.export(module, args)) -> .pt2")
