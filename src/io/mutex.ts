@@ -226,7 +226,17 @@ export async function withFileMutex<T>(
   })}\n`;
   let told = false;
   for (;;) {
-    if (tryCreate(path, record)) break;
+    let created: boolean;
+    try {
+      created = tryCreate(path, record);
+    } catch (error) {
+      throw new ModelvetError(
+        "USAGE",
+        `Cannot create the lock file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); is its folder there and writable?`,
+        { cause: error },
+      );
+    }
+    if (created) break;
     const seen = readLockFile(path);
     if (seen === undefined) continue; // released between our create and read
     const judged = judgeLockFile(seen.text, seen.mtimeMs, Date.now());
