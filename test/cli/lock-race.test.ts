@@ -4,7 +4,9 @@
  * second must read modelvet.json and models.lock only after the first has written them.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { parseLockfile } from "../../src/core/lockfile.js";
@@ -95,6 +97,33 @@ describe("concurrent add and lock keep every model", () => {
     noLeftovers();
     const ci = await cli("ci");
     assert.equal(ci.code, 0, ci.stdout + ci.stderr);
+  });
+
+  test("a mutex left by a crashed run (its pid gone) does not stop `lock`", async () => {
+    writeProject({ models: { [TINY]: "HEAD" }, policy: ACME });
+    const crashed = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+    await new Promise((r) => crashed.once("exit", r));
+    // The record a modelvet in this container would have written (Linux adds namespace and boot).
+    const optional = (read: () => string) => {
+      try {
+        return read().trim();
+      } catch {
+        return undefined;
+      }
+    };
+    const record = {
+      pid: crashed.pid,
+      token: "0".repeat(32),
+      start: "1",
+      host: hostname(),
+      pidns: optional(() => readlinkSync("/proc/self/ns/pid")),
+      boot: optional(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8")),
+    };
+    writeFileSync(join(dir.path, "models.lock.lock"), `${JSON.stringify(record)}\n`);
+    const r = await cli("lock", "--quiet");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(Object.keys(readLock().models), [TINY]);
+    noLeftovers();
   });
 
   test("`lock` without modelvet.json is a usage error and leaves no mutex file", async () => {
