@@ -8,14 +8,21 @@
  * - revision-gone: a pinned commit no longer exists on the Hub
  * - drift: the Hub's tree at the pinned commit differs from the lock (size, git id, digest,
  *   files that appeared or vanished under the globs)
- * - integrity: bytes that do not match the lock (--download), or a cache that does not (--offline)
- * - blocked: a rescan with the current scanner blocks (--download, --offline)
+ * - integrity: bytes that do not match the lock (--download, --rescan), or a cache that does not
+ *   (--offline)
+ * - blocked: a rescan with the current scanner blocks (--download, --rescan, --offline)
+ *
+ * The metadata check proves the Hub still serves what the lock pins, but a verdict in the lock is
+ * only a claim: a hand-made lock can call a malicious file clean. Every verdict that a run did
+ * not re-derive is listed in `trusted`. `--rescan` re-derives all but those of large
+ * weights-only files (see `verdictKeptOnTrust`) by downloading and scanning the rest, through
+ * the same pull path as `--download`, verified against the lock while streaming.
  */
 import { statSync } from "node:fs";
 import { HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
-import type { Lockfile } from "../core/lockfile.js";
+import type { LockedFile, LockedModel, Lockfile } from "../core/lockfile.js";
 import { evaluateOrgPolicy, policyFindings } from "../core/org-policy.js";
 import { DEFAULT_REF, declaredModels, type ProjectFile } from "../core/project.js";
 import type { ScanNode } from "../core/report.js";
@@ -48,13 +55,25 @@ export interface CiProblem {
   finding: Finding;
 }
 
+/** A verdict read from models.lock that this run did not re-derive from the bytes. */
+export interface TrustedVerdict {
+  model: string;
+  path: string;
+  verdict: string;
+  format: string;
+  /** Why it was not re-derived. */
+  reason: "metadata-only" | "weights-only";
+}
+
 export interface CiResult {
-  mode: "metadata" | "download" | "offline";
+  mode: "metadata" | "rescan" | "download" | "offline";
   models: number;
   files: number;
   problems: CiProblem[];
   /** Facts worth knowing that do not fail the run (e.g. the lock was made by another scanner). */
   notes: string[];
+  /** Verdicts taken from models.lock without rescanning (every file in metadata mode). */
+  trusted: TrustedVerdict[];
 }
 
 export interface CiOptions {
@@ -67,7 +86,29 @@ export interface CiOptions {
   today: string;
   download: boolean;
   offline: boolean;
+  /** Re-derive every verdict except those of large weights-only files (downloads the rest). */
+  rescan?: boolean;
   concurrency?: number;
+}
+
+/** Files at most this large are always rescanned by `ci --rescan`, whatever their format. */
+export const RESCAN_ALWAYS_BELOW = 10 * 1024 * 1024;
+
+/**
+ * `ci --rescan` keeps a locked verdict on trust only for a file that cannot carry code or
+ * references when its loader reads it, and whose bytes the metadata check bound to the lock by
+ * sha256: a safetensors file (lock format and name both say so; a loader picks the format by
+ * name), stored in LFS (its sha256 is in the Hub's tree), larger than RESCAN_ALWAYS_BELOW.
+ * GGUF (chat templates) and ONNX (external data paths) are rescanned: their scans read more than
+ * tensors. Everything else (pickles, archives, code, configs, tokenizers) is rescanned.
+ */
+export function verdictKeptOnTrust(path: string, locked: LockedFile): boolean {
+  return (
+    locked.scan.format === "safetensors" &&
+    /\.safetensors$/i.test(path) &&
+    locked.lfs &&
+    locked.size > RESCAN_ALWAYS_BELOW
+  );
 }
 
 const same = (a: readonly string[], b: readonly string[]) =>
@@ -383,7 +424,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   );
   if (stale.length > 0) {
     notes.push(
-      `${stale.length} model(s) were locked by another scanner version or policy; ${options.download || options.offline ? "they were rescanned" : "run with --download to rescan them, or `modelvet lock --update` to record current verdicts"}.`,
+      `${stale.length} model(s) were locked by another scanner version or policy; ${options.download || options.offline ? "they were rescanned" : options.rescan ? "their files were rescanned except large safetensors weights" : "run with --rescan to rescan them, or `modelvet lock --update` to record current verdicts"}.`,
     );
   }
   let files = 0;
@@ -396,7 +437,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
       problems.push(...r.problems);
       files += r.files;
     }
-    return { mode: "offline", models: repos.length, files, problems, notes };
+    return { mode: "offline", models: repos.length, files, problems, notes, trusted: [] };
   }
   const metadata = await mapBounded(admitted, concurrency, (repo) =>
     checkMetadata(repo, options, notes),
@@ -407,20 +448,40 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     files += r.files;
     if (!r.problems.some((p) => p.class === "revision-gone")) healthy.push(admitted[i]!);
   });
-  if (options.download) {
-    const pinned = new Map(
-      healthy.map((repo) => [
-        repo,
-        {
-          commit: options.lock.models[repo]!.revision,
-          files: Object.keys(options.lock.models[repo]!.files).sort(),
-        },
-      ]),
+  const trusted: TrustedVerdict[] = [];
+  const keptOnTrust = (repo: string, path: string, locked: LockedFile) => {
+    const metadataOnly = !options.download && !options.rescan;
+    if (!metadataOnly && (options.download || !verdictKeptOnTrust(path, locked))) return false;
+    trusted.push({
+      model: repo,
+      path,
+      verdict: locked.scan.verdict,
+      format: locked.scan.format,
+      reason: metadataOnly ? "metadata-only" : "weights-only",
+    });
+    return true;
+  };
+  const pinned = new Map<
+    string,
+    { commit: string; files: string[]; expected: LockedModel["files"] }
+  >();
+  for (const repo of admitted) {
+    const entry = options.lock.models[repo]!;
+    // Files that already drifted are reported; they are not fetched (their bytes cannot verify).
+    const drifted = new Set(
+      problems.filter((p) => p.model === repo && p.class === "drift").map((p) => p.path),
     );
+    const files = Object.keys(entry.files)
+      .sort()
+      .filter((path) => !keptOnTrust(repo, path, entry.files[path]!) && !drifted.has(path));
+    if (healthy.includes(repo) && files.length > 0)
+      pinned.set(repo, { commit: entry.revision, files, expected: entry.files });
+  }
+  if (options.download || options.rescan) {
     const pulled = await pullModels({
       client: options.client!,
       cacheDir: options.cacheDir,
-      models: healthy.map((repo) => ({
+      models: [...pinned.keys()].map((repo) => ({
         repo,
         ref: options.lock.models[repo]!.revision,
         include: [],
@@ -453,15 +514,20 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
         } else if (f.status === "blocked") {
           for (const x of blockingFindings(f.scan, `${model.repo}/${f.path}`))
             problems.push({ class: "blocked", model: model.repo, path: f.path, finding: x });
+        } else if (locked !== undefined && f.rawVerdict !== locked.scan.verdict) {
+          notes.push(
+            `${model.repo}/${f.path}: rescanned as ${f.rawVerdict}, the lock says ${locked.scan.verdict}; \`modelvet lock --update ${model.repo}\` records the current verdict.`,
+          );
         }
       }
     }
   }
   return {
-    mode: options.download ? "download" : "metadata",
+    mode: options.download ? "download" : options.rescan ? "rescan" : "metadata",
     models: repos.length,
     files,
     problems,
     notes,
+    trusted,
   };
 }

@@ -4,8 +4,8 @@
  * Models whose declaration (ref, include, exclude) is unchanged since the last lock keep their
  * pinned commit and are not fetched again, like npm keeps locked versions; `update` moves the
  * named models (or all) forward to what their refs point at now. What changed is pulled,
- * verified and scanned. The new lock is returned, never written here: the CLI writes it only
- * when nothing blocks, so a failed run leaves the old lock in place.
+ * verified and scanned. The new lock is returned, never written here: lock-files.ts writes it,
+ * under the project mutex, only when nothing blocks, so a failed run leaves the old lock in place.
  */
 import { diffLockfiles, type LockChange } from "../core/lock-diff.js";
 import {

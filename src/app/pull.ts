@@ -93,8 +93,21 @@ export interface PullOptions {
   today: string;
   concurrency?: number;
   onEvent?: (event: PullEvent) => void;
-  /** When set, only these files are fetched (e.g. from a lockfile) and they must exist at the commit. */
-  pinned?: ReadonlyMap<string, { commit: string; files: readonly string[] }>;
+  /**
+   * When set, only these files are fetched (e.g. from a lockfile) and they must exist at the
+   * commit. With `expected` (the lock's entries), each file is verified while streaming against
+   * the lock's size and digests rather than the tree the Hub lists now.
+   */
+  pinned?: ReadonlyMap<
+    string,
+    {
+      commit: string;
+      files: readonly string[];
+      expected?: Readonly<
+        Record<string, { size: number; gitOid: string; lfs: boolean; sha256: string }>
+      >;
+    }
+  >;
 }
 
 /** A file downloaded and verified (or not), scanned on its own; not linked yet. */
@@ -221,7 +234,19 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
             `${request.repo}/${path} is in the lock but not in the Hub's tree at ${commit}.`,
           ),
         );
-      } else files.push(f);
+      } else {
+        const want = pin.expected?.[path];
+        files.push(
+          want === undefined
+            ? f
+            : {
+                ...f,
+                size: want.size,
+                gitOid: want.gitOid,
+                lfs: want.lfs ? { sha256: want.sha256, size: want.size } : undefined,
+              },
+        );
+      }
     }
   }
   emit({

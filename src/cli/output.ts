@@ -1,18 +1,18 @@
-/** Writing results: stdout, or a file written atomically (temp file, then rename). */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+/**
+ * Writing results: stdout, or a file written atomically (a randomly named temporary file beside
+ * it, created with O_EXCL | O_NOFOLLOW, then renamed over it; see io/atomic-file.ts).
+ */
 import { UsageError } from "../core/errors.js";
+import { writeFileAtomic } from "../io/atomic-file.js";
 
 export function writeResult(text: string, outputPath: string | undefined): void {
   if (outputPath === undefined) {
     process.stdout.write(text);
     return;
   }
-  const temp = `${outputPath}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, text);
-    renameSync(temp, outputPath);
+    writeFileAtomic(outputPath, text);
   } catch (error) {
-    rmSync(temp, { force: true });
     throw new UsageError(`Cannot write the report to ${outputPath}`, { cause: error });
   }
 }

@@ -216,6 +216,10 @@ models.lock is written atomically, and only when nothing blocks. Exit codes: 0 w
       "--download",
       "also download every locked file into the cache, verify every byte and rescan",
     )
+    .option(
+      "--rescan",
+      "re-derive the locked verdicts without downloading large safetensors weights: download (verified against the lock) and rescan every other file",
+    )
     .option("--offline", "check the local cache only (also when HF_HUB_OFFLINE is set)")
     .addOption(shared.cacheDir())
     .addOption(shared.hubUrl())
@@ -225,7 +229,9 @@ models.lock is written atomically, and only when nothing blocks. Exit codes: 0 w
       "after",
       `
 Examples:
-  $ modelvet ci                           # metadata only: fast, no weights downloaded
+  $ modelvet ci                           # metadata only: fast, no weights downloaded; the
+                                          # verdicts in models.lock are listed as not re-derived
+  $ modelvet ci --rescan                  # also rescan every file but large safetensors weights
   $ modelvet ci --download --format sarif --output modelvet.sarif
   $ modelvet ci --offline                 # a warm cache, no network
 

@@ -172,3 +172,23 @@ export function applyAcceptedFindings(options: {
     };
   });
 }
+
+/** A copy of the project that declares these models (replacing earlier declarations of them). */
+export function addModels(
+  project: ProjectFile,
+  models: readonly { repo: string; ref?: string | undefined }[],
+  globs: { include: readonly string[]; exclude: readonly string[] },
+): ProjectFile {
+  const declared = { ...project.models };
+  for (const m of models) {
+    declared[m.repo] =
+      globs.include.length === 0 && globs.exclude.length === 0
+        ? (m.ref ?? DEFAULT_REF)
+        : {
+            ...(m.ref !== undefined ? { ref: m.ref } : {}),
+            include: [...globs.include],
+            exclude: [...globs.exclude],
+          };
+  }
+  return { ...project, models: declared };
+}

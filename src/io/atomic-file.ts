@@ -1,11 +1,17 @@
 /**
  * Files that must never be seen half-written (models.lock, modelvet.json, cache refs): write to a
  * unique temporary file beside the target, fsync it, rename over the target, fsync the folder.
- * An interrupted run leaves the old file intact.
+ * An interrupted run leaves the old file intact. The temporary file has a random name and is
+ * created with O_EXCL | O_NOFOLLOW: a file or symlink planted at that name is never written
+ * through.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+
+/** Create-only, never through a symlink (O_NOFOLLOW is 0 where the platform lacks it). */
+const CREATE_NEW =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 export function tempPathBeside(target: string, suffix = "tmp"): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(4).toString("hex")}.${suffix}`);
@@ -27,7 +33,7 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
   const temp = tempPathBeside(target);
   let fd: number | undefined;
   try {
-    fd = openSync(temp, "wx", 0o644);
+    fd = openSync(temp, CREATE_NEW, 0o644);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let done = 0;
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
@@ -38,7 +44,8 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
     fsyncFolder(dirname(target));
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
+    // Remove the temporary only when we created it (EEXIST: someone else's file at that name).
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") rmSync(temp, { force: true });
     throw error;
   }
 }

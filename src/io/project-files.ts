@@ -37,6 +37,11 @@ function readText(
   }
 }
 
+/** A project file's exact text, or undefined when there is none (to skip rewriting it unchanged). */
+export function readTextIfAny(path: string): string | undefined {
+  return readText(path, "the file", "CONFIG_INVALID");
+}
+
 /** modelvet.json, or undefined when there is none. */
 export function readProjectFile(path: string): ProjectFile | undefined {
   const text = readText(path, "the project file", "CONFIG_INVALID");

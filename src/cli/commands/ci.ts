@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { CI_CLASSES, type CiClass, type CiResult, runCi } from "../../app/ci.js";
+import {
+  CI_CLASSES,
+  type CiClass,
+  type CiResult,
+  runCi,
+  type TrustedVerdict,
+} from "../../app/ci.js";
 import { UsageError } from "../../core/errors.js";
 import { resolveCacheDir } from "../../io/cache-layout.js";
 import { isOffline } from "../../io/hub-config.js";
@@ -11,10 +17,11 @@ import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { lineOfKey, lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
-import { renderSarif, type SarifItem } from "../render/sarif.js";
+import { renderSarif, type SarifItem, type SarifNotification } from "../render/sarif.js";
 
 export interface CiCommandOptions {
   download?: boolean;
+  rescan?: boolean;
   offline?: boolean;
   cacheDir?: string;
   hubUrl?: string;
@@ -59,6 +66,7 @@ function renderText(result: CiResult): string {
     for (const p of problems) lines.push(`  - ${p.finding.code}: ${p.finding.message}`);
     lines.push(`  next: ${NEXT_STEP[cls]}`);
   }
+  lines.push(...renderTrusted(result.trusted));
   for (const n of result.notes) lines.push("", `note: ${n}`);
   lines.push(
     "",
@@ -69,11 +77,37 @@ function renderText(result: CiResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+export const TRUSTED_WHY: Record<TrustedVerdict["reason"], string> = {
+  "metadata-only":
+    "read from models.lock, not re-derived: the metadata check proves the bytes, not the verdicts; `modelvet ci --rescan` re-derives them without downloading large safetensors weights",
+  "weights-only":
+    "kept from models.lock, not rescanned: large safetensors weights whose sha256 the Hub's tree binds to the lock",
+};
+
+function renderTrusted(trusted: readonly TrustedVerdict[]): string[] {
+  const lines: string[] = [];
+  for (const reason of Object.keys(TRUSTED_WHY) as TrustedVerdict["reason"][]) {
+    const these = trusted.filter((t) => t.reason === reason);
+    if (these.length === 0) continue;
+    lines.push("", `${these.length} verdict(s) ${TRUSTED_WHY[reason]}:`);
+    for (const t of these) lines.push(`  - ${t.model}/${t.path}: ${t.verdict} (${t.format})`);
+  }
+  return lines;
+}
+
 export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode> {
   if (!["text", "json", "sarif"].includes(options.format))
     throw new UsageError(`Unknown --format "${options.format}": use text, json or sarif.`);
   if (options.download && options.offline)
     throw new UsageError("--download and --offline cannot be combined.");
+  if (options.rescan && options.download)
+    throw new UsageError(
+      "--rescan and --download cannot be combined: --download rescans every file.",
+    );
+  if (options.rescan && options.offline)
+    throw new UsageError(
+      "--rescan and --offline cannot be combined: --offline rescans every cached file.",
+    );
   const { location, project } = loadProject(options.config);
   if (project === undefined)
     throw new UsageError(
@@ -83,8 +117,10 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
   if (lock === undefined)
     throw new UsageError(`No ${location.lockPath}: run \`modelvet lock\` and commit models.lock.`);
   const offline = options.offline === true || isOffline();
-  if (offline && options.download)
-    throw new UsageError("HF_HUB_OFFLINE is set: --download cannot fetch anything.");
+  if (offline && (options.download || options.rescan))
+    throw new UsageError(
+      `HF_HUB_OFFLINE is set: --${options.download ? "download" : "rescan"} cannot fetch anything.`,
+    );
   const result = await runCi({
     client: offline ? undefined : makeHubClient(options),
     cacheDir: resolveCacheDir(options.cacheDir, process.env),
@@ -94,6 +130,7 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
     policyDigest: computePolicyDigest(project.policy),
     today: today(),
     download: options.download === true,
+    rescan: options.rescan === true,
     offline,
   });
   let text: string;
@@ -121,7 +158,16 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
         logical: p.path ? `${p.model}/${p.path}` : p.model,
       };
     });
-    text = renderSarif(items, VERSION);
+    const notifications: SarifNotification[] = [
+      ...result.trusted.map((t) => ({
+        text: `${t.model}/${t.path}: verdict ${t.verdict} (${t.format}) ${TRUSTED_WHY[t.reason]}.`,
+        uri: lockUri,
+        line: lockLine(lockText, t.model, t.path),
+        logical: `${t.model}/${t.path}`,
+      })),
+      ...result.notes.map((text) => ({ text })),
+    ];
+    text = renderSarif(items, VERSION, notifications);
   } else text = renderText(result);
   writeResult(text, options.output);
   for (const cls of CI_CLASSES)

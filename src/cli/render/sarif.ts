@@ -42,7 +42,19 @@ function ruleFor(f: Finding): ReportingDescriptor {
   };
 }
 
-export function renderSarif(items: readonly SarifItem[], version: string): string {
+/** A fact about the run itself (not a result), e.g. a verdict `ci` took on trust. */
+export interface SarifNotification {
+  text: string;
+  uri?: string | undefined;
+  line?: number | undefined;
+  logical?: string | undefined;
+}
+
+export function renderSarif(
+  items: readonly SarifItem[],
+  version: string,
+  notifications: readonly SarifNotification[] = [],
+): string {
   const rules = new Map<string, ReportingDescriptor>();
   const results: Result[] = [];
   for (const item of items) {
@@ -85,6 +97,34 @@ export function renderSarif(items: readonly SarifItem[], version: string): strin
           },
         },
         results: results.map((r) => ({ ...r, ruleIndex: ids.indexOf(r.ruleId!) })),
+        ...(notifications.length > 0
+          ? {
+              invocations: [
+                {
+                  executionSuccessful: true,
+                  toolExecutionNotifications: notifications.map((n) => ({
+                    level: "note" as const,
+                    message: { text: n.text },
+                    ...(n.uri !== undefined
+                      ? {
+                          locations: [
+                            {
+                              physicalLocation: {
+                                artifactLocation: { uri: n.uri },
+                                ...(n.line !== undefined ? { region: { startLine: n.line } } : {}),
+                              },
+                              ...(n.logical !== undefined
+                                ? { logicalLocations: [{ fullyQualifiedName: n.logical }] }
+                                : {}),
+                            },
+                          ],
+                        }
+                      : {}),
+                  })),
+                },
+              ],
+            }
+          : {}),
       },
     ],
   };

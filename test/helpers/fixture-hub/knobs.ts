@@ -41,6 +41,11 @@ export interface BodyFaultRule extends FaultRule {
   onlyFullBodies?: boolean;
 }
 
+export interface DelayRule extends FaultRule {
+  /** Milliseconds to wait before answering (then the request is handled normally). */
+  ms: number;
+}
+
 export interface FaultKnobs {
   /** 429 Too Many Requests with RateLimit / RateLimit-Policy / Retry-After. */
   rateLimit: RateLimitRule[];
@@ -66,6 +71,8 @@ export interface FaultKnobs {
    * (the reconstruction URL answers 501), one that passes `xet: false` gets the bytes via the CDN.
    */
   xet: boolean;
+  /** Answer matching requests only after a pause (slow Hub; makes races between runs certain). */
+  delay: DelayRule[];
 }
 
 export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
@@ -78,6 +85,7 @@ export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
     pageSize,
     resolveCacheRedirect: true,
     xet: false,
+    delay: [],
   };
 }
 

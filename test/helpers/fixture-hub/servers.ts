@@ -8,7 +8,7 @@ import {
   sendError,
   splitPath,
 } from "./http-kit.js";
-import type { Origin } from "./knobs.js";
+import { type Origin, takeRule } from "./knobs.js";
 import type { HubState } from "./state.js";
 
 export function listen(server: Server, port: number): Promise<number> {
@@ -77,7 +77,8 @@ export function originHandler(
       sendError(ex, 400, "Malformed percent-encoding in path");
       return;
     }
-    Promise.resolve()
+    const delay = takeRule(state.knobs.delay, origin, record.method, record.path);
+    (delay ? new Promise((r) => setTimeout(r, delay.ms)) : Promise.resolve())
       .then(() => handle(ex))
       .catch((err: unknown) => {
         if (!res.headersSent) sendError(ex, 500, `fixture hub bug: ${String(err)}`);
