@@ -22,6 +22,12 @@ export function makeHubClient(flags: HubFlags, onRetry?: (line: string) => void)
   });
 }
 
+/** Hub retry notes for commands without a progress display: one line each on stderr, unless quiet. */
+export function retryNotes(quiet: boolean | undefined): ((line: string) => void) | undefined {
+  if (quiet) return undefined;
+  return (line) => process.stderr.write(`modelvet: ${line}\n`);
+}
+
 export function loadPullPolicy(project: ProjectFile | undefined): PullPolicy {
   return {
     scan: loadScanPolicy(),

@@ -225,6 +225,7 @@ models.lock is written atomically, and only when nothing blocks. Exit codes: 0 w
     .addOption(shared.hubUrl())
     .addOption(shared.token())
     .addOption(shared.config())
+    .option("-q, --quiet", "no retry notes on stderr")
     .addHelpText(
       "after",
       `
@@ -261,6 +262,7 @@ from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With se
     .option("--offline", "do not ask the Hub; check each blob against its own name")
     .addOption(shared.hubUrl())
     .addOption(shared.token())
+    .option("-q, --quiet", "no retry notes on stderr")
     .addHelpText(
       "after",
       "\nExit codes: 0 the cache matches, 1 missing, extra or corrupted files, 2 usage error, 3 Hub or network error.",

@@ -9,12 +9,13 @@ import { findLockfiles } from "../../io/lockfile-search.js";
 import { locateProject } from "../../io/project-files.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { makeHubClient } from "../hub-setup.js";
+import { makeHubClient, retryNotes } from "../hub-setup.js";
 import { lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
 import { renderSarif, type SarifItem } from "../render/sarif.js";
 
 export interface AuditCommandOptions {
+  quiet?: boolean;
   lockfile: string[];
   advisories: string[];
   offline?: boolean;
@@ -103,7 +104,7 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<Exi
     lockfiles,
     label: (p) => labelOf.get(p) ?? p,
     advisories: options.advisories,
-    client: offline ? undefined : makeHubClient(options),
+    client: offline ? undefined : makeHubClient(options, retryNotes(options.quiet)),
   });
   const text =
     options.format === "json"

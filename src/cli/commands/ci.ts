@@ -14,12 +14,13 @@ import { computePolicyDigest } from "../../io/policy-digest.js";
 import { readLockfile } from "../../io/project-files.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
+import { loadProject, loadPullPolicy, makeHubClient, retryNotes, today } from "../hub-setup.js";
 import { lineOfKey, lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
 import { renderSarif, type SarifItem, type SarifNotification } from "../render/sarif.js";
 
 export interface CiCommandOptions {
+  quiet?: boolean;
   download?: boolean;
   rescan?: boolean;
   offline?: boolean;
@@ -122,7 +123,7 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
       `HF_HUB_OFFLINE is set: --${options.download ? "download" : "rescan"} cannot fetch anything.`,
     );
   const result = await runCi({
-    client: offline ? undefined : makeHubClient(options),
+    client: offline ? undefined : makeHubClient(options, retryNotes(options.quiet)),
     cacheDir: resolveCacheDir(options.cacheDir, process.env),
     project,
     lock,

@@ -6,10 +6,11 @@ import { resolveCacheDir } from "../../io/cache-layout.js";
 import { isOffline } from "../../io/hub-config.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { makeHubClient } from "../hub-setup.js";
+import { makeHubClient, retryNotes } from "../hub-setup.js";
 import { writeResult } from "../output.js";
 
 export interface VerifyCacheOptions {
+  quiet?: boolean;
   cacheDir?: string;
   hubUrl?: string;
   token?: string;
@@ -51,7 +52,7 @@ export async function runVerifyCache(
   });
   const cacheDir = resolveCacheDir(options.cacheDir, process.env);
   const offline = options.offline === true || isOffline();
-  const client = offline ? undefined : makeHubClient(options);
+  const client = offline ? undefined : makeHubClient(options, retryNotes(options.quiet));
   const checks = await verifyCache({ cacheDir, targets, client });
   const text =
     options.format === "json"
