@@ -50,7 +50,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument("<path...>", "files or folders (folders are scanned recursively)")
     .addOption(
       new Option("-f, --format <format>", "output format")
-        .choices(["text", "json", "sarif"])
+        .choices(["text", "json", "sarif", "codequality"])
         .default("text"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
@@ -208,7 +208,7 @@ models.lock is written atomically, and only when nothing blocks. Exit codes: 0 w
     )
     .addOption(
       new Option("-f, --format <format>", "output format")
-        .choices(["text", "json", "sarif"])
+        .choices(["text", "json", "sarif", "codequality"])
         .default("text"),
     )
     .option("-o, --output <file>", "write the result to a file instead of stdout")

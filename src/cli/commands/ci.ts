@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
 import { CI_CLASSES, type CiClass, type CiResult, runCi } from "../../app/ci.js";
 import { UsageError } from "../../core/errors.js";
 import { resolveCacheDir } from "../../io/cache-layout.js";
@@ -11,7 +10,11 @@ import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { lineOfKey, lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
-import { renderSarif, type SarifItem } from "../render/sarif.js";
+import { renderCodeQuality } from "../render/codequality.js";
+import { placeFile, type ReportItem } from "../render/report-items.js";
+import { renderSarif } from "../render/sarif.js";
+import { findSourceRoot } from "../source-root.js";
+import { REPORT_FORMATS } from "./scan.js";
 
 export interface CiCommandOptions {
   download?: boolean;
@@ -70,8 +73,8 @@ function renderText(result: CiResult): string {
 }
 
 export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode> {
-  if (!["text", "json", "sarif"].includes(options.format))
-    throw new UsageError(`Unknown --format "${options.format}": use text, json or sarif.`);
+  if (!(REPORT_FORMATS as readonly string[]).includes(options.format))
+    throw new UsageError(`Unknown --format "${options.format}": use ${REPORT_FORMATS.join(", ")}.`);
   if (options.download && options.offline)
     throw new UsageError("--download and --offline cannot be combined.");
   const { location, project } = loadProject(options.config);
@@ -99,32 +102,47 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
   let text: string;
   if (options.format === "json") {
     text = `${JSON.stringify({ tool: { name: "modelvet", version: VERSION }, ...result, ok: result.problems.length === 0 }, null, 2)}\n`;
-  } else if (options.format === "sarif") {
-    const lockText = readFileSync(location.lockPath, "utf8");
-    const configText = readFileSync(location.configPath, "utf8");
-    const lockUri = relative(process.cwd(), location.lockPath).split("\\").join("/");
-    const configUri = relative(process.cwd(), location.configPath).split("\\").join("/");
-    const items: SarifItem[] = result.problems.map((p) => {
-      const inLock = lockLine(lockText, p.model, p.path);
-      if (p.class === "out-of-sync" && inLock === undefined) {
-        return {
-          finding: p.finding,
-          uri: configUri,
-          line: lineOfKey(configText, p.model),
-          logical: p.model,
-        };
-      }
-      return {
-        finding: p.finding,
-        uri: lockUri,
-        line: inLock,
-        logical: p.path ? `${p.model}/${p.path}` : p.model,
-      };
-    });
-    text = renderSarif(items, VERSION);
+  } else if (options.format === "sarif" || options.format === "codequality") {
+    const items = ciItems(result, location);
+    text =
+      options.format === "sarif"
+        ? renderSarif(items, {
+            version: VERSION,
+            root: findSourceRoot(process.cwd(), process.env),
+          })
+        : renderCodeQuality(items);
   } else text = renderText(result);
   writeResult(text, options.output);
   for (const cls of CI_CLASSES)
     if (result.problems.some((p) => p.class === cls)) return CI_EXIT[cls];
   return EXIT.OK;
+}
+
+/** Each problem at its line of models.lock, or of modelvet.json when the lock has no entry. */
+function ciItems(
+  result: CiResult,
+  location: { lockPath: string; configPath: string },
+): ReportItem[] {
+  const place = { root: findSourceRoot(process.cwd(), process.env), cwd: process.cwd() };
+  const lockText = readFileSync(location.lockPath, "utf8");
+  const configText = readFileSync(location.configPath, "utf8");
+  const lockFile = placeFile(location.lockPath, place);
+  const configFile = placeFile(location.configPath, place);
+  return result.problems.map((p) => {
+    const inLock = lockLine(lockText, p.model, p.path);
+    if (p.class === "out-of-sync" && inLock === undefined) {
+      return {
+        finding: p.finding,
+        ...configFile,
+        line: lineOfKey(configText, p.model),
+        logical: p.model,
+      };
+    }
+    return {
+      finding: p.finding,
+      ...lockFile,
+      line: inLock,
+      logical: p.path ? `${p.model}/${p.path}` : p.model,
+    };
+  });
 }
