@@ -1,3 +1,4 @@
+import { pickModelFiles } from "../../app/pick-model-files.js";
 import { scanPaths } from "../../app/scan.js";
 import { AUTO_JOBS_MIN_FILES, type ScanPoolOptions } from "../../app/scan-pool.js";
 import { UsageError } from "../../core/errors.js";
@@ -19,6 +20,7 @@ export interface ScanCommandOptions {
   output?: string;
   quiet?: boolean;
   jobs?: string;
+  onlyModels?: boolean;
 }
 
 /**
@@ -43,7 +45,12 @@ export async function runScan(paths: string[], options: ScanCommandOptions): Pro
   }
   const jobs = parseJobs(options.jobs ?? "auto");
   const policy = loadScanPolicy();
-  const report = await scanPaths({ paths, policy, ...(jobs === 1 ? {} : { workers: jobs }) });
+  const chosen = options.onlyModels ? pickModelFiles(paths).picked : paths;
+  const report = await scanPaths({
+    paths: chosen,
+    policy,
+    ...(jobs === 1 ? {} : { workers: jobs }),
+  });
   const place = { root: findSourceRoot(process.cwd(), process.env), cwd: process.cwd() };
   const text =
     options.format === "json"
