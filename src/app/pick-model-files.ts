@@ -3,7 +3,8 @@
  * are model files, so a pre-commit hook never blocks ordinary source code. Decided by the bytes
  * first (the format detector the scanner uses), then by name:
  * - bytes in a model or archive format (pickle, zip/PyTorch, numpy, HDF5, safetensors, GGUF,
- *   protobuf, tar and compressed streams) are kept, whatever the file is called;
+ *   protobuf starting as ONNX/SavedModel/SentencePiece do, tar and compressed streams) are kept,
+ *   whatever the file is called;
  * - a file named like a weights file (`.pt`, `.bin`, `.safetensors`…, any case) is kept even when
  *   its bytes are unreadable: the scan then says why, and that blocks;
  * - text (Python, JSON, templates) is kept only inside a model folder, one whose `config.json`
@@ -14,7 +15,10 @@
 import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { openFileSource } from "../io/files.js";
+import { Budget } from "../scan/budget.js";
 import { detectFormat } from "../scan/detect.js";
+import { probePickle } from "../scan/pickle/walker.js";
+import { PROTOBUF_BY_STRUCTURE } from "../scan/protobuf/probe.js";
 
 const MODEL_FORMATS = new Set([
   "zip",
@@ -36,6 +40,10 @@ const MODEL_FORMATS = new Set([
 /** Names that promise model bytes (compared in lower case). */
 const MODEL_NAME =
   /\.(bin|pt|pth|ckpt|pkl|pickle|joblib|npy|npz|h5|hdf5|keras|safetensors|gguf|ggml|onnx|pb|tflite|mar|msgpack|model|ot|dill|sav)$/;
+
+/** Documents and source code by name (compared in lower case). */
+const TEXT_NAME =
+  /\.(md|markdown|txt|rst|adoc|html?|css|[cm]?js|tsx?|jsx|c|h|cc|cpp|hpp|go|rs|java|kt|rb|sh|ya?ml|toml|ini|cfg|csv|tsv|xml|svg|tex)$/;
 
 const CONFIG_LIMIT = 4 << 20;
 
@@ -60,10 +68,30 @@ function isModelFolder(dir: string, cache: Map<string, boolean>): boolean {
   return known;
 }
 
+/** Printable text only: tab, newline and carriage return, but no other control byte. */
+function isPlainText(bytes: Uint8Array): boolean {
+  return !bytes.some((b) => (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f);
+}
+
 function isModelBytes(path: string): boolean {
   const source = openFileSource(path);
   try {
-    return MODEL_FORMATS.has(detectFormat(source).format);
+    const detected = detectFormat(source);
+    // Prose can parse as a short protocol-0 pickle ("Git v2.33.2 Release Notes" is BINFLOAT,
+    // STOP). A document or source file by name, in plain text, whose pickle reading is under
+    // four opcodes is not a model file; an import and a call (GLOBAL, MARK, STRING, TUPLE,
+    // REDUCE, STOP) take more, so a real payload under a text name is still kept.
+    if (
+      detected.format === "pickle" &&
+      detected.detail === "protocol 0" &&
+      TEXT_NAME.test(basename(path).toLowerCase()) &&
+      isPlainText(source.read(0, 1 << 16)) &&
+      probePickle(source, 0, new Budget()).opcodes < 4
+    )
+      return false;
+    // Protobuf recognised only by a well-formed field chain is too weak a sign among arbitrary
+    // binaries (a small image can pass); such models are kept by name (.onnx, .pb, .model).
+    return MODEL_FORMATS.has(detected.format) && detected.detail !== PROTOBUF_BY_STRUCTURE;
   } finally {
     source.close();
   }
