@@ -354,7 +354,10 @@ describe("CI integrations", () => {
       assert.equal(run.code, 0, run.out);
       assert.ok(existsSync(join(copy.path, "dist/cli/main.js")));
       assert.ok(!existsSync(join(copy.path, "node_modules/typescript")), "dev dependencies pruned");
-      assert.ok(!existsSync(join(copy.path, "node_modules/@biomejs")), "dev dependencies pruned");
+      assert.ok(
+        !existsSync(join(copy.path, "node_modules/@biomejs/biome")),
+        "dev dependencies pruned",
+      );
       const version = await bash(`node bin/modelvet.js --version`, copy.path, {});
       assert.equal(version.code, 0, version.out);
     } finally {

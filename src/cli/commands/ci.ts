@@ -11,10 +11,10 @@ import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.
 import { lineOfKey, lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
 import { renderCodeQuality } from "../render/codequality.js";
-import { placeFile, type ReportItem } from "../render/report-items.js";
+import { checkReportFormat } from "../render/formats.js";
+import { type ItemPlace, placeFile, type ReportItem } from "../render/report-items.js";
 import { renderSarif } from "../render/sarif.js";
 import { findSourceRoot } from "../source-root.js";
-import { REPORT_FORMATS } from "./scan.js";
 
 export interface CiCommandOptions {
   download?: boolean;
@@ -73,8 +73,7 @@ function renderText(result: CiResult): string {
 }
 
 export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode> {
-  if (!(REPORT_FORMATS as readonly string[]).includes(options.format))
-    throw new UsageError(`Unknown --format "${options.format}": use ${REPORT_FORMATS.join(", ")}.`);
+  checkReportFormat(options.format);
   if (options.download && options.offline)
     throw new UsageError("--download and --offline cannot be combined.");
   const { location, project } = loadProject(options.config);
@@ -103,13 +102,11 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
   if (options.format === "json") {
     text = `${JSON.stringify({ tool: { name: "modelvet", version: VERSION }, ...result, ok: result.problems.length === 0 }, null, 2)}\n`;
   } else if (options.format === "sarif" || options.format === "codequality") {
-    const items = ciItems(result, location);
+    const place = { root: findSourceRoot(process.cwd(), process.env), cwd: process.cwd() };
+    const items = ciItems(result, location, place);
     text =
       options.format === "sarif"
-        ? renderSarif(items, {
-            version: VERSION,
-            root: findSourceRoot(process.cwd(), process.env),
-          })
+        ? renderSarif(items, { version: VERSION, root: place.root })
         : renderCodeQuality(items);
   } else text = renderText(result);
   writeResult(text, options.output);
@@ -122,8 +119,8 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
 function ciItems(
   result: CiResult,
   location: { lockPath: string; configPath: string },
+  place: ItemPlace,
 ): ReportItem[] {
-  const place = { root: findSourceRoot(process.cwd(), process.env), cwd: process.cwd() };
   const lockText = readFileSync(location.lockPath, "utf8");
   const configText = readFileSync(location.configPath, "utf8");
   const lockFile = placeFile(location.lockPath, place);

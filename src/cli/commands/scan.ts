@@ -7,13 +7,11 @@ import { loadScanPolicy } from "../../io/policy-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { writeResult } from "../output.js";
 import { scanReportToCodeQuality } from "../render/codequality.js";
+import { checkReportFormat } from "../render/formats.js";
 import { renderJson } from "../render/json.js";
 import { scanReportToSarif } from "../render/sarif.js";
 import { renderText } from "../render/text.js";
 import { findSourceRoot } from "../source-root.js";
-
-/** The --format values of `scan` (and `ci`). */
-export const REPORT_FORMATS = ["text", "json", "sarif", "codequality"] as const;
 
 export interface ScanCommandOptions {
   format: string;
@@ -40,9 +38,7 @@ function parseJobs(value: string): 1 | ScanPoolOptions {
 }
 
 export async function runScan(paths: string[], options: ScanCommandOptions): Promise<ExitCode> {
-  if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
-    throw new UsageError(`Unknown --format "${options.format}": use ${REPORT_FORMATS.join(", ")}.`);
-  }
+  checkReportFormat(options.format);
   const jobs = parseJobs(options.jobs ?? "auto");
   const policy = loadScanPolicy();
   const chosen = options.onlyModels ? pickModelFiles(paths).picked : paths;
