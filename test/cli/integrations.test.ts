@@ -333,6 +333,28 @@ describe("CI integrations", () => {
     assert.equal(steps[0]?.uses, "actions/checkout@v4");
   });
 
+  test("examples/github-workflow-own-upload.yml uploads under if: always() and fails afterwards", () => {
+    const workflow = parse(
+      readFileSync(join(REPO_ROOT, "examples/github-workflow-own-upload.yml"), "utf8"),
+    ) as {
+      permissions: Record<string, string>;
+      jobs: Record<string, { steps: ActionStep[] }>;
+    };
+    assert.equal(workflow.permissions["security-events"], "write");
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+    const action = steps.find((s) => s.uses?.startsWith("modelvet/modelvet@"));
+    for (const key of Object.keys(action?.with ?? {})) assert.ok(key in ACTION.inputs, key);
+    assert.equal(action?.with?.["upload-sarif"], "false");
+    const upload = steps.find((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"));
+    assert.match(upload?.if ?? "", /^always\(\)/);
+    assert.match(
+      String(upload?.with?.sarif_file),
+      /^\$\{\{ steps\.modelvet\.outputs\.sarif-file \}\}$/,
+    );
+    assert.match(steps.at(-1)?.run ?? "", /EXIT_CODE/);
+    assert.equal(steps.at(-1)?.if, "always()");
+  });
+
   test("the action's install step installs only runtime dependencies and leaves a runnable CLI", {
     // npm ci from the local npm cache only (no network): the cache that installing this
     // repository filled. Slow (a full install and a tsc build: 1 to 3 minutes), hence opt-in:
