@@ -50,7 +50,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument("<path...>", "files or folders (folders are scanned recursively)")
     .addOption(
       new Option("-f, --format <format>", "output format")
-        .choices(["text", "json", "sarif"])
+        .choices(["text", "json", "sarif", "codequality"])
         .default("text"),
     )
     .option("-o, --output <file>", "write the report to a file instead of stdout")
@@ -59,6 +59,10 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
       "-j, --jobs <n>",
       "threads that scan: a number, or auto (a thread per two idle cores, for 200+ files)",
       "auto",
+    )
+    .option(
+      "--only-models",
+      "scan only the given files that are model files (by their bytes, a weights-file name, or a model folder's config.json); for hooks that pass every staged file",
     )
     .addHelpText(
       "after",
@@ -70,7 +74,7 @@ Examples:
 
 Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or input error, 4 internal error.`,
     )
-    .action(async (paths: string[], opts: { format: string; output?: string; quiet?: boolean }) => {
+    .action(async (paths: string[], opts: import("./commands/scan.js").ScanCommandOptions) => {
       const { runScan } = await import("./commands/scan.js");
       setExit(await runScan(paths, opts));
     });
@@ -208,7 +212,7 @@ models.lock is written atomically, and only when nothing blocks. Exit codes: 0 w
     )
     .addOption(
       new Option("-f, --format <format>", "output format")
-        .choices(["text", "json", "sarif"])
+        .choices(["text", "json", "sarif", "codequality"])
         .default("text"),
     )
     .option("-o, --output <file>", "write the result to a file instead of stdout")

@@ -12,7 +12,9 @@ import { EXIT, type ExitCode } from "../exit-codes.js";
 import { makeHubClient, retryNotes } from "../hub-setup.js";
 import { lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
-import { renderSarif, type SarifItem } from "../render/sarif.js";
+import { type ItemPlace, placeFile, type ReportItem } from "../render/report-items.js";
+import { renderSarif } from "../render/sarif.js";
+import { findSourceRoot } from "../source-root.js";
 
 export interface AuditCommandOptions {
   quiet?: boolean;
@@ -67,19 +69,28 @@ function renderText(result: AuditResult): string {
   return `${lines.join("\n")}\n`;
 }
 
-function renderAuditSarif(result: AuditResult, paths: Map<string, string>): string {
+/** Each finding at its model's (or file's) line of the lock file that pins it. */
+function auditItems(
+  result: AuditResult,
+  paths: Map<string, string>,
+  place: ItemPlace,
+): ReportItem[] {
   const texts = new Map<string, string>();
-  const items: SarifItem[] = result.items.map((item) => {
+  return result.items.map((item) => {
     const absolute = paths.get(item.lockfile)!;
     if (!texts.has(absolute)) texts.set(absolute, readFileSync(absolute, "utf8"));
     return {
       finding: item.finding,
-      uri: item.lockfile,
+      ...placeFile(absolute, place),
       line: lockLine(texts.get(absolute)!, item.model, item.path),
       logical: item.path ? `${item.model}/${item.path}` : item.model,
     };
   });
-  return renderSarif(items, VERSION);
+}
+
+function auditSarif(result: AuditResult, paths: Map<string, string>): string {
+  const place = { root: findSourceRoot(process.cwd(), process.env), cwd: process.cwd() };
+  return renderSarif(auditItems(result, paths, place), { version: VERSION, root: place.root });
 }
 
 export async function runAuditCommand(options: AuditCommandOptions): Promise<ExitCode> {
@@ -110,7 +121,7 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<Exi
     options.format === "json"
       ? `${JSON.stringify({ tool: { name: "modelvet", version: VERSION }, ...result }, null, 2)}\n`
       : options.format === "sarif"
-        ? renderAuditSarif(result, labels)
+        ? auditSarif(result, labels)
         : renderText(result);
   writeResult(text, options.output);
   const worst = worstAuditSeverity(result.items, options.auditLevel as Severity);

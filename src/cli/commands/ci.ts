@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
 import {
   CI_CLASSES,
   type CiClass,
@@ -17,7 +16,11 @@ import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, retryNotes, today } from "../hub-setup.js";
 import { lineOfKey, lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
-import { renderSarif, type SarifItem, type SarifNotification } from "../render/sarif.js";
+import { renderCodeQuality } from "../render/codequality.js";
+import { checkReportFormat } from "../render/formats.js";
+import { type ItemPlace, placeFile, type ReportItem } from "../render/report-items.js";
+import { renderSarif, type SarifNotification } from "../render/sarif.js";
+import { findSourceRoot } from "../source-root.js";
 
 export interface CiCommandOptions {
   quiet?: boolean;
@@ -97,8 +100,7 @@ function renderTrusted(trusted: readonly TrustedVerdict[]): string[] {
 }
 
 export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode> {
-  if (!["text", "json", "sarif"].includes(options.format))
-    throw new UsageError(`Unknown --format "${options.format}": use text, json or sarif.`);
+  checkReportFormat(options.format);
   if (options.download && options.offline)
     throw new UsageError("--download and --offline cannot be combined.");
   if (options.rescan && options.download)
@@ -137,41 +139,68 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
   let text: string;
   if (options.format === "json") {
     text = `${JSON.stringify({ tool: { name: "modelvet", version: VERSION }, ...result, ok: result.problems.length === 0 }, null, 2)}\n`;
-  } else if (options.format === "sarif") {
-    const lockText = readFileSync(location.lockPath, "utf8");
-    const configText = readFileSync(location.configPath, "utf8");
-    const lockUri = relative(process.cwd(), location.lockPath).split("\\").join("/");
-    const configUri = relative(process.cwd(), location.configPath).split("\\").join("/");
-    const items: SarifItem[] = result.problems.map((p) => {
-      const inLock = lockLine(lockText, p.model, p.path);
-      if (p.class === "out-of-sync" && inLock === undefined) {
-        return {
-          finding: p.finding,
-          uri: configUri,
-          line: lineOfKey(configText, p.model),
-          logical: p.model,
-        };
-      }
-      return {
-        finding: p.finding,
-        uri: lockUri,
-        line: inLock,
-        logical: p.path ? `${p.model}/${p.path}` : p.model,
-      };
-    });
-    const notifications: SarifNotification[] = [
-      ...result.trusted.map((t) => ({
-        text: `${t.model}/${t.path}: verdict ${t.verdict} (${t.format}) ${TRUSTED_WHY[t.reason]}.`,
-        uri: lockUri,
-        line: lockLine(lockText, t.model, t.path),
-        logical: `${t.model}/${t.path}`,
-      })),
-      ...result.notes.map((text) => ({ text })),
-    ];
-    text = renderSarif(items, VERSION, notifications);
+  } else if (options.format === "sarif" || options.format === "codequality") {
+    const place = { root: findSourceRoot(process.cwd(), process.env), cwd: process.cwd() };
+    const items = ciItems(result, location, place);
+    text =
+      options.format === "sarif"
+        ? renderSarif(items, {
+            version: VERSION,
+            root: place.root,
+            notifications: ciNotifications(result, location.lockPath, place),
+          })
+        : renderCodeQuality(items);
   } else text = renderText(result);
   writeResult(text, options.output);
   for (const cls of CI_CLASSES)
     if (result.problems.some((p) => p.class === cls)) return CI_EXIT[cls];
   return EXIT.OK;
+}
+
+/** What `ci` took on trust, and its notes: facts about the run, not results. */
+function ciNotifications(
+  result: CiResult,
+  lockPath: string,
+  place: ItemPlace,
+): SarifNotification[] {
+  const lockText = readFileSync(lockPath, "utf8");
+  const lockFile = placeFile(lockPath, place);
+  return [
+    ...result.trusted.map((t) => ({
+      text: `${t.model}/${t.path}: verdict ${t.verdict} (${t.format}) ${TRUSTED_WHY[t.reason]}.`,
+      place: lockFile,
+      line: lockLine(lockText, t.model, t.path),
+      logical: `${t.model}/${t.path}`,
+    })),
+    ...result.notes.map((text) => ({ text })),
+  ];
+}
+
+/** Each problem at its line of models.lock, or of modelvet.json when the lock has no entry. */
+function ciItems(
+  result: CiResult,
+  location: { lockPath: string; configPath: string },
+  place: ItemPlace,
+): ReportItem[] {
+  const lockText = readFileSync(location.lockPath, "utf8");
+  const configText = readFileSync(location.configPath, "utf8");
+  const lockFile = placeFile(location.lockPath, place);
+  const configFile = placeFile(location.configPath, place);
+  return result.problems.map((p) => {
+    const inLock = lockLine(lockText, p.model, p.path);
+    if (p.class === "out-of-sync" && inLock === undefined) {
+      return {
+        finding: p.finding,
+        ...configFile,
+        line: lineOfKey(configText, p.model),
+        logical: p.model,
+      };
+    }
+    return {
+      finding: p.finding,
+      ...lockFile,
+      line: inLock,
+      logical: p.path ? `${p.model}/${p.path}` : p.model,
+    };
+  });
 }

@@ -1,3 +1,4 @@
+import { pickModelFiles } from "../../app/pick-model-files.js";
 import { scanPaths } from "../../app/scan.js";
 import { AUTO_JOBS_MIN_FILES, type ScanPoolOptions } from "../../app/scan-pool.js";
 import { UsageError } from "../../core/errors.js";
@@ -5,15 +6,19 @@ import { verdictBlocks } from "../../core/verdict.js";
 import { loadScanPolicy } from "../../io/policy-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { writeResult } from "../output.js";
+import { scanReportToCodeQuality } from "../render/codequality.js";
+import { checkReportFormat } from "../render/formats.js";
 import { renderJson } from "../render/json.js";
 import { scanReportToSarif } from "../render/sarif.js";
 import { renderText } from "../render/text.js";
+import { findSourceRoot } from "../source-root.js";
 
 export interface ScanCommandOptions {
   format: string;
   output?: string;
   quiet?: boolean;
   jobs?: string;
+  onlyModels?: boolean;
 }
 
 /**
@@ -33,18 +38,24 @@ function parseJobs(value: string): 1 | ScanPoolOptions {
 }
 
 export async function runScan(paths: string[], options: ScanCommandOptions): Promise<ExitCode> {
-  if (!["text", "json", "sarif"].includes(options.format)) {
-    throw new UsageError(`Unknown --format "${options.format}": use text, json or sarif.`);
-  }
+  checkReportFormat(options.format);
   const jobs = parseJobs(options.jobs ?? "auto");
   const policy = loadScanPolicy();
-  const report = await scanPaths({ paths, policy, ...(jobs === 1 ? {} : { workers: jobs }) });
+  const chosen = options.onlyModels ? pickModelFiles(paths).picked : paths;
+  const report = await scanPaths({
+    paths: chosen,
+    policy,
+    ...(jobs === 1 ? {} : { workers: jobs }),
+  });
+  const place = { root: findSourceRoot(process.cwd(), process.env), cwd: process.cwd() };
   const text =
     options.format === "json"
       ? renderJson(report)
       : options.format === "sarif"
-        ? scanReportToSarif(report)
-        : renderText(report, { quiet: options.quiet ?? false });
+        ? scanReportToSarif(report, place)
+        : options.format === "codequality"
+          ? scanReportToCodeQuality(report, place)
+          : renderText(report, { quiet: options.quiet ?? false });
   writeResult(text, options.output);
   return report.files.some((f) => verdictBlocks(f.verdict)) ? EXIT.BLOCKED : EXIT.OK;
 }
