@@ -36,6 +36,7 @@ import {
   createRecordingFetch,
   type HubFetchOptions,
   type RecordingFetch,
+  type RequestScope,
   redactSecrets,
 } from "./fetch.js";
 import type { HubConfig } from "./hub-config.js";
@@ -119,7 +120,7 @@ export class HubClient {
 
   /** A fetch for callers that stream bodies themselves (downloads): retries before the body only. */
   streamingFetch(): typeof fetch {
-    return this.#recorder("none").fetch;
+    return this.#recorder("none", "files").fetch;
   }
 
   /** This client's retry rules for downloaders that stream over node:http (io/download.ts). */
@@ -143,8 +144,12 @@ export class HubClient {
     return `${this.hubUrl}/${repo}/resolve/${encodeURIComponent(commit)}/${encodePath(path)}`;
   }
 
-  #recorder(mode: BufferMode): RecordingFetch {
-    return createRecordingFetch({ ...this.#options, token: this.#token }, mode);
+  #recorder(mode: BufferMode, scope: RequestScope): RecordingFetch {
+    return createRecordingFetch(
+      { ...this.#options, token: this.#token, hubUrl: this.hubUrl },
+      mode,
+      scope,
+    );
   }
 
   #context(what: string, repo: string, revision?: string, path?: string): CallContext {
@@ -156,8 +161,9 @@ export class HubClient {
     ctx: CallContext,
     fn: (fetch: typeof globalThis.fetch) => Promise<T>,
     mode: BufferMode = "api",
+    scope: RequestScope = "api",
   ): Promise<T> {
-    const recorder = this.#recorder(mode);
+    const recorder = this.#recorder(mode, scope);
     try {
       return await fn(recorder.fetch);
     } catch (error) {
@@ -462,30 +468,18 @@ export class HubClient {
    */
   async fetchVerifiedFile(repo: string, commit: string, file: RepoFile): Promise<VerifiedBytes> {
     const what = `read ${file.path} of ${repo} at ${short(commit)}`;
-    const hubOrigin = new URL(this.hubUrl).origin;
     const bytes = await this.#call(
       this.#context(what, repo, commit, file.path),
       async (fetch) => {
-        let url = this.resolveUrl(repo, commit, file.path);
-        for (let hop = 0; hop < 6; hop++) {
-          const sameOrigin = new URL(url).origin === hubOrigin;
-          const response = await fetch(url, {
-            redirect: "manual",
-            headers: sameOrigin ? this.#authHeaders({}) : {},
-          });
-          if (response.status >= 300 && response.status < 400) {
-            const location = response.headers.get("Location");
-            if (location === null)
-              throw this.#protocol(what, `HTTP ${response.status} without Location`);
-            url = new URL(location, url).href;
-            continue;
-          }
-          if (!response.ok) throw new Error(`HTTP ${response.status}`);
-          return new Uint8Array(await response.arrayBuffer());
-        }
-        throw this.#protocol(what, "too many redirects");
+        // The fetch wrapper follows redirects (the CDN) and sends the token to the Hub only.
+        const response = await fetch(this.resolveUrl(repo, commit, file.path), {
+          headers: this.#authHeaders({}),
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return new Uint8Array(await response.arrayBuffer());
       },
       "all",
+      "files",
     );
     if (bytes.byteLength !== file.size) {
       return { ok: false, algorithm: "size", expected: file.size, actual: bytes.byteLength };
@@ -509,15 +503,19 @@ export class HubClient {
     path: string,
   ): Promise<DownloadInfo | null> {
     const what = `probe ${path} of ${repo} at ${short(commit)}`;
-    const info = await this.#call(this.#context(what, repo, commit, path), (fetch) =>
-      fileDownloadInfo({
-        repo: { type: "model", name: repo },
-        path,
-        revision: commit,
-        hubUrl: this.hubUrl,
-        accessToken: this.#token,
-        fetch,
-      }),
+    const info = await this.#call(
+      this.#context(what, repo, commit, path),
+      (fetch) =>
+        fileDownloadInfo({
+          repo: { type: "model", name: repo },
+          path,
+          revision: commit,
+          hubUrl: this.hubUrl,
+          accessToken: this.#token,
+          fetch,
+        }),
+      "api",
+      "files",
     );
     if (info === null) return null;
     return {

@@ -18,7 +18,15 @@ export interface RecordedRequest {
   /** final status code, set when the response is sent */
   status?: number;
   /** which fault knob, if any, shaped the response */
-  fault?: "rateLimit" | "serverError" | "truncate" | "reset" | "foreignRedirect";
+  fault?:
+    | "rateLimit"
+    | "serverError"
+    | "truncate"
+    | "reset"
+    | "foreignRedirect"
+    | "nextLink"
+    | "redirect"
+    | "tokenEcho";
 }
 
 export interface Exchange {

@@ -41,6 +41,26 @@ export interface BodyFaultRule extends FaultRule {
   onlyFullBodies?: boolean;
 }
 
+/** Rewrites the `Link: <…>; rel="next"` of a tree or commit page (hostile pagination). */
+export interface NextLinkRule extends FaultRule {
+  /** The URL to advertise instead, given the honest next-page URL. */
+  rewrite: (honest: URL) => string;
+}
+
+/** Answers matching Hub requests with a redirect instead (hostile or malformed redirects). */
+export interface RedirectRule extends FaultRule {
+  /** Sent verbatim as `Location` (may be malformed on purpose). */
+  location: string;
+  /** 302 (default), 301, 303, 307 or 308. */
+  status?: 301 | 302 | 303 | 307 | 308;
+}
+
+/** Adds a tree entry whose path carries the caller's token (a Hub echoing credentials). */
+export interface TokenEchoRule extends FaultRule {
+  /** The file (at the listed revision) whose metadata and bytes the echoed entry reuses. */
+  copyOf: string;
+}
+
 export interface FaultKnobs {
   /** 429 Too Many Requests with RateLimit / RateLimit-Policy / Retry-After. */
   rateLimit: RateLimitRule[];
@@ -52,6 +72,15 @@ export interface FaultKnobs {
   reset: BodyFaultRule[];
   /** Resolve requests answer 302 to the foreign origin (which records Authorization) instead. */
   foreignRedirect: FaultRule[];
+  /** Tree and commit pages advertise another `next` link (another origin, path, repo…). */
+  nextLink: NextLinkRule[];
+  /** Any Hub request answers with a redirect to `location` (checked before rate limits). */
+  redirect: RedirectRule[];
+  /**
+   * Tree listings gain `<dir>/echo-<token>-<name>` mirroring `copyOf` (same oid, size, LFS), and
+   * resolve serves `copyOf`'s bytes for it: the path is `copyOf` with the token inserted.
+   */
+  tokenEcho: TokenEchoRule[];
   /** Cap on tree and commit page sizes (null: the Hub defaults 1000 / 100 with expand). */
   pageSize: number | null;
   /**
@@ -75,6 +104,9 @@ export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
     truncate: [],
     reset: [],
     foreignRedirect: [],
+    nextLink: [],
+    redirect: [],
+    tokenEcho: [],
     pageSize,
     resolveCacheRedirect: true,
     xet: false,
