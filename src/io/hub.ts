@@ -107,11 +107,16 @@ export class HubClient {
   readonly hubUrl: string;
   readonly #token: string | undefined;
   readonly #options: HubClientOptions;
+  readonly #downloadTimeoutMs: number | undefined;
 
-  constructor(config: Pick<HubConfig, "hubUrl" | "token">, options: HubClientOptions = {}) {
+  constructor(
+    config: Pick<HubConfig, "hubUrl" | "token" | "downloadTimeoutMs">,
+    options: HubClientOptions = {},
+  ) {
     this.hubUrl = config.hubUrl;
     this.#token = config.token;
     this.#options = options;
+    this.#downloadTimeoutMs = config.downloadTimeoutMs;
   }
 
   get hasToken(): boolean {
@@ -123,12 +128,18 @@ export class HubClient {
     return this.#recorder("none", "files").fetch;
   }
 
-  /** This client's retry rules for downloaders that stream over node:http (io/download.ts). */
-  transferOptions(): Pick<HubClientOptions, "retry" | "sleep" | "onRetry"> {
+  /**
+   * This client's retry rules for downloaders that stream over node:http (io/download.ts), and
+   * `HF_HUB_DOWNLOAD_TIMEOUT` as the idle timeout (which is also the progress rule's window).
+   */
+  transferOptions(): Pick<HubClientOptions, "retry" | "sleep" | "onRetry"> & {
+    idleTimeoutMs?: number;
+  } {
     return {
       retry: this.#options.retry,
       sleep: this.#options.sleep,
       onRetry: this.#options.onRetry,
+      ...(this.#downloadTimeoutMs === undefined ? {} : { idleTimeoutMs: this.#downloadTimeoutMs }),
     };
   }
 
