@@ -102,6 +102,13 @@ export function downloadTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
   return Math.max(1, Math.round(seconds * 1000));
 }
 
+const secretsInUse = new Set<string>();
+
+/** Every token this process has resolved (to mask in whatever it prints). Never logged. */
+export function knownSecrets(): readonly string[] {
+  return [...secretsInUse];
+}
+
 export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
   const env = options.env ?? process.env;
   const home = options.home ?? homedir();
@@ -151,6 +158,7 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
       );
     }
   }
+  if (token !== undefined) secretsInUse.add(token);
   return { hubUrl, token, tokenSource, tokenPath, downloadTimeoutMs: downloadTimeoutMs(env) };
 }
 

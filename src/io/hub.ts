@@ -215,7 +215,10 @@ export class HubClient {
   }
 
   #protocol(what: string, detail: string): HubError {
-    return new HubError("HUB_PROTOCOL", `The Hub's answer to "${what}" is malformed: ${detail}.`);
+    return new HubError(
+      "HUB_PROTOCOL",
+      redactSecrets(`The Hub's answer to "${what}" is malformed: ${detail}.`, this.#token),
+    );
   }
 
   /** Repo info at a revision (`HEAD` = default branch): the commit it points at, gated, private. */
@@ -412,6 +415,14 @@ export class HubClient {
         );
       }
       const e = parsed.data;
+      if (this.#token !== undefined && e.path.includes(this.#token)) {
+        // The Hub (or whatever answers for it) copied the credential it was sent into the tree:
+        // nothing in this listing is trusted, and the path is never shown.
+        throw this.#protocol(
+          what,
+          "a file path contains the access token sent with the request (the Hub echoes credentials into file names); the listing is refused and the path is not shown",
+        );
+      }
       if (!isSafeRepoPath(e.path))
         throw this.#protocol(what, `unsafe path ${JSON.stringify(e.path)}`);
       if (e.type === "directory") continue;
