@@ -40,7 +40,7 @@ import {
   redactSecrets,
 } from "./fetch.js";
 import type { HubConfig } from "./hub-config.js";
-import { type CallContext, classifyFailure } from "./hub-errors.js";
+import { type CallContext, classifyFailure, cleanHubText } from "./hub-errors.js";
 
 const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -192,7 +192,7 @@ export class HubClient {
       return classified;
     }
     const message = redactSecrets(
-      error instanceof Error ? error.message : String(error),
+      cleanHubText(error instanceof Error ? error.message : String(error), 500),
       this.#token,
     );
     if (error instanceof TypeError && /access token/i.test(message)) {
@@ -241,6 +241,9 @@ export class HubClient {
     const gated = info.gated;
     if (gated !== false && gated !== "auto" && gated !== "manual" && gated !== undefined) {
       throw this.#protocol(what, "`gated` is not false, auto or manual");
+    }
+    if (info.private !== undefined && typeof info.private !== "boolean") {
+      throw this.#protocol(what, "`private` is not true or false");
     }
     return { repo, commit: sha, gated: gated ?? false, private: info.private === true };
   }
@@ -540,6 +543,15 @@ export class HubClient {
       "files",
     );
     if (info === null) return null;
+    if (!Number.isSafeInteger(info.size) || info.size < 0) {
+      throw this.#protocol(
+        what,
+        "the file size (from Content-Range or X-Linked-Size) is not a usable number",
+      );
+    }
+    if (typeof info.etag !== "string" || info.etag.replace(/^W\//, "").replace(/"/g, "") === "") {
+      throw this.#protocol(what, "no ETag");
+    }
     return {
       size: info.size,
       etag: info.etag.replace(/^W\//, "").replace(/^"|"$/g, ""),
