@@ -146,6 +146,8 @@ function stripQuery(url: URL): string {
 }
 
 const MAX_REDIRECTS = 10;
+/** Pages one listing may have (the Hub's pages hold 1000 entries, or 100 with expand). */
+const MAX_PAGES = 10_000;
 
 function protocolError(message: string, token: string | undefined): HubError {
   return new HubError("HUB_PROTOCOL", redactSecrets(message, token));
@@ -277,6 +279,8 @@ export function createRecordingFetch(
   let failure: FailureRecord | undefined;
 
   let hub: { origin: string; api: string } | undefined;
+  /** Pages of a listing already read in this call (a `next` link back to one is a loop). */
+  const pagesSeen = new Set<string>();
   if (options.hubUrl !== undefined) {
     const u = new URL(options.hubUrl);
     hub = { origin: u.origin, api: `${u.pathname.replace(/\/+$/, "")}/api/` };
@@ -322,6 +326,19 @@ export function createRecordingFetch(
       if (next.origin !== from.origin) {
         throw protocolError(
           `${why} points at another origin (${next.origin}) than the Hub's (${from.origin}); it is not followed: the listing would mix in entries from elsewhere and the token must not leave the Hub.`,
+          options.token,
+        );
+      }
+      if (pagesSeen.has(next.href) || next.href === from.href) {
+        throw protocolError(
+          `${why} points back at a page already read (${next.search || next.pathname}); the listing would never end.`,
+          options.token,
+        );
+      }
+      pagesSeen.add(from.href);
+      if (pagesSeen.size > MAX_PAGES) {
+        throw protocolError(
+          `${why} is page ${pagesSeen.size + 1} of a listing; the limit is ${MAX_PAGES} pages.`,
           options.token,
         );
       }

@@ -236,3 +236,33 @@ describe("redirects", () => {
     assert.match(e.message, /redirect/i);
   });
 });
+
+describe("pagination that never ends", () => {
+  it("a next link back to the page just read is refused (no endless listing)", async () => {
+    hub.knobs.pageSize = 5;
+    hub.knobs.nextLink.push({
+      route: "/tree/",
+      times: 1000,
+      rewrite: (_honest, current) => current.href,
+    });
+    const e = await protocolError(client().listRepoFiles(REPO, hub.resolve(REPO, "main")));
+    assert.match(e.message, /never end/);
+    assert.equal(hub.requests.filter((r) => r.path.includes("/tree/")).length, 1);
+  });
+
+  it("a next link back to an earlier page is refused too", async () => {
+    hub.knobs.pageSize = 5;
+    let first: string | undefined;
+    hub.knobs.nextLink.push({
+      route: "/tree/",
+      times: 1000,
+      rewrite: (honest, current) => {
+        first ??= current.href;
+        return current.searchParams.has("cursor") ? first : honest.href;
+      },
+    });
+    const e = await protocolError(client().listRepoFiles(REPO, hub.resolve(REPO, "main")));
+    assert.match(e.message, /never end/);
+    assert.equal(hub.requests.filter((r) => r.path.includes("/tree/")).length, 2);
+  });
+});

@@ -90,5 +90,5 @@ export function nextLink(state: HubState, ex: Exchange, replace: Record<string, 
   for (const [k, v] of Object.entries(replace)) next.searchParams.set(k, v);
   const rule = takeRule(state.knobs.nextLink, "hub", ex.method, ex.path);
   if (rule) ex.record.fault = "nextLink";
-  return `<${rule ? rule.rewrite(next) : next.href}>; rel="next"`;
+  return `<${rule ? rule.rewrite(next, new URL(`${ex.url.pathname}${ex.url.search}`, state.hubUrl)) : next.href}>; rel="next"`;
 }

@@ -43,8 +43,8 @@ export interface BodyFaultRule extends FaultRule {
 
 /** Rewrites the `Link: <…>; rel="next"` of a tree or commit page (hostile pagination). */
 export interface NextLinkRule extends FaultRule {
-  /** The URL to advertise instead, given the honest next-page URL. */
-  rewrite: (honest: URL) => string;
+  /** The URL to advertise instead, given the honest next-page URL and the page being answered. */
+  rewrite: (honest: URL, current: URL) => string;
 }
 
 /** Answers matching Hub requests with a redirect instead (hostile or malformed redirects). */
