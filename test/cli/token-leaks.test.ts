@@ -9,7 +9,7 @@
  *   naming both origins; the other origin receives no request.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
@@ -91,6 +91,52 @@ describe("the token never leaves through output or pagination", () => {
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, /malformed Location/);
     assert.doesNotMatch(r.stderr, /internal error/);
+  });
+});
+
+describe("a download that trickles", () => {
+  test("pull with HF_HUB_DOWNLOAD_TIMEOUT=0.3: a byte every 20 ms fails as exit 3, too slow; the partial file stays", async () => {
+    const hub = await startFixtureHub();
+    const dir = tempDir();
+    try {
+      hub.knobs.trickle.push({ route: "model.safetensors", times: 10, everyMs: 20 });
+      const cache = join(dir.path, "cache");
+      const r = await runCli(["pull", REPO], {
+        cwd: dir.path,
+        env: {
+          HF_ENDPOINT: hub.url,
+          HF_HUB_CACHE: cache,
+          HF_TOKEN: "",
+          HF_HOME: join(dir.path, "home"),
+          HF_HUB_DOWNLOAD_TIMEOUT: "0.3",
+        },
+      });
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.match(r.stderr, /model\.safetensors/);
+      assert.match(r.stderr, /too slow/);
+      assert.doesNotMatch(r.stderr, /internal error/);
+      const blobs = join(cache, "models--google-bert--fixture-tiny-bert", "blobs");
+      const partial = readdirSync(blobs).filter((n) => n.endsWith(".incomplete"));
+      assert.equal(partial.length, 1, readdirSync(blobs).join(", "));
+      assert.ok(hub.requests.some((q) => q.fault === "trickle"));
+    } finally {
+      await hub.close();
+      dir.cleanup();
+    }
+  });
+
+  test("HF_HUB_DOWNLOAD_TIMEOUT that is not a number of seconds is a usage error (exit 2)", async () => {
+    const dir = tempDir();
+    try {
+      const r = await runCli(["pull", REPO], {
+        cwd: dir.path,
+        env: { HF_ENDPOINT: "http://127.0.0.1:9", HF_HUB_DOWNLOAD_TIMEOUT: "soon", HF_TOKEN: "" },
+      });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /HF_HUB_DOWNLOAD_TIMEOUT/);
+    } finally {
+      dir.cleanup();
+    }
   });
 });
 

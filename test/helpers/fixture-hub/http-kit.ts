@@ -23,6 +23,7 @@ export interface RecordedRequest {
     | "serverError"
     | "truncate"
     | "reset"
+    | "trickle"
     | "foreignRedirect"
     | "nextLink"
     | "redirect"
@@ -87,6 +88,21 @@ export function writeBody(ex: Exchange, status: number, headers: Headers, body: 
     const truncate = reset
       ? null
       : takeRule(ex.knobs.truncate, ex.origin, ex.method, ex.path, accept);
+    const trickle =
+      reset || truncate ? null : takeRule(ex.knobs.trickle, ex.origin, ex.method, ex.path, accept);
+    if (trickle) {
+      ex.record.fault = "trickle";
+      ex.res.writeHead(status, all);
+      const step = Math.max(1, trickle.bytes ?? 1);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent >= body.length - 1) return; // never the last byte: the client must give up
+        ex.res.write(body.subarray(sent, Math.min(sent + step, body.length - 1)));
+        sent += step;
+      }, trickle.everyMs ?? 20);
+      ex.res.on("close", () => clearInterval(timer));
+      return;
+    }
     const rule = reset ?? truncate;
     if (rule) {
       ex.record.fault = reset ? "reset" : "truncate";

@@ -61,6 +61,14 @@ export interface TokenEchoRule extends FaultRule {
   copyOf: string;
 }
 
+/** A body sent a little at a time: never silent, never done in reasonable time. */
+export interface TrickleRule extends BodyFaultRule {
+  /** Bytes per write (default 1). */
+  bytes?: number;
+  /** Milliseconds between writes (default 20). */
+  everyMs?: number;
+}
+
 export interface FaultKnobs {
   /** 429 Too Many Requests with RateLimit / RateLimit-Policy / Retry-After. */
   rateLimit: RateLimitRule[];
@@ -70,6 +78,8 @@ export interface FaultKnobs {
   truncate: BodyFaultRule[];
   /** Full headers, part of the body, then a TCP reset. */
   reset: BodyFaultRule[];
+  /** Full headers, then the body a byte (or `bytes`) every `everyMs` until the client gives up. */
+  trickle: TrickleRule[];
   /** Resolve requests answer 302 to the foreign origin (which records Authorization) instead. */
   foreignRedirect: FaultRule[];
   /** Tree and commit pages advertise another `next` link (another origin, path, repo…). */
@@ -103,6 +113,7 @@ export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
     serverError: [],
     truncate: [],
     reset: [],
+    trickle: [],
     foreignRedirect: [],
     nextLink: [],
     redirect: [],
