@@ -4,6 +4,7 @@
 import { describeError, isModelvetError } from "../core/errors.js";
 import { redactSecrets } from "../io/fetch.js";
 import { EXIT, type ExitCode, exitCodeForError } from "./exit-codes.js";
+import { maskProcessOutput } from "./output.js";
 import { buildProgram, CommanderError } from "./program.js";
 
 async function main(argv: string[]): Promise<ExitCode> {
@@ -41,4 +42,6 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Whatever carries a token into a message or a report (a Hub echoing it), it is printed masked.
+maskProcessOutput();
 process.exitCode = await main(process.argv);

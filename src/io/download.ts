@@ -34,7 +34,7 @@ import {
 } from "./fetch.js";
 import { digestFile, type FileDigests } from "./file-digest.js";
 import type { FileHasher } from "./hash-pool.js";
-import { type HttpResponse, httpGet, NetworkFailure } from "./http-get.js";
+import { type HttpResponse, httpGet, NetworkFailure, redirectTarget } from "./http-get.js";
 import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./threaded-sink.js";
 
 export interface BlobExpectation {
@@ -168,7 +168,7 @@ async function follow(req: DownloadRequest, from: number): Promise<HttpResponse>
     const location = response.header("location");
     if (response.status >= 300 && response.status < 400 && location !== undefined) {
       response.discard();
-      url = new URL(location, url);
+      url = redirectTarget(location, url, `downloading ${req.path}`);
       continue;
     }
     return response;
@@ -296,7 +296,12 @@ function receive(
     body.on("end", () => settle(() => resolve({ received, tooLong: false })));
     body.on("error", (error) =>
       settle(() =>
-        reject(new Truncated(`the connection broke after ${received} bytes`, { cause: error })),
+        reject(
+          new Truncated(
+            `the connection broke after ${received} bytes${error instanceof NetworkFailure ? ` (${error.message})` : ""}`,
+            { cause: error },
+          ),
+        ),
       ),
     );
     body.on("close", () =>

@@ -10,7 +10,13 @@
  *   - buffers API bodies (bounded) so a truncated JSON body is retried rather than half-parsed;
  *   - records status, `X-Error-Code`, `X-Error-Message`, `X-Request-Id` of the last failure so
  *     io/hub-errors.ts can tell gated from private from missing (the library drops headers);
- *   - never puts the token in any message: `redactSecrets` masks `hf_…` and the exact token.
+ *   - never puts the token in any message: `redactSecrets` masks `hf_…` and the exact token;
+ *   - decides where requests may go (the Hub's origin is `hubUrl`'s): `Authorization` is sent to
+ *     the Hub's origin only, whoever set it; redirects are followed here, by hand, hop by hop;
+ *     an API call ("api" scope) never leaves `<hubUrl>/api/`, not by redirect and not by a
+ *     pagination link; a `Link: <…>; rel="next"` must continue the same listing (same origin,
+ *     same path) and is checked when it arrives, so a bad one is never requested. A malformed
+ *     `Location` or `Link` is HUB_PROTOCOL with a message that says which.
  */
 import { HubError } from "../core/errors.js";
 import { VERSION } from "../version.js";
@@ -60,8 +66,16 @@ export interface RetryEvent {
 
 export type BufferMode = "api" | "all" | "none";
 
+/**
+ * Where one logical call may send requests. "api": only under `<hubUrl>/api/` (JSON endpoints);
+ * "files": a resolve URL on the Hub, then wherever its redirects lead (the CDN), over http(s).
+ */
+export type RequestScope = "api" | "files";
+
 export interface HubFetchOptions {
   token?: string | undefined;
+  /** The Hub endpoint (origin + optional path prefix). Default: the first request's origin. */
+  hubUrl?: string | undefined;
   retry?: Partial<RetryPolicy>;
   sleep?: (ms: number) => Promise<void>;
   /** The underlying fetch (tests may pass one; default: global fetch). */
@@ -129,6 +143,44 @@ function shouldBuffer(mode: BufferMode, url: URL, response: Response, method: st
 
 function stripQuery(url: URL): string {
   return `${url.origin}${url.pathname}`;
+}
+
+const MAX_REDIRECTS = 10;
+/** Pages one listing may have (the Hub's pages hold 1000 entries, or 100 with expand). */
+const MAX_PAGES = 10_000;
+
+function protocolError(message: string, token: string | undefined): HubError {
+  return new HubError("HUB_PROTOCOL", redactSecrets(message, token));
+}
+
+/** A header value for a message: bounded, on one line. */
+function quoted(value: string): string {
+  const flat = value.replace(/[\u0000-\u001f\u007f]/g, "?");
+  return JSON.stringify(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat);
+}
+
+/** Every `<target>` of a `Link` header whose `rel` includes "next". */
+export function nextLinkTargets(header: string | null): string[] {
+  if (header === null) return [];
+  const out: string[] = [];
+  const re = /<([^>]*)>([^<]*)/g;
+  for (let m = re.exec(header); m !== null; m = re.exec(header)) {
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(m[2] ?? "");
+    const rels = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
+    if (rels.includes("next")) out.push(m[1] ?? "");
+  }
+  return out;
+}
+
+function samePath(a: URL, b: URL): boolean {
+  const decode = (p: string) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  };
+  return decode(a.pathname) === decode(b.pathname);
 }
 
 class BodyTooLarge extends Error {}
@@ -215,16 +267,153 @@ export interface RecordingFetch {
   lastFailure(): FailureRecord | undefined;
 }
 
-export function createRecordingFetch(options: HubFetchOptions, mode: BufferMode): RecordingFetch {
+export function createRecordingFetch(
+  options: HubFetchOptions,
+  mode: BufferMode,
+  scope: RequestScope = "files",
+): RecordingFetch {
   const policy = { ...HUB_RETRY_POLICY, ...options.retry };
   const base = options.fetch ?? globalThis.fetch;
   const sleep = options.sleep ?? realSleep;
   const maxBuffered = options.maxBufferedBytes ?? 64 * 1024 * 1024;
   let failure: FailureRecord | undefined;
 
+  let hub: { origin: string; api: string } | undefined;
+  /** Pages of a listing already read in this call (a `next` link back to one is a loop). */
+  const pagesSeen = new Set<string>();
+  if (options.hubUrl !== undefined) {
+    const u = new URL(options.hubUrl);
+    hub = { origin: u.origin, api: `${u.pathname.replace(/\/+$/, "")}/api/` };
+  }
+  const inApi = (u: URL) =>
+    hub !== undefined && u.origin === hub.origin && u.pathname.startsWith(hub.api);
+
+  /**
+   * Where a request may go. Throws before anything is sent: a non-http(s) URL, and in "api"
+   * scope anything outside the Hub's API (`why` says how we were sent there).
+   */
+  const admit = (u: URL, why: string): void => {
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+      throw protocolError(
+        `${why} leads to a "${u.protocol}" URL; only http(s) is fetched.`,
+        options.token,
+      );
+    }
+    if (scope !== "api" || hub === undefined || inApi(u)) return;
+    const where =
+      u.origin !== hub.origin
+        ? `another origin (${u.origin}) than the Hub's (${hub.origin})`
+        : `${u.pathname}, outside the Hub's API (${hub.origin}${hub.api})`;
+    throw protocolError(
+      `${why} leads to ${where}; API answers must come from the Hub itself, so it is not followed (and no token is sent there).`,
+      options.token,
+    );
+  };
+
+  /** A `next` page link must continue the listing it came with: same origin, same path. */
+  const checkNextLinks = (response: Response, from: URL, display: string): void => {
+    for (const target of nextLinkTargets(response.headers.get("Link"))) {
+      const why = `The Hub's "next page" link (Link: rel="next") in its answer to GET ${display}`;
+      let next: URL;
+      try {
+        next = new URL(target);
+      } catch {
+        throw protocolError(
+          `${why} is not an absolute URL (${quoted(target)}); it cannot be followed, and the listing would end short.`,
+          options.token,
+        );
+      }
+      if (next.origin !== from.origin) {
+        throw protocolError(
+          `${why} points at another origin (${next.origin}) than the Hub's (${from.origin}); it is not followed: the listing would mix in entries from elsewhere and the token must not leave the Hub.`,
+          options.token,
+        );
+      }
+      if (pagesSeen.has(next.href) || next.href === from.href) {
+        throw protocolError(
+          `${why} points back at a page already read (${next.search || next.pathname}); the listing would never end.`,
+          options.token,
+        );
+      }
+      pagesSeen.add(from.href);
+      if (pagesSeen.size > MAX_PAGES) {
+        throw protocolError(
+          `${why} is page ${pagesSeen.size + 1} of a listing; the limit is ${MAX_PAGES} pages.`,
+          options.token,
+        );
+      }
+      if (!samePath(next, from)) {
+        throw protocolError(
+          `${why} points at another path (${next.pathname}) than the listing it continues (${from.pathname}); it is not followed.`,
+          options.token,
+        );
+      }
+    }
+  };
+
+  /** One request and its redirects, each hop admitted and given Authorization only on the Hub. */
+  const send = async (
+    first: URL,
+    method: string,
+    headers: Headers,
+    init: RequestInit | undefined,
+    signal: AbortSignal | null,
+    display: string,
+  ): Promise<Response> => {
+    const hubOrigin = hub?.origin ?? first.origin;
+    const authorization = headers.get("Authorization");
+    const manual = init?.redirect === "manual";
+    let url = first;
+    let verb = method;
+    for (let hop = 0; ; hop++) {
+      const hopHeaders = new Headers(headers);
+      if (url.origin !== hubOrigin) hopHeaders.delete("Authorization");
+      else if (authorization !== null) hopHeaders.set("Authorization", authorization);
+      const response = await base(url, {
+        ...init,
+        method: verb,
+        headers: hopHeaders,
+        redirect: "manual",
+        body: verb === method ? init?.body : undefined,
+        signal,
+      });
+      const redirected = response.status >= 300 && response.status < 400 && response.status !== 304;
+      if (!redirected || manual || (verb !== "GET" && verb !== "HEAD")) {
+        if (response.ok) checkNextLinks(response, url, display);
+        return response;
+      }
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get("Location");
+      const what = `The Hub's HTTP ${response.status} redirect for ${method} ${display}`;
+      if (location === null || location.trim() === "") {
+        throw protocolError(`${what} has no Location header.`, options.token);
+      }
+      let target: URL;
+      try {
+        target = new URL(location, url);
+      } catch {
+        throw protocolError(
+          `${what} has a malformed Location header (${quoted(location)}).`,
+          options.token,
+        );
+      }
+      if (hop + 1 > MAX_REDIRECTS) {
+        throw protocolError(
+          `${what}: more than ${MAX_REDIRECTS} redirects in a row.`,
+          options.token,
+        );
+      }
+      admit(target, what);
+      if (response.status === 303) verb = verb === "HEAD" ? "HEAD" : "GET";
+      url = target;
+    }
+  };
+
   const wrapped = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
     const { url, method, headers } = requestParts(input, init);
     headers.set("User-Agent", USER_AGENT);
+    if (hub === undefined) hub = { origin: url.origin, api: "/api/" };
+    admit(url, `The request ${method} ${redactSecrets(stripQuery(url), options.token)}`);
     const retryable = isIdempotent(method, url);
     const display = redactSecrets(stripQuery(url), options.token);
     let waited = 0;
@@ -238,17 +427,18 @@ export function createRecordingFetch(options: HubFetchOptions, mode: BufferMode)
       let response: Response | undefined;
       let problem: string;
       try {
-        response = await base(url, {
-          ...init,
+        response = await send(
+          url,
           method,
           headers,
-          signal:
-            signals.length === 0
-              ? null
-              : signals.length === 1
-                ? signals[0]!
-                : AbortSignal.any(signals),
-        });
+          init,
+          signals.length === 0
+            ? null
+            : signals.length === 1
+              ? signals[0]!
+              : AbortSignal.any(signals),
+          display,
+        );
         if (shouldBuffer(mode, url, response, method)) {
           response = rebuild(response, await readBounded(response, maxBuffered));
         }
@@ -259,6 +449,7 @@ export function createRecordingFetch(options: HubFetchOptions, mode: BufferMode)
         }
         problem = `HTTP ${response.status}`;
       } catch (error) {
+        if (error instanceof HubError) throw error;
         if (error instanceof BodyTooLarge) {
           throw new HubError(
             "HUB_PROTOCOL",

@@ -10,6 +10,11 @@
  *   error, not a silent failure).
  * - A connection that stays silent for `idleTimeoutMs` (before or during the body) is broken off
  *   with a `NetworkFailure`, so a stalled transfer is retried and resumed instead of hanging.
+ * - A connection that is never silent but barely moves (a byte a second keeps any idle timer
+ *   happy) is broken off the same way by the progress rule: in every window of `windowMs`
+ *   (default: the idle timeout) at least `minBytesPerSecond` (default 1 KiB/s) must arrive, from
+ *   the request on (headers count). A window with no bytes at all is the idle timer's to judge.
+ *   Our own pauses (`idleTimer(false)`) stop both.
  * - Errors never carry the URL (signed CDN URLs hold credentials in their query).
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -35,13 +40,23 @@ export interface HttpResponse {
   idleTimer(running: boolean): void;
 }
 
+export interface ProgressRule {
+  /** Length of each window the rate is judged over, ms. */
+  windowMs: number;
+  /** Bytes per second that must arrive, on average, in every window (0: no rule). */
+  minBytesPerSecond: number;
+}
+
 export interface HttpGetOptions {
   headers: Record<string, string>;
   /** Silence on the connection that counts as broken, ms (default 60 s). */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
+  /** Default: windows of the idle timeout, at least DEFAULT_MIN_BYTES_PER_SECOND. */
+  progress?: Partial<ProgressRule> | undefined;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_MIN_BYTES_PER_SECOND = 1024;
 
 /** `ECONNRESET`, `ECONNREFUSED`…, or the message, for error text without URLs or headers. */
 export function describeSocketError(error: unknown): string {
@@ -54,6 +69,19 @@ export function describeSocketError(error: unknown): string {
   return String(error);
 }
 
+/** Where a redirect leads. A malformed `Location` is HUB_PROTOCOL, never a bare TypeError. */
+export function redirectTarget(location: string, base: URL, what: string): URL {
+  try {
+    return new URL(location, base);
+  } catch {
+    const flat = location.replace(/[\u0000-\u001f\u007f]/g, "?");
+    throw new HubError(
+      "HUB_PROTOCOL",
+      `A redirect while ${what} has a malformed Location header (${JSON.stringify(flat.slice(0, 200))}); it cannot be followed.`,
+    );
+  }
+}
+
 export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return Promise.reject(
@@ -62,8 +90,49 @@ export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse
   }
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const windowMs = options.progress?.windowMs ?? idle;
+  const minRate = options.progress?.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+  const minBytes = Math.ceil((windowMs * minRate) / 1000);
   return new Promise((resolve, reject) => {
+    let response: IncomingMessage | undefined;
+    let watchdog: NodeJS.Timeout | undefined;
+    let mark = 0;
+    let finished = false;
+    const bytesRead = () => req.socket?.bytesRead ?? 0;
+    const fail = (failure: NetworkFailure) => {
+      // Once the answer is out, its body carries the reason to whoever reads it.
+      if (response !== undefined) response.destroy(failure);
+      req.destroy(failure);
+    };
+    /** Starts (or restarts, from a fresh window) or stops the progress rule. */
+    const watch = (running: boolean) => {
+      clearInterval(watchdog);
+      watchdog = undefined;
+      if (!running || finished || minBytes <= 0 || windowMs <= 0) return;
+      mark = bytesRead();
+      watchdog = setInterval(() => {
+        const now = bytesRead();
+        const got = now - mark;
+        mark = now;
+        if (got > 0 && got < minBytes) {
+          const secs = Math.round(windowMs / 100) / 10;
+          fail(
+            new NetworkFailure(
+              `the transfer is too slow: ${got} bytes in ${secs} s (at least ${minRate} bytes/s are expected over any ${secs} s; HF_HUB_DOWNLOAD_TIMEOUT sets that window)`,
+            ),
+          );
+        }
+      }, windowMs);
+      watchdog.unref();
+    };
+    const stop = () => {
+      finished = true;
+      watch(false);
+    };
     const req = send(url, { method: "GET", headers: options.headers }, (res) => {
+      response = res;
+      res.once("end", stop);
+      res.once("close", stop);
       resolve({
         status: res.statusCode ?? 0,
         header: (name) => {
@@ -77,9 +146,15 @@ export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse
         },
         idleTimer: (running) => {
           req.setTimeout(running ? idle : 0);
+          watch(running);
         },
       });
     });
+    req.once("socket", () => {
+      mark = bytesRead(); // a kept-alive socket has read bytes before this request
+    });
+    req.once("close", stop);
+    watch(true);
     // Covers the whole exchange: no answer, or a body that stops arriving. Destroying the
     // request with an error makes the response emit that error (or close incomplete).
     req.setTimeout(idle, () => {

@@ -3,7 +3,9 @@
  * https://huggingface.co (trailing slashes stripped). Token: `--token`, else `HF_TOKEN`, else the
  * token file (`HF_TOKEN_PATH`, else `$HF_HOME/token`, `HF_HOME` defaulting to
  * `$XDG_CACHE_HOME/huggingface` or `~/.cache/huggingface`), as huggingface_hub does.
- * The token value never appears in any message.
+ * The token value never appears in any message. `HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as for
+ * huggingface_hub's per-read timeout) sets how long a download connection may stay silent and the
+ * window its minimum rate is judged over (io/http-get.ts); default 60 s.
  */
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -21,6 +23,8 @@ export interface HubConfig {
   tokenSource: TokenSource;
   /** Where the token file was looked for (for diagnostics; never its content). */
   tokenPath: string;
+  /** `HF_HUB_DOWNLOAD_TIMEOUT` in ms, when set. */
+  downloadTimeoutMs?: number | undefined;
 }
 
 export interface HubConfigOptions {
@@ -85,6 +89,26 @@ function isLoopback(hostname: string): boolean {
   );
 }
 
+/** `HF_HUB_DOWNLOAD_TIMEOUT`: positive seconds (decimals allowed), at most a day. */
+export function downloadTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = nonEmpty(env.HF_HUB_DOWNLOAD_TIMEOUT);
+  if (raw === undefined) return undefined;
+  const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(seconds > 0 && seconds <= 86_400)) {
+    throw new UsageError(
+      `HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds above 0 and at most 86400, not ${JSON.stringify(raw.slice(0, 40))}.`,
+    );
+  }
+  return Math.max(1, Math.round(seconds * 1000));
+}
+
+const secretsInUse = new Set<string>();
+
+/** Every token this process has resolved (to mask in whatever it prints). Never logged. */
+export function knownSecrets(): readonly string[] {
+  return [...secretsInUse];
+}
+
 export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
   const env = options.env ?? process.env;
   const home = options.home ?? homedir();
@@ -134,7 +158,8 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
       );
     }
   }
-  return { hubUrl, token, tokenSource, tokenPath };
+  if (token !== undefined) secretsInUse.add(token);
+  return { hubUrl, token, tokenSource, tokenPath, downloadTimeoutMs: downloadTimeoutMs(env) };
 }
 
 /** `HF_HUB_OFFLINE` (or `TRANSFORMERS_OFFLINE`) set to 1/on/yes/true: no network at all. */

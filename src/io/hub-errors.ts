@@ -21,10 +21,19 @@ function waitNote(f: FailureRecord): string {
   return ` (after ${f.retries} ${f.retries === 1 ? "retry" : "retries"} and ${Math.round(f.waitedMs / 1000)} s of waiting)`;
 }
 
+/**
+ * Text the Hub wrote, made safe to print: control characters (terminal escapes, bells, new lines)
+ * become "?", and it is cut at `max` characters.
+ */
+export function cleanHubText(text: string, max = 300): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?").trim();
+  return flat.length > max ? `${flat.slice(0, max)}… (${flat.length - max} more characters)` : flat;
+}
+
 export function classifyFailure(ctx: CallContext, f: FailureRecord, detail?: string): HubError {
   const page = `${ctx.hubUrl}/${ctx.repo}`;
   const hasToken = ctx.token !== undefined;
-  const server = (f.errorMessage ?? detail ?? "").trim();
+  const server = cleanHubText(f.errorMessage ?? detail ?? "");
   const make = (code: ErrorCode, message: string) =>
     new HubError(code, redactSecrets(message, ctx.token), { status: f.status });
 

@@ -36,10 +36,11 @@ import {
   createRecordingFetch,
   type HubFetchOptions,
   type RecordingFetch,
+  type RequestScope,
   redactSecrets,
 } from "./fetch.js";
 import type { HubConfig } from "./hub-config.js";
-import { type CallContext, classifyFailure } from "./hub-errors.js";
+import { type CallContext, classifyFailure, cleanHubText } from "./hub-errors.js";
 
 const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -106,11 +107,16 @@ export class HubClient {
   readonly hubUrl: string;
   readonly #token: string | undefined;
   readonly #options: HubClientOptions;
+  readonly #downloadTimeoutMs: number | undefined;
 
-  constructor(config: Pick<HubConfig, "hubUrl" | "token">, options: HubClientOptions = {}) {
+  constructor(
+    config: Pick<HubConfig, "hubUrl" | "token" | "downloadTimeoutMs">,
+    options: HubClientOptions = {},
+  ) {
     this.hubUrl = config.hubUrl;
     this.#token = config.token;
     this.#options = options;
+    this.#downloadTimeoutMs = config.downloadTimeoutMs;
   }
 
   get hasToken(): boolean {
@@ -119,15 +125,21 @@ export class HubClient {
 
   /** A fetch for callers that stream bodies themselves (downloads): retries before the body only. */
   streamingFetch(): typeof fetch {
-    return this.#recorder("none").fetch;
+    return this.#recorder("none", "files").fetch;
   }
 
-  /** This client's retry rules for downloaders that stream over node:http (io/download.ts). */
-  transferOptions(): Pick<HubClientOptions, "retry" | "sleep" | "onRetry"> {
+  /**
+   * This client's retry rules for downloaders that stream over node:http (io/download.ts), and
+   * `HF_HUB_DOWNLOAD_TIMEOUT` as the idle timeout (which is also the progress rule's window).
+   */
+  transferOptions(): Pick<HubClientOptions, "retry" | "sleep" | "onRetry"> & {
+    idleTimeoutMs?: number;
+  } {
     return {
       retry: this.#options.retry,
       sleep: this.#options.sleep,
       onRetry: this.#options.onRetry,
+      ...(this.#downloadTimeoutMs === undefined ? {} : { idleTimeoutMs: this.#downloadTimeoutMs }),
     };
   }
 
@@ -143,8 +155,12 @@ export class HubClient {
     return `${this.hubUrl}/${repo}/resolve/${encodeURIComponent(commit)}/${encodePath(path)}`;
   }
 
-  #recorder(mode: BufferMode): RecordingFetch {
-    return createRecordingFetch({ ...this.#options, token: this.#token }, mode);
+  #recorder(mode: BufferMode, scope: RequestScope): RecordingFetch {
+    return createRecordingFetch(
+      { ...this.#options, token: this.#token, hubUrl: this.hubUrl },
+      mode,
+      scope,
+    );
   }
 
   #context(what: string, repo: string, revision?: string, path?: string): CallContext {
@@ -156,8 +172,9 @@ export class HubClient {
     ctx: CallContext,
     fn: (fetch: typeof globalThis.fetch) => Promise<T>,
     mode: BufferMode = "api",
+    scope: RequestScope = "api",
   ): Promise<T> {
-    const recorder = this.#recorder(mode);
+    const recorder = this.#recorder(mode, scope);
     try {
       return await fn(recorder.fetch);
     } catch (error) {
@@ -175,7 +192,7 @@ export class HubClient {
       return classified;
     }
     const message = redactSecrets(
-      error instanceof Error ? error.message : String(error),
+      cleanHubText(error instanceof Error ? error.message : String(error), 500),
       this.#token,
     );
     if (error instanceof TypeError && /access token/i.test(message)) {
@@ -198,7 +215,10 @@ export class HubClient {
   }
 
   #protocol(what: string, detail: string): HubError {
-    return new HubError("HUB_PROTOCOL", `The Hub's answer to "${what}" is malformed: ${detail}.`);
+    return new HubError(
+      "HUB_PROTOCOL",
+      redactSecrets(`The Hub's answer to "${what}" is malformed: ${detail}.`, this.#token),
+    );
   }
 
   /** Repo info at a revision (`HEAD` = default branch): the commit it points at, gated, private. */
@@ -221,6 +241,9 @@ export class HubClient {
     const gated = info.gated;
     if (gated !== false && gated !== "auto" && gated !== "manual" && gated !== undefined) {
       throw this.#protocol(what, "`gated` is not false, auto or manual");
+    }
+    if (info.private !== undefined && typeof info.private !== "boolean") {
+      throw this.#protocol(what, "`private` is not true or false");
     }
     return { repo, commit: sha, gated: gated ?? false, private: info.private === true };
   }
@@ -395,6 +418,14 @@ export class HubClient {
         );
       }
       const e = parsed.data;
+      if (this.#token !== undefined && e.path.includes(this.#token)) {
+        // The Hub (or whatever answers for it) copied the credential it was sent into the tree:
+        // nothing in this listing is trusted, and the path is never shown.
+        throw this.#protocol(
+          what,
+          "a file path contains the access token sent with the request (the Hub echoes credentials into file names); the listing is refused and the path is not shown",
+        );
+      }
       if (!isSafeRepoPath(e.path))
         throw this.#protocol(what, `unsafe path ${JSON.stringify(e.path)}`);
       if (e.type === "directory") continue;
@@ -462,30 +493,18 @@ export class HubClient {
    */
   async fetchVerifiedFile(repo: string, commit: string, file: RepoFile): Promise<VerifiedBytes> {
     const what = `read ${file.path} of ${repo} at ${short(commit)}`;
-    const hubOrigin = new URL(this.hubUrl).origin;
     const bytes = await this.#call(
       this.#context(what, repo, commit, file.path),
       async (fetch) => {
-        let url = this.resolveUrl(repo, commit, file.path);
-        for (let hop = 0; hop < 6; hop++) {
-          const sameOrigin = new URL(url).origin === hubOrigin;
-          const response = await fetch(url, {
-            redirect: "manual",
-            headers: sameOrigin ? this.#authHeaders({}) : {},
-          });
-          if (response.status >= 300 && response.status < 400) {
-            const location = response.headers.get("Location");
-            if (location === null)
-              throw this.#protocol(what, `HTTP ${response.status} without Location`);
-            url = new URL(location, url).href;
-            continue;
-          }
-          if (!response.ok) throw new Error(`HTTP ${response.status}`);
-          return new Uint8Array(await response.arrayBuffer());
-        }
-        throw this.#protocol(what, "too many redirects");
+        // The fetch wrapper follows redirects (the CDN) and sends the token to the Hub only.
+        const response = await fetch(this.resolveUrl(repo, commit, file.path), {
+          headers: this.#authHeaders({}),
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return new Uint8Array(await response.arrayBuffer());
       },
       "all",
+      "files",
     );
     if (bytes.byteLength !== file.size) {
       return { ok: false, algorithm: "size", expected: file.size, actual: bytes.byteLength };
@@ -509,17 +528,30 @@ export class HubClient {
     path: string,
   ): Promise<DownloadInfo | null> {
     const what = `probe ${path} of ${repo} at ${short(commit)}`;
-    const info = await this.#call(this.#context(what, repo, commit, path), (fetch) =>
-      fileDownloadInfo({
-        repo: { type: "model", name: repo },
-        path,
-        revision: commit,
-        hubUrl: this.hubUrl,
-        accessToken: this.#token,
-        fetch,
-      }),
+    const info = await this.#call(
+      this.#context(what, repo, commit, path),
+      (fetch) =>
+        fileDownloadInfo({
+          repo: { type: "model", name: repo },
+          path,
+          revision: commit,
+          hubUrl: this.hubUrl,
+          accessToken: this.#token,
+          fetch,
+        }),
+      "api",
+      "files",
     );
     if (info === null) return null;
+    if (!Number.isSafeInteger(info.size) || info.size < 0) {
+      throw this.#protocol(
+        what,
+        "the file size (from Content-Range or X-Linked-Size) is not a usable number",
+      );
+    }
+    if (typeof info.etag !== "string" || info.etag.replace(/^W\//, "").replace(/"/g, "") === "") {
+      throw this.#protocol(what, "no ETag");
+    }
     return {
       size: info.size,
       etag: info.etag.replace(/^W\//, "").replace(/^"|"$/g, ""),

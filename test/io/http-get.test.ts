@@ -138,3 +138,116 @@ describe("httpGet", () => {
     assert.deepEqual(closed, ["endless"]);
   });
 });
+
+describe("httpGet: the progress rule (a trickle is not progress)", () => {
+  let server: Server;
+  let base: string;
+  let handler: Handler = (_q, s) => s.end();
+  const timers: NodeJS.Timeout[] = [];
+
+  before(async () => {
+    server = createServer((q, s) => handler(q, s));
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    for (const t of timers) clearInterval(t);
+    server.closeAllConnections();
+    server.close();
+  });
+
+  /** Headers at once, then one byte every `everyMs`: never silent, never done. */
+  const trickle =
+    (everyMs: number, headersToo = false): Handler =>
+    (req, res) => {
+      if (headersToo) {
+        // Even the status line trickles: one byte of it at a time.
+        const head = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+        let i = 0;
+        const t = setInterval(() => {
+          if (i < head.length) req.socket.write(head.subarray(i, ++i));
+          else req.socket.write("x");
+        }, everyMs);
+        timers.push(t);
+        req.socket.on("close", () => clearInterval(t));
+        return;
+      }
+      res.writeHead(200, { "Content-Length": 100_000 });
+      const t = setInterval(() => res.write("x"), everyMs);
+      timers.push(t);
+      res.on("close", () => clearInterval(t));
+    };
+
+  const readAll = (res: IncomingMessage) =>
+    new Promise<Buffer>((ok, fail) => {
+      const parts: Buffer[] = [];
+      res.on("data", (c: Buffer) => parts.push(c));
+      res.on("end", () => ok(Buffer.concat(parts)));
+      res.on("error", fail);
+    });
+
+  test("a body that trickles under the minimum rate is broken off with a clear reason", {
+    timeout: 20_000,
+  }, async () => {
+    handler = trickle(20);
+    const r = await httpGet(new URL(`${base}/trickle`), {
+      headers: {},
+      idleTimeoutMs: 300,
+      progress: { windowMs: 300, minBytesPerSecond: 1024 },
+    });
+    await assert.rejects(readAll(r.body), (e: unknown) => {
+      assert.ok(e instanceof NetworkFailure, String(e));
+      assert.match(e.message, /too slow/);
+      assert.match(e.message, /bytes in 0\.3 s/);
+      return true;
+    });
+    assert.equal(r.body.complete, false);
+  });
+
+  test("headers that trickle are broken off too (the rule runs from the request on)", {
+    timeout: 20_000,
+  }, async () => {
+    handler = trickle(20, true);
+    await assert.rejects(
+      httpGet(new URL(`${base}/trickle-head`), {
+        headers: {},
+        idleTimeoutMs: 300,
+        progress: { windowMs: 300, minBytesPerSecond: 1024 },
+      }),
+      (e: unknown) => e instanceof NetworkFailure && /too slow/.test(e.message),
+    );
+  });
+
+  test("the default rule is 1 KiB/s over the idle timeout's window", {
+    timeout: 20_000,
+  }, async () => {
+    handler = trickle(20);
+    const r = await httpGet(new URL(`${base}/trickle-default`), {
+      headers: {},
+      idleTimeoutMs: 300,
+    });
+    await assert.rejects(readAll(r.body), (e: unknown) => /too slow/.test(String(e)));
+  });
+
+  test("a fast body and a paused one (our own pause) are not judged", {
+    timeout: 20_000,
+  }, async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { "Content-Length": 300_000 });
+      res.end(Buffer.alloc(300_000, 7));
+    };
+    const r = await httpGet(new URL(`${base}/fast`), {
+      headers: {},
+      idleTimeoutMs: 150,
+      progress: { windowMs: 150, minBytesPerSecond: 1024 },
+    });
+    r.body.pause();
+    const body = readAll(r.body);
+    body.catch(() => undefined);
+    r.idleTimer(false);
+    await new Promise((ok) => setTimeout(ok, 500));
+    r.idleTimer(true);
+    r.body.resume();
+    assert.equal((await body).length, 300_000);
+  });
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UsageError } from "../../src/core/errors.js";
+import { HubClient } from "../../src/io/hub.js";
 import { isOffline, resolveHubConfig, tokenFilePath } from "../../src/io/hub-config.js";
 
 const TOKEN = "hf_configtest0123456789abcdef";
@@ -113,5 +114,36 @@ describe("isOffline", () => {
     assert.equal(isOffline({ HF_HUB_OFFLINE: "True" }), true);
     assert.equal(isOffline({ HF_HUB_OFFLINE: "0" }), false);
     assert.equal(isOffline({}), false);
+  });
+});
+
+describe("HF_HUB_DOWNLOAD_TIMEOUT", () => {
+  const config = (value: string | undefined) =>
+    resolveHubConfig({
+      env: value === undefined ? {} : { HF_HUB_DOWNLOAD_TIMEOUT: value },
+      readTokenFile: noFile,
+    });
+
+  it("is read in seconds (decimals allowed), as huggingface_hub reads it; unset leaves the default", () => {
+    assert.equal(config(undefined).downloadTimeoutMs, undefined);
+    assert.equal(config("10").downloadTimeoutMs, 10_000);
+    assert.equal(config(" 0.5 ").downloadTimeoutMs, 500);
+  });
+
+  it("rejects values that are not a positive number of seconds, up to a day", () => {
+    for (const bad of ["0", "-1", "abc", "1e3", "Infinity", "86401", "10s"]) {
+      assert.throws(() => config(bad), /HF_HUB_DOWNLOAD_TIMEOUT/, bad);
+    }
+  });
+
+  it("reaches downloads as the idle timeout through HubClient.transferOptions()", () => {
+    const withTimeout = new HubClient({
+      hubUrl: "https://huggingface.co",
+      token: undefined,
+      downloadTimeoutMs: 2500,
+    });
+    assert.equal(withTimeout.transferOptions().idleTimeoutMs, 2500);
+    const without = new HubClient({ hubUrl: "https://huggingface.co", token: undefined });
+    assert.equal("idleTimeoutMs" in without.transferOptions(), false);
   });
 });

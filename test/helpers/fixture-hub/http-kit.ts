@@ -18,7 +18,16 @@ export interface RecordedRequest {
   /** final status code, set when the response is sent */
   status?: number;
   /** which fault knob, if any, shaped the response */
-  fault?: "rateLimit" | "serverError" | "truncate" | "reset" | "foreignRedirect";
+  fault?:
+    | "rateLimit"
+    | "serverError"
+    | "truncate"
+    | "reset"
+    | "trickle"
+    | "foreignRedirect"
+    | "nextLink"
+    | "redirect"
+    | "tokenEcho";
 }
 
 export interface Exchange {
@@ -79,6 +88,21 @@ export function writeBody(ex: Exchange, status: number, headers: Headers, body: 
     const truncate = reset
       ? null
       : takeRule(ex.knobs.truncate, ex.origin, ex.method, ex.path, accept);
+    const trickle =
+      reset || truncate ? null : takeRule(ex.knobs.trickle, ex.origin, ex.method, ex.path, accept);
+    if (trickle) {
+      ex.record.fault = "trickle";
+      ex.res.writeHead(status, all);
+      const step = Math.max(1, trickle.bytes ?? 1);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent >= body.length - 1) return; // never the last byte: the client must give up
+        ex.res.write(body.subarray(sent, Math.min(sent + step, body.length - 1)));
+        sent += step;
+      }, trickle.everyMs ?? 20);
+      ex.res.on("close", () => clearInterval(timer));
+      return;
+    }
     const rule = reset ?? truncate;
     if (rule) {
       ex.record.fault = reset ? "reset" : "truncate";

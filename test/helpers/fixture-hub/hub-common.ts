@@ -1,5 +1,6 @@
 /** Helpers every Hub endpoint shares: the §2.7 access matrix, revision parsing, query parameters. */
 import { type Exchange, sendError } from "./http-kit.js";
+import { takeRule } from "./knobs.js";
 import { type Commit, type Repo, refNames, resolveRevision } from "./repo-model.js";
 import type { Caller, HubState } from "./state.js";
 
@@ -87,5 +88,7 @@ export function nextLink(state: HubState, ex: Exchange, replace: Record<string, 
   const next = new URL(ex.url.pathname, state.hubUrl);
   for (const [k, v] of ex.url.searchParams) if (!(k in replace)) next.searchParams.append(k, v);
   for (const [k, v] of Object.entries(replace)) next.searchParams.set(k, v);
-  return `<${next.href}>; rel="next"`;
+  const rule = takeRule(state.knobs.nextLink, "hub", ex.method, ex.path);
+  if (rule) ex.record.fault = "nextLink";
+  return `<${rule ? rule.rewrite(next, new URL(`${ex.url.pathname}${ex.url.search}`, state.hubUrl)) : next.href}>; rel="next"`;
 }

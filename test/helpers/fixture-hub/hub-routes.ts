@@ -9,6 +9,7 @@ import {
   resolveOrFail,
   splitRevision,
 } from "./hub-common.js";
+import { takeRule } from "./knobs.js";
 import { history } from "./repo-model.js";
 import { resolveCache, resolveFile } from "./resolve-routes.js";
 import {
@@ -48,6 +49,16 @@ export async function handleHub(ex: Exchange, state: HubState): Promise<void> {
   const quota = QUOTAS[caller.kind === "user" ? "user" : "anonymous"][bucket];
   ex.baseHeaders.RateLimit = `"${bucket}";r=${Math.max(0, quota - used)};t=300`;
   ex.baseHeaders["RateLimit-Policy"] = `"fixed window";"${bucket}";q=${quota};w=300`;
+
+  const redirect = takeRule(state.knobs.redirect, "hub", ex.method, ex.path);
+  if (redirect) {
+    ex.record.fault = "redirect";
+    ex.record.status = redirect.status ?? 302;
+    // writeHead validates header values; a malformed Location is still sent as given.
+    ex.res.writeHead(redirect.status ?? 302, { ...ex.baseHeaders, Location: redirect.location });
+    ex.res.end();
+    return;
+  }
 
   const faulted = answerStatusFaults(ex, {
     rateLimited: (wait) =>
@@ -190,12 +201,27 @@ function tree(ex: Exchange, state: HubState, caller: Caller, repoId: string, tai
     }
     offset = decoded;
   }
+  const echo =
+    caller.kind === "user" ? takeRule(state.knobs.tokenEcho, "hub", ex.method, ex.path) : null;
+  if (echo && caller.kind === "user") {
+    const original = entries.find((e) => e.path === echo.copyOf);
+    if (original) {
+      ex.record.fault = "tokenEcho";
+      entries.push({ ...original, path: echoPath(echo.copyOf, caller.token) });
+    }
+  }
   const page = entries.slice(offset, offset + pageSize);
   const headers: Record<string, string> = {};
   if (offset + pageSize < entries.length) {
     headers.Link = nextLink(state, ex, { cursor: encodeCursor(offset + pageSize) });
   }
   sendJson(ex, 200, page, headers);
+}
+
+/** `dir/name` → `dir/echo-<token>-name` (the tokenEcho knob); resolve maps it back. */
+export function echoPath(path: string, token: string): string {
+  const cut = path.lastIndexOf("/") + 1;
+  return `${path.slice(0, cut)}echo-${token}-${path.slice(cut)}`;
 }
 
 function encodeCursor(offset: number): string {

@@ -46,6 +46,34 @@ export interface DelayRule extends FaultRule {
   ms: number;
 }
 
+/** Rewrites the `Link: <…>; rel="next"` of a tree or commit page (hostile pagination). */
+export interface NextLinkRule extends FaultRule {
+  /** The URL to advertise instead, given the honest next-page URL and the page being answered. */
+  rewrite: (honest: URL, current: URL) => string;
+}
+
+/** Answers matching Hub requests with a redirect instead (hostile or malformed redirects). */
+export interface RedirectRule extends FaultRule {
+  /** Sent verbatim as `Location` (may be malformed on purpose). */
+  location: string;
+  /** 302 (default), 301, 303, 307 or 308. */
+  status?: 301 | 302 | 303 | 307 | 308;
+}
+
+/** Adds a tree entry whose path carries the caller's token (a Hub echoing credentials). */
+export interface TokenEchoRule extends FaultRule {
+  /** The file (at the listed revision) whose metadata and bytes the echoed entry reuses. */
+  copyOf: string;
+}
+
+/** A body sent a little at a time: never silent, never done in reasonable time. */
+export interface TrickleRule extends BodyFaultRule {
+  /** Bytes per write (default 1). */
+  bytes?: number;
+  /** Milliseconds between writes (default 20). */
+  everyMs?: number;
+}
+
 export interface FaultKnobs {
   /** 429 Too Many Requests with RateLimit / RateLimit-Policy / Retry-After. */
   rateLimit: RateLimitRule[];
@@ -55,8 +83,19 @@ export interface FaultKnobs {
   truncate: BodyFaultRule[];
   /** Full headers, part of the body, then a TCP reset. */
   reset: BodyFaultRule[];
+  /** Full headers, then the body a byte (or `bytes`) every `everyMs` until the client gives up. */
+  trickle: TrickleRule[];
   /** Resolve requests answer 302 to the foreign origin (which records Authorization) instead. */
   foreignRedirect: FaultRule[];
+  /** Tree and commit pages advertise another `next` link (another origin, path, repo…). */
+  nextLink: NextLinkRule[];
+  /** Any Hub request answers with a redirect to `location` (checked before rate limits). */
+  redirect: RedirectRule[];
+  /**
+   * Tree listings gain `<dir>/echo-<token>-<name>` mirroring `copyOf` (same oid, size, LFS), and
+   * resolve serves `copyOf`'s bytes for it: the path is `copyOf` with the token inserted.
+   */
+  tokenEcho: TokenEchoRule[];
   /** Cap on tree and commit page sizes (null: the Hub defaults 1000 / 100 with expand). */
   pageSize: number | null;
   /**
@@ -81,7 +120,11 @@ export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
     serverError: [],
     truncate: [],
     reset: [],
+    trickle: [],
     foreignRedirect: [],
+    nextLink: [],
+    redirect: [],
+    tokenEcho: [],
     pageSize,
     resolveCacheRedirect: true,
     xet: false,

@@ -28,7 +28,10 @@ export function resolveFile(
   const { rev, rest } = splitRevision(repo, tail);
   const commit = resolveOrFail(ex, repo, rev);
   if (!commit) return;
-  const path = rest.join("/");
+  const asked = rest.join("/");
+  // The tokenEcho knob's entries serve the bytes of the file they mirror.
+  const path =
+    ex.knobs.tokenEcho.length > 0 ? asked.replace(/(^|\/)echo-hf_[A-Za-z0-9_]+-/, "$1") : asked;
   const file = commit.files.get(path);
   if (!file) {
     entryNotFound(ex, commit);
