@@ -11,7 +11,6 @@
  * - integrity: bytes that do not match the lock (--download), or a cache that does not (--offline)
  * - blocked: a rescan with the current scanner blocks (--download, --offline)
  */
-import { statSync } from "node:fs";
 import { HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
@@ -265,17 +264,24 @@ async function checkOffline(
 ): Promise<{ problems: CiProblem[]; files: number }> {
   const entry = options.lock.models[repo]!;
   const cache = new RepoCache(options.cacheDir, repo);
-  const linked = new Map(listSnapshot(cache, entry.revision).map((e) => [e.path, e.blobId]));
+  // Entries are judged by the file they resolve to, never by a link's text (io/cache-store.ts).
+  const entries = listSnapshot(cache, entry.revision);
+  const linked = new Map(entries.map((e) => [e.path, e]));
+  const folder = entries.find((e) => e.path === "" && e.status === "untrusted");
   // Several files at once (hashed on every core); problems keep the lock's file order.
   const perFile = await mapBounded(
     Object.entries(entry.files),
     hasher.width * 2,
     async ([path, locked]): Promise<OfflineFile> => {
       const problems: CiProblem[] = [];
-      const blobId = linked.get(path);
+      const link = linked.get(path) ?? folder;
       const integrity = (f: Finding) =>
         problems.push({ class: "integrity", model: repo, path, finding: f });
-      if (blobId === undefined) {
+      if (link?.status === "untrusted") {
+        integrity(finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${link.detail}.`));
+        return { problems };
+      }
+      if (link === undefined) {
         integrity(
           finding(
             "CACHE_MISSING",
@@ -285,10 +291,7 @@ async function checkOffline(
         );
         return { problems };
       }
-      const blobPath = cache.blobPath(blobId);
-      try {
-        statSync(blobPath);
-      } catch {
+      if (link.status === "missing") {
         integrity(
           finding(
             "CACHE_MISSING",
@@ -298,6 +301,7 @@ async function checkOffline(
         );
         return { problems };
       }
+      const blobPath = link.blobPath;
       const checked = await verifyCachedBlob(
         path,
         blobPath,
@@ -414,6 +418,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
         {
           commit: options.lock.models[repo]!.revision,
           files: Object.keys(options.lock.models[repo]!.files).sort(),
+          locked: options.lock.models[repo]!.files,
         },
       ]),
     );
