@@ -89,7 +89,7 @@ function unresolved(repo: string, entry: Exclude<SnapshotEntry, { status: "blob"
   return finding(
     "CACHE_CORRUPT",
     "malicious",
-    `${repo}/${entry.path === "" ? "(snapshot folder)" : entry.path} is ${entry.detail}.`,
+    `${repo}/${entry.path === "" ? "(snapshot folder)" : entry.path}: ${entry.detail}.`,
   );
 }
 
