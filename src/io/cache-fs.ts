@@ -125,7 +125,14 @@ export function ensureCacheDir(root: string, dir: string): void {
   try {
     mkdirSync(root, { recursive: true });
   } catch (error) {
-    throw cacheFsError(error, "creating the cache folder", root);
+    // A recursive mkdir reports ENOENT for what is EROFS or EACCES: ask once more, plainly.
+    let cause = error;
+    try {
+      mkdirSync(root);
+    } catch (plain) {
+      if (errno(plain) !== "ENOENT") cause = plain;
+    }
+    throw cacheFsError(cause, "creating the cache folder", root);
   }
   for (const name of components(root, dir)) {
     at = join(at, name);
