@@ -42,6 +42,7 @@ import {
 import { digestFile, type FileDigests } from "./file-digest.js";
 import type { FileHasher } from "./hash-pool.js";
 import { type HttpResponse, httpGet, NetworkFailure } from "./http-get.js";
+import { waitForHubLock } from "./hub-lock.js";
 import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./threaded-sink.js";
 
 export interface BlobExpectation {
@@ -77,6 +78,11 @@ export interface DownloadRequest {
   onRetry?: ((event: RetryEvent) => void) | undefined;
   /** Silence on a connection that counts as broken, ms (default 60 s): the transfer resumes. */
   idleTimeoutMs?: number;
+  /**
+   * Longest wait while huggingface_hub holds this blob's download lock (default 10 minutes; see
+   * io/hub-lock.ts), after which modelvet downloads it anyway, into its own partial file.
+   */
+  hubLockWaitMs?: number | undefined;
   /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
   sink?: SinkOptions & {
     /** Files this large or larger are hashed and written on a worker thread (default 128 MiB). */
@@ -546,6 +552,10 @@ async function downloadBlob(
   blobPath: string,
 ): Promise<DownloadResult> {
   ensureCacheDir(req.cache.root, req.cache.blobsDir);
+  // The official client may be downloading this blob right now: let it finish, then re-hash what
+  // it left instead of downloading twice (io/hub-lock.ts). A real wait for another process, not a
+  // retry backoff: it does not go through `req.sleep`.
+  await waitForHubLock(req.cache, blobId, { sleep: defaultSleep, maxWaitMs: req.hubLockWaitMs });
   const there = lstatOrUndefined(blobPath);
   if (there !== undefined && !there.isFile() && !there.isSymbolicLink()) {
     throw new CacheError(
