@@ -3,12 +3,14 @@
  * (exit 2) with its own message, and folders are never made or trusted through a link.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { EXIT, exitCodeForError } from "../../src/cli/exit-codes.js";
 import { CacheError, cacheFsError, ensureCacheDir, isRealCacheDir } from "../../src/io/cache-fs.js";
 import { verifyCachedBlob } from "../../src/io/download.js";
+import { openFileSource } from "../../src/io/files.js";
 import { tempDir } from "../helpers/run-cli.js";
 
 const errnoError = (code: string) => Object.assign(new Error(`${code}: boom`), { code });
@@ -86,6 +88,25 @@ describe("cache filesystem errors", () => {
         const result = await verifyCachedBlob("x.json", path, expected);
         assert.equal("code" in result && result.code, "CACHE_CORRUPT", path);
       }
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test("scanners open a blob with no-follow: a link or a FIFO swapped in is refused, never followed or waited on", () => {
+    const dir = tempDir();
+    try {
+      const target = join(dir.path, "target");
+      writeFileSync(target, "{}");
+      const source = openFileSource(target);
+      assert.equal(source.read(0, 10).toString(), "{}");
+      source.close();
+      const link = join(dir.path, "link");
+      symlinkSync(target, link);
+      assert.throws(() => openFileSource(link), /Cannot open/);
+      const fifo = join(dir.path, "fifo");
+      if (spawnSync("mkfifo", [fifo]).status === 0)
+        assert.throws(() => openFileSource(fifo), /named pipe/);
     } finally {
       dir.cleanup();
     }
