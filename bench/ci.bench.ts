@@ -226,7 +226,7 @@ export async function run(): Promise<void> {
     for (const [repo, entry] of Object.entries(lock.models)) {
       const cache = new RepoCache(cacheDir, repo);
       for (const e of listSnapshot(cache, entry.revision))
-        if (e.blobId) blobs.push(cache.blobPath(e.blobId));
+        if (e.status === "blob") blobs.push(e.blobPath);
     }
     const blobBytes = blobs.reduce((n, b) => n + statSync(b).size, 0);
     t = process.hrtime.bigint();

@@ -18,7 +18,6 @@
  * weights-only files (see `verdictKeptOnTrust`) by downloading and scanning the rest, through
  * the same pull path as `--download`, verified against the lock while streaming.
  */
-import { statSync } from "node:fs";
 import { HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
@@ -306,17 +305,24 @@ async function checkOffline(
 ): Promise<{ problems: CiProblem[]; files: number }> {
   const entry = options.lock.models[repo]!;
   const cache = new RepoCache(options.cacheDir, repo);
-  const linked = new Map(listSnapshot(cache, entry.revision).map((e) => [e.path, e.blobId]));
+  // Entries are judged by the file they resolve to, never by a link's text (io/cache-store.ts).
+  const entries = listSnapshot(cache, entry.revision);
+  const linked = new Map(entries.map((e) => [e.path, e]));
+  const folder = entries.find((e) => e.path === "" && e.status === "untrusted");
   // Several files at once (hashed on every core); problems keep the lock's file order.
   const perFile = await mapBounded(
     Object.entries(entry.files),
     hasher.width * 2,
     async ([path, locked]): Promise<OfflineFile> => {
       const problems: CiProblem[] = [];
-      const blobId = linked.get(path);
+      const link = linked.get(path) ?? folder;
       const integrity = (f: Finding) =>
         problems.push({ class: "integrity", model: repo, path, finding: f });
-      if (blobId === undefined) {
+      if (link?.status === "untrusted") {
+        integrity(finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${link.detail}.`));
+        return { problems };
+      }
+      if (link === undefined) {
         integrity(
           finding(
             "CACHE_MISSING",
@@ -326,10 +332,7 @@ async function checkOffline(
         );
         return { problems };
       }
-      const blobPath = cache.blobPath(blobId);
-      try {
-        statSync(blobPath);
-      } catch {
+      if (link.status === "missing") {
         integrity(
           finding(
             "CACHE_MISSING",
@@ -339,6 +342,7 @@ async function checkOffline(
         );
         return { problems };
       }
+      const blobPath = link.blobPath;
       const checked = await verifyCachedBlob(
         path,
         blobPath,
@@ -463,7 +467,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   };
   const pinned = new Map<
     string,
-    { commit: string; files: string[]; expected: LockedModel["files"] }
+    { commit: string; files: string[]; locked: LockedModel["files"] }
   >();
   for (const repo of admitted) {
     const entry = options.lock.models[repo]!;
@@ -475,7 +479,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
       .sort()
       .filter((path) => !keptOnTrust(repo, path, entry.files[path]!) && !drifted.has(path));
     if (healthy.includes(repo) && files.length > 0)
-      pinned.set(repo, { commit: entry.revision, files, expected: entry.files });
+      pinned.set(repo, { commit: entry.revision, files, locked: entry.files });
   }
   if (options.download || options.rescan) {
     const pulled = await pullModels({

@@ -6,7 +6,6 @@
  * A model that policy denies is not downloaded at all. Never prints: progress goes out as events.
  */
 
-import { rmSync } from "node:fs";
 import { type Finding, finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
 import {
@@ -23,7 +22,7 @@ import type { ResolvedRevision } from "../core/revision.js";
 import { type Verdict, verdictBlocks, worstVerdict } from "../core/verdict.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
-import { downloadToCache } from "../io/download.js";
+import { downloadToCache, removeBlob } from "../io/download.js";
 import type { HubClient } from "../io/hub.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { mapBounded } from "./pool.js";
@@ -93,21 +92,27 @@ export interface PullOptions {
   today: string;
   concurrency?: number;
   onEvent?: (event: PullEvent) => void;
+  /** When set, only these files are fetched (e.g. from a lockfile) and they must exist at the commit. */
+  pinned?: ReadonlyMap<string, PinnedModel>;
+}
+
+/** What a lockfile pins for one file: the download's expectations, besides the Hub's tree. */
+export interface PinnedFile {
+  size: number;
+  gitOid: string;
+  lfs: boolean;
+  sha256: string;
+}
+
+export interface PinnedModel {
+  commit: string;
+  files: readonly string[];
   /**
-   * When set, only these files are fetched (e.g. from a lockfile) and they must exist at the
-   * commit. With `expected` (the lock's entries), each file is verified while streaming against
-   * the lock's size and digests rather than the tree the Hub lists now.
+   * The lock's digests, by path. The bytes must match them as well as the tree, inside the
+   * download: a file that differs from the lock never leaves its partial file, so it is never
+   * linked, not even for a moment.
    */
-  pinned?: ReadonlyMap<
-    string,
-    {
-      commit: string;
-      files: readonly string[];
-      expected?: Readonly<
-        Record<string, { size: number; gitOid: string; lfs: boolean; sha256: string }>
-      >;
-    }
-  >;
+  locked?: Readonly<Record<string, PinnedFile>> | undefined;
 }
 
 /** A file downloaded and verified (or not), scanned on its own; not linked yet. */
@@ -119,19 +124,58 @@ interface FetchedFile {
   scan: ScanNode;
 }
 
+/** A lock that pins other metadata than the Hub's tree lists: no download can satisfy both. */
+function lockDisagrees(file: RepoFile, locked: PinnedFile | undefined): Finding | undefined {
+  if (locked === undefined) return undefined;
+  const tree = { size: file.size, gitOid: file.gitOid, lfs: file.lfs !== undefined };
+  const lfsDiffers = file.lfs !== undefined && file.lfs.sha256 !== locked.sha256;
+  if (
+    tree.size === locked.size &&
+    tree.gitOid === locked.gitOid &&
+    tree.lfs === locked.lfs &&
+    !lfsDiffers
+  )
+    return undefined;
+  return finding(
+    "DIGEST_MISMATCH",
+    "malicious",
+    `${file.path}: the Hub's tree at this commit lists other bytes than models.lock pins (size ${tree.size} vs ${locked.size}, git id ${tree.gitOid} vs ${locked.gitOid}); not downloaded.`,
+    {
+      expected: `sha256:${locked.sha256}`,
+      actual: file.lfs !== undefined ? `sha256:${file.lfs.sha256}` : `git-sha1:${file.gitOid}`,
+    },
+  );
+}
+
 async function fetchFile(
   file: RepoFile,
-  model: { repo: string; commit: string; cache: RepoCache },
+  model: { repo: string; commit: string; cache: RepoCache; locked?: PinnedModel["locked"] },
   options: PullOptions,
 ): Promise<FetchedFile> {
   const { client } = options;
   const emit = options.onEvent ?? (() => {});
   emit({ type: "file-start", repo: model.repo, path: file.path, size: file.size });
+  const locked = model.locked?.[file.path];
+  const disagrees = lockDisagrees(file, locked);
+  if (disagrees !== undefined) {
+    const scan = makeNode({
+      path: file.path,
+      format: "unknown",
+      size: file.size,
+      findings: [disagrees],
+    });
+    return { file, scan };
+  }
   const result = await downloadToCache({
     cache: model.cache,
     path: file.path,
     url: client.resolveUrl(model.repo, model.commit, file.path),
-    expected: { size: file.size, gitOid: file.gitOid, lfsSha256: file.lfs?.sha256 },
+    expected: {
+      size: file.size,
+      gitOid: file.gitOid,
+      lfsSha256: file.lfs?.sha256,
+      lockedSha256: locked?.sha256,
+    },
     ...client.transferOptions(),
     auth: client.authFor(),
     onBytes: (bytes) => emit({ type: "bytes", repo: model.repo, path: file.path, bytes }),
@@ -185,7 +229,7 @@ function settle(
   else {
     // Blocked bytes leave the cache entirely: nothing a loader could find by hand either.
     unlinkSnapshot(model.cache, model.commit, file.path);
-    rmSync(fetched.blob.path, { force: true });
+    removeBlob(fetched.blob.path);
   }
   emit({ type: "file-done", repo: model.repo, path: file.path, status, verdict: scan.verdict });
   return { ...base, sha256: fetched.blob.sha256, status, scan, rawVerdict: node.verdict };
@@ -234,28 +278,21 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
             `${request.repo}/${path} is in the lock but not in the Hub's tree at ${commit}.`,
           ),
         );
-      } else {
-        const want = pin.expected?.[path];
-        files.push(
-          want === undefined
-            ? f
-            : {
-                ...f,
-                size: want.size,
-                gitOid: want.gitOid,
-                lfs: want.lfs ? { sha256: want.sha256, size: want.size } : undefined,
-              },
-        );
-      }
+      } else files.push(f);
     }
   }
+  // A tree the filesystem cannot hold fails before any byte is downloaded.
+  cache.checkTreeFits(
+    commit,
+    files.map((f) => f.path),
+  );
   emit({
     type: "files",
     repo: request.repo,
     count: files.length,
     bytes: files.reduce((n, f) => n + f.size, 0),
   });
-  const where = { repo: request.repo, commit, cache };
+  const where = { repo: request.repo, commit, cache, locked: pin?.locked };
   const fetched = await mapBounded(files, options.concurrency ?? 4, (f) =>
     fetchFile(f, where, options),
   );

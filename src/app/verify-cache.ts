@@ -2,11 +2,21 @@
  * `modelvet verify-cache`: re-hash what is in the cache. Online, against the Hub's tree at each
  * snapshot's commit (missing, extra and corrupted files, like `hf cache verify`); offline, each
  * blob against its own name (sha256 for LFS blobs, git blob sha1 for regular files).
+ *
+ * Each snapshot entry is judged by the file it resolves to (io/cache-store.ts listSnapshot), the
+ * file a loader reads: a link whose text names blobs/<right id> but that resolves anywhere else is
+ * CACHE_CORRUPT, never "matches".
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { type Finding, finding } from "../core/finding.js";
+import { lstatOrUndefined } from "../io/cache-fs.js";
 import { RepoCache } from "../io/cache-layout.js";
-import { listSnapshot, listSnapshotCommits, readRef } from "../io/cache-store.js";
+import {
+  listSnapshot,
+  listSnapshotCommits,
+  readRef,
+  type SnapshotEntry,
+} from "../io/cache-store.js";
 import { type BlobExpectation, verifyCachedBlob } from "../io/download.js";
 import { type FileHasher, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
@@ -57,26 +67,30 @@ function corrupt(repo: string, path: string, detail: Finding): Finding {
 }
 
 async function checkBlob(
-  cache: RepoCache,
   repo: string,
   path: string,
-  blobId: string,
+  blobPath: string,
   expected: BlobExpectation,
   hasher: FileHasher,
 ): Promise<Finding | undefined> {
-  let blobPath: string;
-  try {
-    blobPath = cache.blobPath(blobId);
-    statSync(blobPath);
-  } catch {
+  const result = await verifyCachedBlob(path, blobPath, expected, hasher);
+  return "code" in result ? corrupt(repo, path, result) : undefined;
+}
+
+/** The finding for an entry that does not resolve to a blob. */
+function unresolved(repo: string, entry: Exclude<SnapshotEntry, { status: "blob" }>): Finding {
+  if (entry.status === "missing") {
     return finding(
       "CACHE_MISSING",
       "unscannable",
-      `${repo}/${path}: its blob ${blobId} is not in the cache.`,
+      `${repo}/${entry.path}: its blob ${entry.blobId} is not in the cache.`,
     );
   }
-  const result = await verifyCachedBlob(path, blobPath, expected, hasher);
-  return "code" in result ? corrupt(repo, path, result) : undefined;
+  return finding(
+    "CACHE_CORRUPT",
+    "malicious",
+    `${repo}/${entry.path === "" ? "(snapshot folder)" : entry.path}: ${entry.detail}.`,
+  );
 }
 
 export async function verifyCache(options: {
@@ -143,48 +157,45 @@ async function verifyTargets(
           const expected = { size: file.size, gitOid: file.gitOid, lfsSha256: file.lfs?.sha256 };
           const blobId = file.lfs?.sha256 ?? file.gitOid;
           check.checked++;
+          if (entry.status === "untrusted") {
+            now(unresolved(target.repo, entry));
+            continue;
+          }
           if (entry.blobId !== blobId) {
             now(
               finding(
                 "CACHE_CORRUPT",
                 "malicious",
-                `${target.repo}/${file.path}: the snapshot links to ${entry.blobId ?? "something that is not a blob"}, the Hub published ${blobId}.`,
-                {
-                  expected: blobId,
-                  actual: entry.blobId ?? "",
-                },
+                `${target.repo}/${file.path}: the snapshot resolves to blob ${entry.blobId}, the Hub published ${blobId}.`,
+                { expected: blobId, actual: entry.blobId },
               ),
             );
             continue;
           }
-          pending.push(() => checkBlob(cache, target.repo, file.path, blobId, expected, hasher));
+          if (entry.status === "missing") {
+            now(unresolved(target.repo, entry));
+            continue;
+          }
+          const blobPath = entry.blobPath;
+          pending.push(() => checkBlob(target.repo, file.path, blobPath, expected, hasher));
         }
-        check.extra = entries.filter((e) => !want.has(e.path)).map((e) => e.path);
+        const extra = entries.filter((e) => !want.has(e.path));
+        for (const e of extra) if (e.status === "untrusted") now(unresolved(target.repo, e));
+        check.extra = extra.filter((e) => e.status !== "untrusted").map((e) => e.path);
       } else {
         for (const entry of entries) {
           check.checked++;
-          if (entry.blobId === undefined) {
-            now(
-              finding(
-                "CACHE_CORRUPT",
-                "malicious",
-                `${target.repo}/${entry.path} is not a link into blobs/.`,
-              ),
-            );
+          if (entry.status !== "blob") {
+            now(unresolved(target.repo, entry));
             continue;
           }
-          let size = 0;
-          try {
-            size = statSync(cache.blobPath(entry.blobId)).size;
-          } catch {
-            // reported as missing below
-          }
+          const size = lstatOrUndefined(entry.blobPath)?.size ?? 0;
           const expected: BlobExpectation =
             entry.blobId.length === 64
               ? { size, gitOid: "", lfsSha256: entry.blobId }
               : { size, gitOid: entry.blobId };
-          const blobId = entry.blobId;
-          pending.push(() => checkBlob(cache, target.repo, entry.path, blobId, expected, hasher));
+          const blobPath = entry.blobPath;
+          pending.push(() => checkBlob(target.repo, entry.path, blobPath, expected, hasher));
         }
       }
       for (const problem of await mapBounded(pending, hasher.width * 2, (run) => run()))

@@ -35,7 +35,7 @@ function fail(error: unknown): void {
 let opened: { hashes: Hashes; handle: FileHandle; sink: BlobSink } | undefined;
 try {
   opened = await openBlobSink(
-    { path: data.path, position: data.position, gitBlobSize: data.gitBlobSize },
+    { path: data.path, open: data.open, position: data.position, gitBlobSize: data.gitBlobSize },
     {
       ...data.options,
       onWritten: (bytes) => post({ type: "written", bytes }),

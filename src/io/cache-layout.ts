@@ -12,6 +12,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { ModelvetError } from "../core/errors.js";
 import { isSafeRepoPath } from "../core/repo-file.js";
+import { CacheError, MAX_NAME_BYTES, MAX_PATH_BYTES } from "./cache-fs.js";
 
 export interface CacheEnv {
   HF_HUB_CACHE?: string | undefined;
@@ -116,6 +117,39 @@ export class RepoCache {
   linkTarget(repoPath: string, blobId: string): string {
     const depth = checkRepoPath(repoPath).split("/").length - 1;
     return posix.join(...Array<string>(depth + 2).fill(".."), "blobs", blobId);
+  }
+
+  /**
+   * Check, before anything is downloaded, that every file of a tree can be linked into
+   * snapshots/<commit>/: no name longer than the filesystem takes, no link or path longer than
+   * the kernel takes, and no path that is both a file and a folder.
+   */
+  checkTreeFits(commit: string, paths: readonly string[]): void {
+    const files = new Set(paths);
+    for (const path of paths) {
+      const parts = checkRepoPath(path).split("/");
+      const long = parts.find((p) => Buffer.byteLength(p) > MAX_NAME_BYTES);
+      if (long !== undefined) {
+        throw new CacheError(
+          `The Hub's tree has a name of ${Buffer.byteLength(long)} bytes (${long.slice(0, 40)}…); the filesystem takes at most ${MAX_NAME_BYTES} bytes per name, so it cannot be cached.`,
+        );
+      }
+      const full = this.snapshotPath(commit, path);
+      const link = this.linkTarget(path, "0".repeat(64));
+      if (Buffer.byteLength(full) > MAX_PATH_BYTES || link.length > MAX_PATH_BYTES) {
+        throw new CacheError(
+          `The Hub's tree has a path too long or too deep to cache (${parts.length} levels, ${Buffer.byteLength(full)} bytes in the cache; at most ${MAX_PATH_BYTES}): ${path.slice(0, 60)}…`,
+        );
+      }
+      for (let i = 1; i < parts.length; i++) {
+        const folder = parts.slice(0, i).join("/");
+        if (files.has(folder)) {
+          throw new CacheError(
+            `The Hub's tree lists ${JSON.stringify(folder)} as both a file and a folder (it also has ${JSON.stringify(path)}); it cannot be cached.`,
+          );
+        }
+      }
+    }
   }
 
   refPath(ref: string): string {

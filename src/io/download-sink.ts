@@ -7,13 +7,24 @@
  * (io/blob-sink.ts), `ThreadedSink` (io/threaded-sink.ts) does both on a worker thread so that the
  * thread receiving the body only receives it. io/download.ts picks one by file size.
  */
+import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { BlobSink, type BlobSinkOptions } from "./blob-sink.js";
 import { type FileDigests, Hashes, hashPrefix } from "./file-digest.js";
 
 export interface SinkTarget {
-  /** The `.incomplete` file; created (or emptied) when `position` is 0. */
+  /**
+   * The `.incomplete` file. At `position` 0 it is created, exclusively (O_EXCL: a file or link
+   * already there is an error, never opened); after that it is reopened with O_NOFOLLOW and must be
+   * a regular file. It is never opened through a symbolic link.
+   */
   path: string;
+  /**
+   * `exclusive`: create a new file (fails when anything is there, a link included); `reopen`: an
+   * existing file of this download, which must still be a regular file. Default: open it as it is
+   * (created or emptied at `position` 0), never through a link.
+   */
+  open?: "exclusive" | "reopen" | undefined;
   /** Bytes already in the file that the download keeps: hashed first, then written after. */
   position: number;
   /** Also compute the git blob id, with this size in its `blob <size>\0` header. */
@@ -50,8 +61,23 @@ export async function openBlobSink(
   options: BlobSinkOptions,
 ): Promise<{ hashes: Hashes; handle: FileHandle; sink: BlobSink }> {
   const hashes = new Hashes(target.gitBlobSize);
-  await hashPrefix(target.path, hashes, target.position);
-  const handle = await open(target.path, target.position > 0 ? "r+" : "w");
+  const { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDWR, O_TRUNC, O_WRONLY } = constants;
+  const flags =
+    target.open === "exclusive"
+      ? O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+      : target.open === "reopen" || target.position > 0
+        ? O_RDWR | O_NOFOLLOW // O_RDWR: a FIFO swapped in does not block the open
+        : O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW;
+  const handle = await open(target.path, flags, 0o644);
+  try {
+    if (target.open !== undefined && !(await handle.stat()).isFile()) {
+      throw Object.assign(new Error(`${target.path} is not a regular file`), { code: "EISDIR" });
+    }
+    await hashPrefix(handle, hashes, target.position);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   return { hashes, handle, sink: new BlobSink(handle, target.position, hashes, options) };
 }
 

@@ -6,9 +6,15 @@
  * - SHA-256 (always) and the git blob SHA-1 (regular files) are computed in the same pass that
  *   writes the bytes; size is checked before the digest, and a body longer than expected is cut
  *   off as soon as it passes the size.
- * - Bytes go to `blobs/<id>.<8 hex>.incomplete`, are fsynced, and are renamed to `blobs/<id>` only
- *   when verified. Wrong bytes are deleted. An interrupted transfer leaves its `.incomplete` file,
- *   which the next attempt resumes with an HTTP range (or restarts when the server ignores it).
+ * - Bytes go to `blobs/<id>.modelvet-<16 hex>.incomplete`, a name the official huggingface_hub
+ *   client never uses, created with O_EXCL|O_NOFOLLOW (a planted file or link there is never
+ *   opened), fsynced, and renamed to `blobs/<id>` only when verified. Wrong bytes are deleted. A
+ *   transfer cut short is resumed with an HTTP range from the partial file this call created, and
+ *   only from that: a partial file someone else left (the official client, an earlier run, an
+ *   attacker) is never adopted or touched. When the download gives up, its partial file goes.
+ * - One download per blob per process: a second request for a blob already on its way waits for
+ *   that download instead of racing it.
+ * - Every filesystem failure is a typed CacheError (io/cache-fs.ts), exit 2.
  * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
  * - The body comes through node:http (io/http-get.ts), not WHATWG fetch, and is hashed and written
  *   by io/blob-sink.ts: one pass over the bytes, disk writes overlapped with the transfer, memory
@@ -17,10 +23,11 @@
  *   retried with the Hub's rules (io/fetch.ts), a body cut short is resumed with a range.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type ErrorCode, HubError } from "../core/errors.js";
+import { type ErrorCode, HubError, ModelvetError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
+import { CacheError, cacheFsError, ensureCacheDir, lstatOrUndefined } from "./cache-fs.js";
 import type { RepoCache } from "./cache-layout.js";
 import { type DownloadSink, InlineSink, type SinkOptions } from "./download-sink.js";
 import {
@@ -35,6 +42,7 @@ import {
 import { digestFile, type FileDigests } from "./file-digest.js";
 import type { FileHasher } from "./hash-pool.js";
 import { type HttpResponse, httpGet, NetworkFailure, redirectTarget } from "./http-get.js";
+import { waitForHubLock } from "./hub-lock.js";
 import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./threaded-sink.js";
 
 export interface BlobExpectation {
@@ -43,6 +51,11 @@ export interface BlobExpectation {
   gitOid: string;
   /** Present for LFS files: the content's SHA-256 (`lfs.oid`). */
   lfsSha256?: string | undefined;
+  /**
+   * The SHA-256 a lockfile pinned (models.lock): the bytes must have it too, or they are a
+   * DIGEST_MISMATCH and never leave their partial file.
+   */
+  lockedSha256?: string | undefined;
 }
 
 export interface DownloadRequest {
@@ -65,6 +78,11 @@ export interface DownloadRequest {
   onRetry?: ((event: RetryEvent) => void) | undefined;
   /** Silence on a connection that counts as broken, ms (default 60 s): the transfer resumes. */
   idleTimeoutMs?: number;
+  /**
+   * Longest wait while huggingface_hub holds this blob's download lock (default 10 minutes; see
+   * io/hub-lock.ts), after which modelvet downloads it anyway, into its own partial file.
+   */
+  hubLockWaitMs?: number | undefined;
   /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
   sink?: SinkOptions & {
     /** Files this large or larger are hashed and written on a worker thread (default 128 MiB). */
@@ -117,6 +135,17 @@ function check(
       },
     );
   }
+  if (expected.lockedSha256 !== undefined && sha256 !== expected.lockedSha256) {
+    return finding(
+      "DIGEST_MISMATCH",
+      "malicious",
+      `${path}: the bytes do not match the SHA-256 models.lock pins.`,
+      {
+        expected: `sha256:${expected.lockedSha256}`,
+        actual: `sha256:${sha256}`,
+      },
+    );
+  }
   if (expected.lfsSha256 === undefined) {
     const gitOid = hashes.gitSha1;
     if (gitOid !== expected.gitOid) {
@@ -132,23 +161,6 @@ function check(
     }
   }
   return { sha256 };
-}
-
-function findIncomplete(blobsDir: string, blobId: string): string | undefined {
-  let best: { path: string; size: number } | undefined;
-  let names: string[] = [];
-  try {
-    names = readdirSync(blobsDir);
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
-    if (!name.startsWith(`${blobId}.`) || !name.endsWith(".incomplete")) continue;
-    const path = join(blobsDir, name);
-    const size = statSync(path).size;
-    if (best === undefined || size > best.size) best = { path, size };
-  }
-  return best?.path;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -314,33 +326,60 @@ function receive(
   });
 }
 
+/** Partial files are `<id>.modelvet-<16 hex>.incomplete`: never a name huggingface_hub uses. */
 function newTempPath(blobsDir: string, blobId: string): string {
-  return join(blobsDir, `${blobId}.${randomBytes(4).toString("hex")}.incomplete`);
+  return join(blobsDir, `${blobId}.modelvet-${randomBytes(8).toString("hex")}.incomplete`);
 }
 
-/** One attempt: resume from an .incomplete file when there is one. */
-async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadResult> {
+/** The partial file of one download: created by this call, resumed only by this call. */
+interface PartialFile {
+  path: string | undefined;
+  /** The file exists (an earlier attempt created it). */
+  created?: boolean;
+}
+
+function dropPartial(partial: PartialFile): void {
+  if (partial.path === undefined) return;
+  if (partial.created === true) rmSync(partial.path, { force: true });
+  partial.path = undefined;
+  partial.created = false;
+}
+
+/** One attempt: resume from this download's own partial file when an earlier attempt left one. */
+async function attempt(
+  req: DownloadRequest,
+  blobId: string,
+  partial: PartialFile,
+): Promise<DownloadResult> {
   const blobsDir = req.cache.blobsDir;
   const size = req.expected.size;
-  mkdirSync(blobsDir, { recursive: true });
-  let temp = findIncomplete(blobsDir, blobId) ?? newTempPath(blobsDir, blobId);
+  ensureCacheDir(req.cache.root, blobsDir);
   let have = 0;
-  try {
-    have = statSync(temp).size;
-  } catch {
-    have = 0;
+  if (partial.path !== undefined && partial.created === true) {
+    const stat = lstatOrUndefined(partial.path);
+    if (stat === undefined || !stat.isFile() || stat.size > size) {
+      // Replaced or removed by someone else meanwhile: not ours any more, start over.
+      if (stat?.isFile()) dropPartial(partial);
+      partial.path = undefined;
+      partial.created = false;
+    } else have = stat.size;
   }
-  if (have > size) {
-    rmSync(temp, { force: true });
-    temp = newTempPath(blobsDir, blobId);
-    have = 0;
+  if (partial.path === undefined || partial.created !== true) {
+    partial.path = newTempPath(blobsDir, blobId);
+    partial.created = false;
   }
+  let temp = partial.path;
 
   // A partial file that already holds every byte (interrupted before its rename) needs no request.
   const response = have === size && size > 0 ? undefined : await openWithRetries(req, have);
   if (response !== undefined) {
     if (response.status === 200 && have > 0) {
-      have = 0; // the server ignored the range: start over
+      // The server ignored the range: start over, in a fresh file created exclusively.
+      dropPartial(partial);
+      partial.path = newTempPath(blobsDir, blobId);
+      partial.created = false;
+      temp = partial.path;
+      have = 0;
     } else if (response.status === 206 && have > 0) {
       const range = response.header("content-range") ?? "";
       if (!range.startsWith(`bytes ${have}-`)) {
@@ -365,6 +404,7 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
   response?.idleTimer(false);
   const target = {
     path: temp,
+    open: partial.created === true ? ("reopen" as const) : ("exclusive" as const),
     position: have,
     gitBlobSize: req.expected.lfsSha256 === undefined ? size : undefined,
   };
@@ -379,6 +419,8 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
     response?.discard(); // the body will not be read: let go of its connection
     throw error;
   }
+  // From here the file is ours (an exclusive create that failed is not: see the catch below).
+  partial.created = true;
   let outcome = { received: 0, tooLong: false };
   let broken: Truncated | undefined;
   try {
@@ -391,12 +433,16 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
       }
     }
     if (!outcome.tooLong) await sink.close();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (target.open === "exclusive" && code === "EEXIST") partial.created = false;
+    throw error;
   } finally {
     await sink.settle();
   }
 
   if (outcome.tooLong) {
-    rmSync(temp, { force: true });
+    dropPartial(partial);
     const tooLong = check(req.path, req.expected, {
       bytes: have + outcome.received,
       sha256: "",
@@ -412,12 +458,17 @@ async function attempt(req: DownloadRequest, blobId: string): Promise<DownloadRe
   }
   const verdict = check(req.path, req.expected, digests);
   if ("code" in verdict) {
-    rmSync(temp, { force: true });
+    dropPartial(partial);
     if (have > 0) throw new ResumeRejected(`the file resumed from byte ${have} did not verify`);
     return { status: "mismatch", finding: verdict };
   }
   const blobPath = req.cache.blobPath(blobId);
-  renameSync(temp, blobPath);
+  try {
+    renameSync(temp, blobPath);
+  } catch (error) {
+    throw cacheFsError(error, "moving the verified file to", blobPath);
+  }
+  partial.path = undefined;
   return {
     status: "verified",
     blobId,
@@ -439,7 +490,15 @@ export async function verifyCachedBlob(
   expected: BlobExpectation,
   hasher?: FileHasher,
 ): Promise<{ sha256: string } | Finding> {
-  const size = statSync(blobPath).size;
+  const stat = lstatOrUndefined(blobPath);
+  if (stat === undefined || !stat.isFile()) {
+    return finding(
+      "CACHE_CORRUPT",
+      "malicious",
+      `${path}: ${blobPath} is ${stat === undefined ? "missing" : stat.isSymbolicLink() ? "a symbolic link" : "not a regular file"}, not a verified blob.`,
+    );
+  }
+  const size = stat.size;
   if (size !== expected.size) {
     return check(path, expected, { bytes: size, sha256: "", gitSha1: undefined });
   }
@@ -447,6 +506,7 @@ export async function verifyCachedBlob(
     path: blobPath,
     limit: size,
     gitBlobSize: expected.lfsSha256 === undefined ? expected.size : undefined,
+    noFollow: true,
   };
   const digests = await (hasher ?? { digest: digestFile }).digest(request);
   return check(path, expected, digests);
@@ -461,16 +521,57 @@ function downloadErrorCode(status: number): ErrorCode {
   return "HUB_PROTOCOL";
 }
 
+/** Downloads on their way in this process, by blob file and expectation. */
+const inFlight = new Map<string, { path: string; result: Promise<DownloadResult> }>();
+
+/**
+ * Download one file into blobs/, verified. Two requests for the same blob (two identical files in
+ * a commit, two pulls in one process) share one download; the second one's findings name its path.
+ */
 export async function downloadToCache(req: DownloadRequest): Promise<DownloadResult> {
   const blobId = blobIdFor(req.expected);
   const blobPath = req.cache.blobPath(blobId);
-  let existing = false;
-  try {
-    existing = statSync(blobPath).isFile();
-  } catch {
-    existing = false;
+  const e = req.expected;
+  const key = [blobPath, e.size, e.gitOid, e.lfsSha256 ?? "", e.lockedSha256 ?? ""].join("\0");
+  const running = inFlight.get(key);
+  if (running !== undefined) {
+    const result = await running.result;
+    if (result.status === "verified") return { ...result, reused: true };
+    const message = result.finding.message.startsWith(`${running.path}:`)
+      ? `${req.path}${result.finding.message.slice(running.path.length)}`
+      : result.finding.message;
+    return { status: "mismatch", finding: { ...result.finding, message } };
   }
-  if (existing) {
+  const result = downloadBlob(req, blobId, blobPath);
+  inFlight.set(key, { path: req.path, result });
+  try {
+    return await result;
+  } finally {
+    inFlight.delete(key);
+  }
+}
+
+async function downloadBlob(
+  req: DownloadRequest,
+  blobId: string,
+  blobPath: string,
+): Promise<DownloadResult> {
+  ensureCacheDir(req.cache.root, req.cache.blobsDir);
+  // The official client may be downloading this blob right now: let it finish, then re-hash what
+  // it left instead of downloading twice (io/hub-lock.ts). A real wait for another process, not a
+  // retry backoff: it does not go through `req.sleep`.
+  await waitForHubLock(req.cache, blobId, { sleep: defaultSleep, maxWaitMs: req.hubLockWaitMs });
+  const there = lstatOrUndefined(blobPath);
+  if (there !== undefined && !there.isFile() && !there.isSymbolicLink()) {
+    throw new CacheError(
+      `${blobPath} is ${there.isDirectory() ? "a folder, not a file" : "not a regular file"}: the cache keeps ${req.path}'s verified bytes there. Remove it and pull again.`,
+    );
+  }
+  if (there?.isSymbolicLink()) {
+    // A blob must be a file inside the cache: a link (to bytes someone else controls) goes, and
+    // the bytes are downloaded and verified again. Removing a link never touches its target.
+    removeBlob(blobPath);
+  } else if (there !== undefined) {
     const checked = await verifyCachedBlob(req.path, blobPath, req.expected);
     if (!("code" in checked)) {
       return {
@@ -482,29 +583,54 @@ export async function downloadToCache(req: DownloadRequest): Promise<DownloadRes
         reused: true,
       };
     }
-    rmSync(blobPath, { force: true }); // corrupt: never leave it where a loader looks
+    removeBlob(blobPath); // corrupt: never leave it where a loader looks
   }
   const attempts = Math.max(1, req.maxAttempts ?? 4);
   const sleep = req.sleep ?? defaultSleep;
+  const partial: PartialFile = { path: undefined };
   let last: unknown;
   let restarted = false;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      return await attempt(req, blobId);
-    } catch (error) {
-      last = error;
-      if (error instanceof ResumeRejected && !restarted) {
-        restarted = true; // once, at once, and not counted: the next attempt starts from byte 0
-        i--;
-        continue;
+  try {
+    for (let i = 0; i < attempts; i++) {
+      try {
+        return await attempt(req, blobId, partial);
+      } catch (error) {
+        last = error;
+        if (error instanceof ResumeRejected && !restarted) {
+          restarted = true; // once, at once, and not counted: the next attempt starts from byte 0
+          i--;
+          continue;
+        }
+        if (!(error instanceof Truncated || error instanceof ResumeRejected)) throw error;
+        await sleep(Math.min(8000, 250 * 2 ** i));
       }
-      if (!(error instanceof Truncated || error instanceof ResumeRejected)) throw error;
-      await sleep(Math.min(8000, 250 * 2 ** i));
     }
+  } catch (error) {
+    throw isSystemError(error) ? cacheFsError(error, "writing", partial.path ?? blobPath) : error;
+  } finally {
+    // Nothing partial outlives the download: no later run adopts it, and a full disk gets its
+    // space back.
+    dropPartial(partial);
   }
   throw new HubError(
     "NETWORK",
     `Downloading ${req.path} failed after ${attempts} attempts: ${(last as Error).message}`,
     { cause: last },
   );
+}
+
+/** Remove a blob (a link there is removed, never its target); failures are typed. */
+export function removeBlob(blobPath: string): void {
+  try {
+    rmSync(blobPath, { force: true });
+  } catch (error) {
+    throw cacheFsError(error, "removing", blobPath);
+  }
+}
+
+/** An error from the operating system (a filesystem call), not from modelvet or the network. */
+function isSystemError(error: unknown): boolean {
+  if (error instanceof ModelvetError) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code);
 }

@@ -4,7 +4,8 @@
  * both give the same digests by construction.
  */
 import { createHash, type Hash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 
 export interface FileDigestRequest {
   path: string;
@@ -12,6 +13,8 @@ export interface FileDigestRequest {
   limit: number;
   /** Also compute the git blob id, with this size in its `blob <size>\0` header. */
   gitBlobSize?: number | undefined;
+  /** Refuse a symbolic link (O_NOFOLLOW) or anything but a regular file where `path` ends. */
+  noFollow?: boolean | undefined;
 }
 
 export interface FileDigests {
@@ -47,11 +50,25 @@ export class Hashes {
   }
 }
 
-/** Feed the first `limit` bytes of a file to `hashes`, through one reused buffer. */
-export async function hashPrefix(path: string, hashes: Hashes, limit: number): Promise<void> {
+/**
+ * Feed the first `limit` bytes of a file (a path, or a handle the caller keeps open) to `hashes`,
+ * through one reused buffer.
+ */
+export async function hashPrefix(
+  file: string | FileHandle,
+  hashes: Hashes,
+  limit: number,
+  noFollow = false,
+): Promise<void> {
   if (limit === 0) return;
-  const handle = await open(path, "r");
+  const handle =
+    typeof file === "string"
+      ? await open(file, noFollow ? constants.O_RDONLY | constants.O_NOFOLLOW : "r")
+      : file;
   try {
+    if (noFollow && !(await handle.stat()).isFile()) {
+      throw Object.assign(new Error(`${String(file)} is not a regular file`), { code: "EISDIR" });
+    }
     const buffer = Buffer.allocUnsafe(Math.min(4 << 20, limit));
     let position = 0;
     while (position < limit) {
@@ -66,12 +83,12 @@ export async function hashPrefix(path: string, hashes: Hashes, limit: number): P
       position += bytesRead;
     }
   } finally {
-    await handle.close();
+    if (typeof file === "string") await handle.close();
   }
 }
 
 export async function digestFile(request: FileDigestRequest): Promise<FileDigests> {
   const hashes = new Hashes(request.gitBlobSize);
-  await hashPrefix(request.path, hashes, request.limit);
+  await hashPrefix(request.path, hashes, request.limit, request.noFollow === true);
   return hashes.digests();
 }

@@ -4,6 +4,7 @@
  */
 import {
   closeSync,
+  constants,
   fstatSync,
   lstatSync,
   openSync,
@@ -95,15 +96,25 @@ function walkChild(
   walkOne(display, target, root, out, seen);
 }
 
-/** A file-backed ByteSource. Call `close` when done. */
+/**
+ * A file-backed ByteSource. Call `close` when done. Every caller passes a resolved path (a real
+ * path from walkPaths, or a verified blob), so the last component is opened with O_NOFOLLOW (a
+ * link swapped in since is refused, never followed) and O_NONBLOCK (a FIFO swapped in does not
+ * hang the open), and it must be a regular file.
+ */
 export function openFileSource(path: string): ByteSource & { close(): void } {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     throw new InputError("INPUT_UNREADABLE", `Cannot open ${path}`, { cause: error });
   }
-  const size = fstatSync(fd).size;
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new InputError("INPUT_UNREADABLE", `Cannot open ${path}: ${describeSpecial(stat)}`);
+  }
+  const size = stat.size;
   return {
     size,
     read(offset, length) {

@@ -45,6 +45,7 @@ const COPY_PACK_BYTES = 64 << 10;
 
 export interface SinkWorkerData {
   path: string;
+  open: SinkTarget["open"];
   position: number;
   gitBlobSize: number | undefined;
   options: SinkOptions;
@@ -117,6 +118,7 @@ export class ThreadedSink implements DownloadSink {
     this.#onWritten = options.onWritten;
     const data: SinkWorkerData = {
       path: target.path,
+      open: target.open,
       position: target.position,
       gitBlobSize: target.gitBlobSize,
       options: {

@@ -10,7 +10,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -118,24 +117,26 @@ describe("pull against the fixture Hub", () => {
     assert.ok(!blobs(TINY).some((b) => b.endsWith(".incomplete")));
   });
 
-  test("a partial .incomplete from an earlier pull is resumed with a range from its end", async () => {
-    // Whether the bytes before a cut reach us is up to the HTTP stack (a stream that errors drops
-    // what it had queued), so resumption is tested from a known partial file.
+  test("a partial .incomplete from an earlier pull is not adopted: the file is fetched whole", async () => {
+    // Resuming is only from a partial file this download created (io/download.ts): one left in
+    // the cache may be the official client's, still being written, or an attacker's.
     const opts = options();
     const f = hub.file(TINY, "main", "model.safetensors");
     const cache = new RepoCache(dir.path, TINY);
     mkdirSync(cache.blobsDir, { recursive: true });
-    writeFileSync(
-      join(cache.blobsDir, `${f.sha256}.0badcafe.incomplete`),
-      f.bytes.subarray(0, 100),
-    );
+    const left = join(cache.blobsDir, `${f.sha256}.0badcafe.incomplete`);
+    writeFileSync(left, f.bytes.subarray(0, 100));
     const [model] = await pullModels(opts);
     assert.equal(model?.verdict, "clean");
     assert.ok(
-      hub.requests.some((r) => r.origin === "cdn" && r.headers.range === "bytes=100-"),
-      "the CDN was asked for the rest only",
+      !hub.requests.some((r) => r.headers.range !== undefined),
+      "no range request: nothing foreign was resumed",
     );
-    assert.ok(!blobs(TINY).some((b) => b.endsWith(".incomplete")));
+    assert.deepEqual(
+      blobs(TINY).filter((b) => b.endsWith(".incomplete")),
+      [`${f.sha256}.0badcafe.incomplete`],
+      "the partial file someone else left is not touched",
+    );
     assert.ok(readFileSync(cache.blobPath(f.sha256)).equals(f.bytes));
   });
 
@@ -150,7 +151,7 @@ describe("pull against the fixture Hub", () => {
     assert.ok(!blobs(TINY).some((b) => b.endsWith(".incomplete")));
   });
 
-  test("a transfer interrupted on every attempt fails and leaves only an .incomplete; the next pull resumes", async () => {
+  test("a transfer interrupted on every attempt fails and leaves no partial file; the next pull starts over", async () => {
     hub.knobs.truncate.push({
       route: "model.safetensors",
       origin: "cdn",
@@ -161,9 +162,11 @@ describe("pull against the fixture Hub", () => {
     await assert.rejects(pullModels(opts), /failed after \d+ attempts/);
     const commit = hub.resolve(TINY, "main");
     assert.ok(!snapshot(TINY, commit).includes("model.safetensors"));
-    const leftovers = blobs(TINY).filter((b) => b.endsWith(".incomplete"));
-    assert.equal(leftovers.length, 1, "one partial file, where no loader looks");
-    const kept = statSync(join(new RepoCache(dir.path, TINY).blobsDir, leftovers[0]!)).size;
+    assert.deepEqual(
+      blobs(TINY).filter((b) => b.endsWith(".incomplete")),
+      [],
+      "nothing partial outlives the run",
+    );
     hub.resetKnobs();
     const before = hub.requests.length;
     const [model] = await pullModels({
@@ -171,11 +174,8 @@ describe("pull against the fixture Hub", () => {
       client: new HubClient({ hubUrl: hub.url, token: undefined }, { sleep: noSleep }),
     });
     assert.equal(model?.verdict, "clean");
-    // The next pull continues from whatever the partial file holds (possibly nothing, when the
-    // HTTP stack dropped the bytes queued before each cut).
     const ranges = hub.requests.slice(before).map((r) => r.headers.range);
-    if (kept > 0) assert.ok(ranges.includes(`bytes=${kept}-`), `resumed from ${kept}: ${ranges}`);
-    else assert.ok(!ranges.some((r) => r !== undefined), "nothing kept: started over");
+    assert.ok(!ranges.some((r) => r !== undefined), "started over");
     assert.ok(!blobs(TINY).some((b) => b.endsWith(".incomplete")));
     assert.ok(snapshot(TINY, commit).includes("model.safetensors"));
   });

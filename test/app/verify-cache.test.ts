@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   readFileSync,
   readlinkSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   unlinkSync,
@@ -88,6 +89,65 @@ describe("verify-cache on a pulled snapshot", () => {
     for (const checks of [await online(), await offline()]) {
       assert.deepEqual(codes(checks), [`CACHE_CORRUPT ${TINY}/config.json`]);
       assert.equal(checks[0]?.findings[0]?.verdict, "malicious");
+    }
+  });
+
+  test("a link re-pointed at /elsewhere/blobs/<right id> holding a pickle is CACHE_CORRUPT, online and offline", async () => {
+    await pulled();
+    const f = hub.file(TINY, "main", "model.safetensors");
+    const elsewhere = tempDir("modelvet-elsewhere-");
+    try {
+      const pickle = Buffer.alloc(f.size, 0x20);
+      Buffer.from("cposix\nsystem\n(S'echo pwned'\ntR.", "latin1").copy(pickle);
+      writeFileSync(join(elsewhere.path, f.sha256), pickle);
+      unlinkSync(link("model.safetensors"));
+      // The text still ends in blobs/<the right sha256>; what a loader opens is the pickle.
+      const planted = join(elsewhere.path, "blobs");
+      symlinkSync(elsewhere.path, planted);
+      symlinkSync(join(planted, f.sha256), link("model.safetensors"));
+      assert.ok(readFileSync(link("model.safetensors")).equals(pickle));
+      for (const checks of [await online(), await offline()]) {
+        assert.deepEqual(codes(checks), [`CACHE_CORRUPT ${TINY}/model.safetensors`]);
+        assert.match(checks[0]!.findings[0]!.message, /outside this repo's blobs/);
+      }
+    } finally {
+      elsewhere.cleanup();
+    }
+  });
+
+  test("a link re-pointed at another blob of the repo is judged by that blob, not by its text", async () => {
+    await pulled();
+    const config = readlinkSync(link("config.json"));
+    unlinkSync(link("tokenizer_config.json"));
+    symlinkSync(config, link("tokenizer_config.json"));
+    const on = await online();
+    assert.deepEqual(codes(on), [`CACHE_CORRUPT ${TINY}/tokenizer_config.json`]);
+    assert.deepEqual(await offline().then(codes), [], "offline: a real blob matching its name");
+  });
+
+  test("a snapshot folder planted as a link is CACHE_CORRUPT, online and offline", async () => {
+    await pulled();
+    const elsewhere = tempDir("modelvet-elsewhere-");
+    try {
+      const real = cache.snapshotDir(commit);
+      // Links to the right blobs, in a folder outside the cache that its owner can change.
+      for (const name of [
+        "config.json",
+        "model.safetensors",
+        "tokenizer_config.json",
+        ".gitattributes",
+      ])
+        symlinkSync(realpathSync(join(real, name)), join(elsewhere.path, name));
+      rmSync(real, { recursive: true });
+      symlinkSync(elsewhere.path, real);
+      for (const checks of [await online(), await offline()]) {
+        assert.ok(
+          codes(checks).some((c) => c.startsWith("CACHE_CORRUPT")),
+          JSON.stringify(codes(checks)),
+        );
+      }
+    } finally {
+      elsewhere.cleanup();
     }
   });
 

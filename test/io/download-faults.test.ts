@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { after, afterEach, before, describe, test } from "node:test";
 import { HubError } from "../../src/core/errors.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
@@ -261,47 +261,48 @@ for (const [sinkKind, offThreadMinBytes] of SINKS)
       assert.ok(readFileSync(cache.blobPath(SHA256)).equals(CONTENT));
     });
 
-    test("a resume answered with another range is HUB_PROTOCOL; the partial file is kept", async () => {
+    /** The first answer sends `first` bytes of `content` then goes silent; later ones `next`. */
+    function stallThen(
+      first: number,
+      content: Buffer,
+      next: (req: IncomingMessage, res: ServerResponse) => void,
+    ) {
+      let calls = 0;
+      hub.handle.current = (req, res) => {
+        record("hub")(req);
+        calls++;
+        if (calls === 1) {
+          res.writeHead(200, { "Content-Length": content.length });
+          res.write(content.subarray(0, first)); // then silence: the idle timer breaks it off
+          return;
+        }
+        next(req, res);
+      };
+    }
+    const ours = () => blobFiles().filter((b) => /\.modelvet-[0-9a-f]{16}\.incomplete$/.test(b));
+
+    test("a resume answered with another range is HUB_PROTOCOL; no partial file is left", async () => {
       fresh();
-      mkdirSync(cache.blobsDir, { recursive: true });
-      const partial = `${cache.blobsDir}/${SHA256}.0badf00d.incomplete`;
-      writeFileSync(partial, CONTENT.subarray(0, 5000));
-      hub.handle.current = (_req, res) => {
+      stallThen(500_000, CONTENT, (_req, res) => {
         res.writeHead(206, {
           "Content-Range": `bytes 0-${CONTENT.length - 1}/${CONTENT.length}`,
           "Content-Length": CONTENT.length,
         });
         res.end(CONTENT);
-      };
+      });
       await assert.rejects(
-        downloadToCache(request()),
+        downloadToCache(request({ idleTimeoutMs: 200 })),
         (e: unknown) => e instanceof HubError && e.code === "HUB_PROTOCOL",
       );
-      assert.deepEqual(blobFiles(), [`${SHA256}.0badf00d.incomplete`]);
-      assert.equal(readFileSync(partial).length, 5000);
+      assert.ok(seen[1]?.range !== undefined, "the second request resumed");
+      assert.deepEqual(blobFiles(), [], "nothing partial outlives the download");
     });
 
-    test("a complete .incomplete left before its rename is verified without any request", async () => {
+    test("a complete .incomplete someone else left is neither adopted nor touched", async () => {
       fresh();
       mkdirSync(cache.blobsDir, { recursive: true });
-      writeFileSync(`${cache.blobsDir}/${SHA256}.12345678.incomplete`, CONTENT);
-      hub.handle.current = (req, res) => {
-        record("hub")(req);
-        res.writeHead(500).end();
-      };
-      const result = await downloadToCache(request());
-      assert.equal(result.status, "verified");
-      assert.equal(seen.length, 0);
-      assert.deepEqual(blobFiles(), [SHA256]);
-    });
-
-    test("a complete .incomplete with wrong bytes is removed and downloaded again from byte 0", async () => {
-      fresh();
-      mkdirSync(cache.blobsDir, { recursive: true });
-      writeFileSync(
-        `${cache.blobsDir}/${SHA256}.12345678.incomplete`,
-        Buffer.alloc(CONTENT.length),
-      );
+      const theirs = `${cache.blobsDir}/${SHA256}.12345678.incomplete`;
+      writeFileSync(theirs, CONTENT);
       hub.handle.current = (req, res) => {
         record("hub")(req);
         sendRange(req, res, CONTENT);
@@ -312,46 +313,46 @@ for (const [sinkKind, offThreadMinBytes] of SINKS)
         seen.map((s) => s.range),
         [undefined],
       );
-      assert.deepEqual(blobFiles(), [SHA256]);
-      assert.ok(readFileSync(cache.blobPath(SHA256)).equals(CONTENT));
+      assert.deepEqual(blobFiles(), [SHA256, `${SHA256}.12345678.incomplete`]);
+      assert.ok(readFileSync(theirs).equals(CONTENT));
     });
 
-    test("kept bytes with a hole (a crash between two batch writes) are not trusted: the file is fetched again whole", async () => {
+    test("kept bytes changed between two attempts (a crash, or someone writing to the cache) are not trusted: the file is fetched again whole", async () => {
       fresh();
-      mkdirSync(cache.blobsDir, { recursive: true });
-      const partial = Buffer.from(CONTENT.subarray(0, 1_000_000));
-      partial.fill(0, 400_000, 400_000 + 65_536);
-      writeFileSync(`${cache.blobsDir}/${SHA256}.0badf00d.incomplete`, partial);
-      hub.handle.current = (req, res) => {
-        record("hub")(req);
+      let damaged = false;
+      stallThen(1_000_000, CONTENT, (req, res) => {
+        if (!damaged) {
+          damaged = true;
+          const [partial] = ours();
+          assert.ok(partial !== undefined, "this download's own partial file is there");
+          const path = `${cache.blobsDir}/${partial}`;
+          const bytes = readFileSync(path);
+          bytes.fill(0, 100_000, 165_536);
+          writeFileSync(path, bytes);
+        }
         sendRange(req, res, CONTENT);
-      };
-      const result = await downloadToCache(request());
+      });
+      const result = await downloadToCache(request({ idleTimeoutMs: 200 }));
       assert.equal(result.status, "verified");
       assert.deepEqual(
-        seen.map((s) => s.range),
-        ["bytes=1000000-", undefined],
+        seen.map((s) => s.range === undefined),
+        [true, false, true],
+        `resumed, then whole: ${seen.map((s) => s.range)}`,
       );
-      assert.deepEqual(waits, [], "the restart from byte 0 does not wait");
       assert.deepEqual(blobFiles(), [SHA256]);
       assert.ok(readFileSync(cache.blobPath(SHA256)).equals(CONTENT));
     });
 
     test("bytes that never verify, resumed and then whole, are a DIGEST_MISMATCH with nothing left", async () => {
       fresh();
-      mkdirSync(cache.blobsDir, { recursive: true });
-      writeFileSync(`${cache.blobsDir}/${SHA256}.0badf00d.incomplete`, CONTENT.subarray(0, 5000));
       const tampered = Buffer.from(CONTENT);
       tampered.writeUInt8(tampered.readUInt8(tampered.length - 10) ^ 0xff, tampered.length - 10);
-      hub.handle.current = (req, res) => {
-        record("hub")(req);
-        sendRange(req, res, tampered);
-      };
-      const result = await downloadToCache(request());
+      stallThen(500_000, tampered, (req, res) => sendRange(req, res, tampered));
+      const result = await downloadToCache(request({ idleTimeoutMs: 200 }));
       assert.equal(result.status === "mismatch" && result.finding.code, "DIGEST_MISMATCH");
       assert.deepEqual(
-        seen.map((s) => s.range),
-        ["bytes=5000-", undefined],
+        seen.map((s) => s.range === undefined),
+        [true, false, true],
       );
       assert.deepEqual(blobFiles(), []);
     });
