@@ -8,7 +8,13 @@ import type { WalkConfig } from "./reader.js";
 import { SymbolicStack } from "./stack.js";
 import { latin1 } from "./text.js";
 import type { PickleStreamResult, PickleValue } from "./types.js";
-import { SymbolicGlobal, SymbolicObject } from "./types.js";
+import {
+  SymbolicDict,
+  SymbolicGlobal,
+  SymbolicObject,
+  SymbolicOpaque,
+  SymbolicTuple,
+} from "./types.js";
 import { describe, PERSISTENT, strOf, toPlain } from "./values.js";
 
 /** Occurrences kept per distinct import or call. */
@@ -139,7 +145,58 @@ export abstract class Recorder extends SymbolicStack {
     if (moduleText !== undefined && nameText !== undefined) {
       this.push(this.recordImport(moduleText, nameText, "STACK_GLOBAL", false, true));
     } else {
-      this.push(this.recordImport(describe(module), describe(name), "STACK_GLOBAL", true, false));
+      const g = this.recordImport(describe(module), describe(name), "STACK_GLOBAL", true, false);
+      const sources = notStrSources([module, name]);
+      const rec = this.result.imports[this.result.imports.length - 1];
+      if (sources !== undefined && rec !== undefined && rec.offset === this.opStart)
+        rec.notStrUnless = sources;
+      this.push(g);
     }
   }
 }
+
+/**
+ * Both loaders raise "STACK_GLOBAL requires str" unless both operands are exactly `str`. For the
+ * operands that are not str constants: undefined when one could still be a str at run time (a
+ * persistent object, an unknown value); otherwise the globals whose values or call results they
+ * are (a str only if such a global returns one: the rules decide by the policy), possibly none.
+ */
+function notStrSources(
+  values: readonly PickleValue[],
+): { module: string; name: string }[] | undefined {
+  const out: { module: string; name: string }[] = [];
+  for (const v of values) {
+    if (strOf(v) !== undefined) continue;
+    if (v === null || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint")
+      continue;
+    if (v instanceof SymbolicTuple || v instanceof SymbolicDict) continue;
+    if (v instanceof SymbolicGlobal && v.valid) {
+      out.push({ module: v.module, name: v.name });
+      continue;
+    }
+    if (
+      v instanceof SymbolicObject &&
+      v.callable instanceof SymbolicGlobal &&
+      v.callable.valid &&
+      v.opcode !== "BUILD"
+    ) {
+      out.push({ module: v.callable.module, name: v.callable.name });
+      continue;
+    }
+    if (v instanceof SymbolicOpaque && NOT_STR_KINDS.has(v.kind)) continue;
+    return undefined;
+  }
+  return out;
+}
+
+/** Opaque kinds that are never an exact str. */
+const NOT_STR_KINDS = new Set([
+  "list",
+  "set",
+  "frozenset",
+  "buffer",
+  "int",
+  "bytes",
+  "bytearray",
+  "float",
+]);

@@ -16,6 +16,12 @@ export interface PickleImport {
   opcode: string;
   /** True when STACK_GLOBAL operands were not both plain `str` values (P4). */
   nonString?: boolean;
+  /**
+   * For a non-str STACK_GLOBAL: the operands are certainly not str unless one of these globals
+   * (whose value or call result an operand is) yields an exact str; the loader then raises
+   * "STACK_GLOBAL requires str" and imports nothing. Absent when an operand may be a str.
+   */
+  notStrUnless?: { module: string; name: string }[];
   /** Protocol in force when the import ran (protocol < 3 maps Python 2 names, like the loader). */
   protocol?: number;
 }
