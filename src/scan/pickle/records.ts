@@ -8,13 +8,7 @@ import type { WalkConfig } from "./reader.js";
 import { SymbolicStack } from "./stack.js";
 import { latin1 } from "./text.js";
 import type { PickleStreamResult, PickleValue } from "./types.js";
-import {
-  SymbolicDict,
-  SymbolicGlobal,
-  SymbolicObject,
-  SymbolicOpaque,
-  SymbolicTuple,
-} from "./types.js";
+import { SymbolicGlobal, SymbolicObject } from "./types.js";
 import { describe, PERSISTENT, strOf, toPlain } from "./values.js";
 
 /** Occurrences kept per distinct import or call. */
@@ -44,6 +38,8 @@ export abstract class Recorder extends SymbolicStack {
   proto = 0;
   /** Imports seen in sniff mode (where nothing is recorded). */
   sniffImports = 0;
+  /** Of those, imports a loader could resolve: str operands that are Python dotted names. */
+  sniffNamedImports = 0;
   seen = new Map<string, number>();
 
   constructor(cfg: WalkConfig, start: number) {
@@ -74,6 +70,12 @@ export abstract class Recorder extends SymbolicStack {
     const g = new SymbolicGlobal(module, name, this.opStart, valid && !nonString);
     if (this.cfg.sniff) {
       this.sniffImports++;
+      if (
+        nonString
+          ? false
+          : opcode.startsWith("EXT") || (valid && isDottedName(module) && isDottedName(name))
+      )
+        this.sniffNamedImports++;
       return g;
     }
     if (this.keep(`i\u0000${opcode}\u0000${module}\u0000${name}`)) {
@@ -156,10 +158,11 @@ export abstract class Recorder extends SymbolicStack {
 }
 
 /**
- * Both loaders raise "STACK_GLOBAL requires str" unless both operands are exactly `str`. For the
- * operands that are not str constants: undefined when one could still be a str at run time (a
- * persistent object, an unknown value); otherwise the globals whose values or call results they
- * are (a str only if such a global returns one: the rules decide by the policy), possibly none.
+ * Both loaders raise "STACK_GLOBAL requires str" unless both operands are exactly `str`. When every
+ * operand that is not a str constant is the value or call result of an import, returns those
+ * imports: the operand is a str only if one of them yields one (the rules decide by the policy).
+ * Undefined otherwise (a persistent object, a constant of another type: a hand-made stream that
+ * stays reported as never allowed).
  */
 function notStrSources(
   values: readonly PickleValue[],
@@ -167,36 +170,27 @@ function notStrSources(
   const out: { module: string; name: string }[] = [];
   for (const v of values) {
     if (strOf(v) !== undefined) continue;
-    if (v === null || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint")
-      continue;
-    if (v instanceof SymbolicTuple || v instanceof SymbolicDict) continue;
     if (v instanceof SymbolicGlobal && v.valid) {
       out.push({ module: v.module, name: v.name });
       continue;
     }
-    if (
-      v instanceof SymbolicObject &&
-      v.callable instanceof SymbolicGlobal &&
-      v.callable.valid &&
-      v.opcode !== "BUILD"
-    ) {
+    if (v instanceof SymbolicObject && v.callable instanceof SymbolicGlobal && v.callable.valid) {
       out.push({ module: v.callable.module, name: v.callable.name });
       continue;
     }
-    if (v instanceof SymbolicOpaque && NOT_STR_KINDS.has(v.kind)) continue;
     return undefined;
   }
-  return out;
+  return out.length > 0 ? out : undefined;
 }
 
-/** Opaque kinds that are never an exact str. */
-const NOT_STR_KINDS = new Set([
-  "list",
-  "set",
-  "frozenset",
-  "buffer",
-  "int",
-  "bytes",
-  "bytearray",
-  "float",
-]);
+/**
+ * A Python dotted name (identifiers in the sense of str.isidentifier, roughly): what an installed
+ * module and its attributes are called. A text file whose pickle reading "imports" a line of prose
+ * (`hat template`.`This is…`) names nothing any loader can import from an installed package.
+ */
+const DOTTED_NAME =
+  /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*(?:\.[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*)*$/u;
+
+export function isDottedName(text: string): boolean {
+  return text.length <= 1024 && DOTTED_NAME.test(text);
+}

@@ -135,6 +135,19 @@ export const scanPickleFile: Scanner = async (source, ctx, detection) => {
     findings.push(...plainReading(source, ctx, findings));
   }
 
+  if (detection.also !== undefined && detection.also !== "unknown") {
+    // The same bytes are also text, JSON… to other readers: scanned that way too (worst wins).
+    // Imported lazily: the registry imports this module.
+    const { SCANNERS } = await import("../registry.js");
+    members.push(
+      await SCANNERS[detection.also](
+        source,
+        { ...ctx, path: `${ctx.path}#as-${detection.also}` },
+        { format: detection.also },
+      ),
+    );
+  }
+
   const imports = [
     ...new Set(streams.flatMap((s) => s.imports.map((i) => `${i.module}.${i.name}`))),
   ];
@@ -146,6 +159,7 @@ export const scanPickleFile: Scanner = async (source, ctx, detection) => {
     opcodes: streams.reduce((n, s) => n + s.opcodes, 0),
   };
   if (detection.detail !== undefined) summary.detected = detection.detail;
+  if (detection.also !== undefined) summary.alsoRead = detection.also;
   const first = streams[0];
   if (findings.every((f) => f.verdict === "clean") && streams.length === 1 && first?.complete) {
     const content = summarizeContent(source, first.end);

@@ -112,6 +112,48 @@ export function probePickle(
   return { pickle, protocol: r.protocol, complete: outcome === "stop", opcodes: r.opcodes };
 }
 
+export interface ImportProbe {
+  /** Imports of Python dotted names (or EXT codes) the reading reached before it broke. */
+  imports: number;
+  /** The reading ran out of opcodes (`maxOpcodes`) without breaking: undecided. */
+  undecided: boolean;
+  protocol: number;
+}
+
+/**
+ * Reads the source from offset 0 as `pickle.load` would, as far as it goes (to the end of the
+ * source, at most `maxOpcodes` opcodes), counting the imports it reaches before it breaks. Used by
+ * detection to decide whether bytes that also look like text, JSON or another format have a pickle
+ * reading that matters: one that imports something.
+ */
+export function probePickleImports(
+  source: ByteSource,
+  budget: Budget,
+  maxOpcodes: number,
+): ImportProbe {
+  const first = source.size > 0 ? source.read(0, 1)[0] : undefined;
+  if (first === undefined || !PICKLE_FIRST[first])
+    return { imports: 0, undecided: false, protocol: 0 };
+  const walker = new Walker(
+    { source, limit: source.size, budget, hooks: {}, depth: 0, sniff: true, maxOpcodes },
+    0,
+  );
+  let undecided = false;
+  try {
+    walker.run();
+  } catch (error) {
+    if (!(error instanceof Halt)) throw error;
+    undecided = error.kind === "budget";
+  } finally {
+    walker.release();
+  }
+  return {
+    imports: walker.sniffNamedImports,
+    undecided: undecided && walker.sniffNamedImports === 0,
+    protocol: walker.result.protocol,
+  };
+}
+
 function runWalk(cfg: WalkConfig, start: number): PickleStreamResult {
   const walker = new Walker(cfg, start);
   try {
