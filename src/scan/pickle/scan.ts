@@ -7,6 +7,7 @@ import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import { sliceSource } from "../source.js";
+import { scanFrameReadings } from "./frames.js";
 import { evaluatePickle } from "./rules.js";
 import { summarizeContent } from "./summary.js";
 import type { PickleStreamResult } from "./types.js";
@@ -129,6 +130,13 @@ export const scanPickleFile: Scanner = async (source, ctx, detection) => {
         { offset: 0 },
       ),
     );
+  }
+
+  // Frame boundaries the readers disagree on: a blocking finding, and every reading scanned.
+  for (const stream of streams) {
+    if (stream.frames !== undefined) {
+      findings.push(...scanFrameReadings(source, stream, ctx, undefined, findings));
+    }
   }
 
   if (streams.some((st) => st.imports.some((i) => i.module === JOBLIB_MODULE))) {

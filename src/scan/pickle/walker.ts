@@ -21,13 +21,21 @@ import { Halt, type HaltKind } from "./halt.js";
 import { joblibHooks } from "./joblib.js";
 import { HIGHEST_PROTOCOL, opcodeName } from "./opcodes.js";
 import type { WalkConfig } from "./reader.js";
-import type { PickleHookIO, PickleHooks, PickleStreamResult, PickleValue } from "./types.js";
+import type {
+  FrameReading,
+  PickleHookIO,
+  PickleHooks,
+  PickleStreamResult,
+  PickleValue,
+} from "./types.js";
 import { SymbolicDict, SymbolicObject } from "./types.js";
 import { BUFFER, EMPTY_TUPLE, FLOAT, FROZENSET, LIST, PICKLE_FIRST, SET } from "./values.js";
 
 export { joblibHooks, SNIFF_PREFIX };
 
 export interface WalkPickleOptions {
+  /** How FRAMEs are read (default: linear, recording where the pure-Python reader stops). */
+  frames?: FrameReading;
   /** Where the stream starts (default 0). */
   offset?: number;
   /** Where readable bytes end (default source.size). */
@@ -49,6 +57,7 @@ export function walkPickle(source: ByteSource, options: WalkPickleOptions): Pick
       depth: 0,
       sniff: false,
       maxOpcodes: options.budget.limits.maxPickleOpcodes,
+      ...(options.frames === undefined ? {} : { frames: options.frames }),
     },
     start,
   );
@@ -192,6 +201,13 @@ function runWalk(cfg: WalkConfig, start: number): PickleStreamResult {
     walker.result.end = Math.min(walker.pos, cfg.limit);
   } finally {
     walker.release();
+  }
+  if (walker.frameEvents.length > 0 || walker.frameChoices.length > 0) {
+    walker.result.frames = {
+      events: walker.frameEvents,
+      choices: walker.frameChoices,
+      drops: walker.frameDrops,
+    };
   }
   return walker.result;
 }
@@ -394,6 +410,7 @@ class Walker extends ConstantReader {
               `FRAME declares ${n === Number.POSITIVE_INFINITY ? "an impossibly large" : n}-byte frame, past the end of the data at ${this.cfg.limit}`,
             );
           }
+          this.enterFrame(n);
           continue;
         }
         default:
@@ -429,8 +446,15 @@ class Walker extends ConstantReader {
       get limit() {
         return self.cfg.limit;
       },
-      read: (length) => self.take(length).slice(),
-      skip: (length) => self.skip(length),
+      // The loader's hook reads its file handle directly, outside any frame.
+      read: (length) => {
+        self.clearFrame();
+        return self.take(length).slice();
+      },
+      skip: (length) => {
+        self.clearFrame();
+        self.skip(length);
+      },
       walkInline: () => self.walkInline(),
       checkNested: (length: number) => {
         if (self.cfg.sniff || length < NESTED_MIN || length > self.cfg.limit - self.pos) return;
