@@ -157,12 +157,9 @@ export abstract class PickleReader implements StrBytes {
   }
 
   protected clearFrame(): void {
-    if (this.frameEnd < 0) return;
+    // The window (cut at the frame end) still holds the right bytes; the next read past it fills
+    // a new one, growing as dense reading does.
     this.frameEnd = -1;
-    // The window was cut at the frame end: start a fresh one at the next read.
-    this.buf = EMPTY;
-    this.bufStart = 0;
-    this.bufEnd = 0;
   }
 
   /** Before reading a constant's n bytes of data (bytes payloads are read with readinto in C). */
