@@ -147,6 +147,9 @@ export function probePickleImports(
     { source, limit: source.size, budget, hooks: {}, depth: 0, sniff: true, maxOpcodes },
     0,
   );
+  // Frames are tracked here too: where readers part ways, the reading that imports may not be
+  // this linear one, so such bytes count as a pickle (undecided).
+  walker.trackFrames = true;
   let undecided = false;
   try {
     walker.run();
@@ -156,6 +159,7 @@ export function probePickleImports(
   } finally {
     walker.release();
   }
+  undecided ||= walker.frameEvents.length > 0;
   return {
     imports: walker.sniffNamedImports,
     undecided: undecided && walker.sniffNamedImports === 0,

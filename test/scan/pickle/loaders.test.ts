@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 import type { ScanNode } from "../../../src/core/report.js";
 import { loadScanPolicy } from "../../../src/io/policy-files.js";
 import { detectFormat } from "../../../src/scan/detect.js";
@@ -111,4 +111,11 @@ describe("joblib's nested object-array pickles", () => {
     assert.equal(node.verdict, "clean", JSON.stringify(node.findings));
     assert.ok(!allCodes(node).includes("PICKLE_UNSAFE_NAME"));
   });
+});
+
+test("bytes whose frames the readers disagree on are scanned as a pickle even when linear reading imports nothing", () => {
+  // FRAME first (no PROTO), then a str that runs past the frame end and binary filler: no other
+  // format, no linear import, but a reader that drops the rest of the frame reads other opcodes.
+  const bytes = pk(op.frame(3), 0x8c, 5, "A", [0xff, 0xfe, 0xfd, 0xfc, 0x00, 0x01]);
+  assert.equal(detectFormat(bytesSource(bytes)).format, "pickle");
 });
