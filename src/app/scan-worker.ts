@@ -7,6 +7,7 @@
 import { workerData } from "node:worker_threads";
 import type { ScanNode } from "../core/report.js";
 import { readPythonGrammar } from "../io/grammar.js";
+import { sharedHdf5Reader } from "../io/hdf5-runner.js";
 import { serveTasks } from "../io/worker-pool.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { type ScanTask, type ScanWorkerData, scanFileTask } from "./scan-worker-task.js";
@@ -20,7 +21,11 @@ async function policyFor(data: ScanWorkerData): Promise<ScanPolicy> {
   }
   // The grammar reader is the one function of a policy (io/policy-python.ts supplies this one).
   const { pickle, keras, python } = data.policy;
-  return { pickle, keras, python: { rules: python.rules, grammar: readPythonGrammar } };
+  return {
+    pickle,
+    keras: { ...keras, readHdf5: sharedHdf5Reader() },
+    python: { rules: python.rules, grammar: readPythonGrammar },
+  };
 }
 
 if ((workerData as ScanWorkerData).crashForTesting?.mode === "start") {

@@ -149,8 +149,33 @@ export interface Hdf5Contents {
 /** Emscripten's errno for an I/O error, which HDF5 reports as a failed read. */
 const EIO = 29;
 
-/** Thrown out of a lazy read when HDF5 has read more than it may. */
-class ReadBudgetExceeded extends Error {}
+/**
+ * A budget of an HDF5 read ran out: HDF5 read more bytes than it may, or (from a bounded runner,
+ * see KerasPolicy.readHdf5) it did not finish in time. The scan reports it as BUDGET_EXCEEDED.
+ */
+export class Hdf5BudgetExceeded extends Error {
+  /** The limit that ran out (bytes, or milliseconds for a deadline). */
+  readonly limit: number;
+  constructor(message: string, limit: number) {
+    super(message);
+    this.limit = limit;
+  }
+}
+
+/** What one HDF5 read may use. */
+export interface Hdf5ReadLimits {
+  /** Largest attribute kept. */
+  maxAttributeBytes: number;
+  /** Bytes HDF5 may read from the file in total. */
+  maxReadBytes: number;
+}
+
+/**
+ * Reads what Keras would read from HDF5 bytes: `readHdf5Contents` on the calling thread, or a
+ * runner that does the same where it can be stopped (io/hdf5-runner.ts: a worker thread with a
+ * deadline). Throws Hdf5BudgetExceeded when a budget runs out.
+ */
+export type Hdf5Reader = (source: ByteSource, limits: Hdf5ReadLimits) => Promise<Hdf5Contents>;
 
 /**
  * Registers `source` at `path` as a read-only file whose bytes are read on demand. Reads past
@@ -173,8 +198,9 @@ function mountLazyFile(
     if (n === 0) return 0;
     read += n;
     if (read > maxReadBytes) {
-      failure ??= new ReadBudgetExceeded(
-        `HDF5 read more than ${maxReadBytes} bytes of the file's structure`,
+      failure ??= new Hdf5BudgetExceeded(
+        `HDF5 read more than ${maxReadBytes} bytes of the file's structure: a model's metadata is far smaller, so the rest was not read.`,
+        maxReadBytes,
       );
       throw new fs.ErrnoError(EIO);
     }
@@ -201,7 +227,7 @@ function mountLazyFile(
  */
 export async function readHdf5Contents(
   source: ByteSource,
-  limits: { maxAttributeBytes: number; maxReadBytes: number },
+  limits: Hdf5ReadLimits,
 ): Promise<Hdf5Contents> {
   const h5 = await loadH5();
   const path = `/modelvet-${++fileCounter}.h5`;
@@ -329,17 +355,13 @@ export async function scanHdf5Source(
 ): Promise<{ findings: Finding[]; summary?: Record<string, unknown> }> {
   let contents: Hdf5Contents;
   try {
-    contents = await readHdf5Contents(source, { maxAttributeBytes: limit, maxReadBytes: limit });
+    const read = policy.readHdf5 ?? readHdf5Contents;
+    contents = await read(source, { maxAttributeBytes: limit, maxReadBytes: limit });
   } catch (error) {
-    if (error instanceof ReadBudgetExceeded) {
+    if (error instanceof Hdf5BudgetExceeded) {
       return {
         findings: [
-          finding(
-            "BUDGET_EXCEEDED",
-            "unscannable",
-            `${error.message}: a model's metadata is far smaller, so the rest was not read.`,
-            { expected: limit },
-          ),
+          finding("BUDGET_EXCEEDED", "unscannable", error.message, { expected: error.limit }),
         ],
       };
     }
