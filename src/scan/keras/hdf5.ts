@@ -118,9 +118,24 @@ function hdf5Message(error: unknown): string {
   return (first === last ? first : `${first}: ${last}`).slice(0, 200);
 }
 
-/** Reads a root string attribute as text; undefined when absent. Throws on a non-string one. */
-function readStringAttribute(h5: H5Api, file: H5File, name: string, maxBytes: number): string {
-  const attr = new h5.Attribute(file.file_id, "/", name);
+/** h5wasm's message when an attribute looked up by name does not exist (no HDF5 error). */
+const ABSENT = "error - name not defined!";
+
+/**
+ * Opens root attribute `name` by name, as h5py's `f.attrs[name]` does (H5Aexists_by_name, then
+ * H5Aopen_by_name): undefined when it does not exist; throws when HDF5 fails to look it up.
+ */
+function openRootAttribute(h5: H5Api, file: H5File, name: string): H5Attribute | undefined {
+  try {
+    return new h5.Attribute(file.file_id, "/", name);
+  } catch (error) {
+    if (error instanceof Error && error.message === ABSENT) return undefined;
+    throw error;
+  }
+}
+
+/** Reads a root string attribute as text. Throws on a non-string or too large one. */
+function readStringAttribute(attr: H5Attribute, name: string, maxBytes: number): string {
   const meta = attr.metadata;
   if (meta.type !== H5T_STRING) throw new Error(`attribute ${name} is not a string`);
   if (meta.size * meta.total_size > maxBytes) throw new Error(`attribute ${name} is too large`);
@@ -137,9 +152,32 @@ function readStringAttribute(h5: H5Api, file: H5File, name: string, maxBytes: nu
   return value as string;
 }
 
+/** The root attributes tf.keras 2.x writes and reads (`layer_names` lives on `model_weights`). */
+const KERAS_ROOT_ATTRIBUTES = ["model_config", "training_config", "keras_version", "backend"];
+
+/**
+ * Looked for in every byte HDF5 reads (its metadata, never the weights): attribute names as an
+ * attribute message stores them (NUL-terminated), and a Keras 2 Lambda layer in a config.
+ */
+const RAW_MARKERS = {
+  model_config: ["model_config\0"],
+  training_config: ["training_config\0"],
+  lambda: ['"Lambda"', '"function_type": "lambda"'],
+} as const;
+export type RawMarker = keyof typeof RAW_MARKERS;
+
+/** A name that no file has: looking it up makes HDF5 decode every root attribute message. */
+const PROBE_NAME = "modelvet:absent-probe";
 export interface Hdf5Contents {
+  /** Root attribute names as HDF5 lists them (h5wasm gives up the whole list on a bad message). */
   attributes: string[];
   keys: string[];
+  /** Keras's root attributes found by name (as h5py and Keras look them up) but not listed. */
+  unlisted: string[];
+  /** Root attribute lookups by name that HDF5 failed (PROBE_NAME: a lookup of an absent name). */
+  lookupErrors: Array<{ name: string; message: string }>;
+  /** RAW_MARKERS seen in the bytes HDF5 read. */
+  rawMarkers: RawMarker[];
   modelConfig?: string;
   trainingConfig?: string;
   kerasVersion?: string;
@@ -187,12 +225,16 @@ function mountLazyFile(
   path: string,
   source: ByteSource,
   maxReadBytes: number,
-): { failure(): Error | undefined } {
+): { failure(): Error | undefined; markers(): RawMarker[] } {
   const node = fs.createFile("/", path.slice(1), {}, true, false);
   // MEMFS takes a file's size (stat, SEEK_END) from usedBytes.
   Object.defineProperty(node, "usedBytes", { get: () => source.size });
   let read = 0;
   let failure: Error | undefined;
+  const seen = new Set<RawMarker>();
+  const needles = Object.entries(RAW_MARKERS).flatMap(([key, texts]) =>
+    texts.map((text) => [key as RawMarker, Buffer.from(text, "latin1")] as const),
+  );
   const readOp: StreamRead = (_stream, buffer, offset, length, position) => {
     const n = Math.max(0, Math.min(length, source.size - position));
     if (n === 0) return 0;
@@ -207,6 +249,8 @@ function mountLazyFile(
     try {
       const chunk = source.read(position, n);
       new Uint8Array(buffer.buffer, buffer.byteOffset + offset, chunk.length).set(chunk);
+      const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      for (const [key, needle] of needles) if (view.includes(needle)) seen.add(key);
       return chunk.length;
     } catch (error) {
       failure ??= error instanceof Error ? error : new Error(String(error));
@@ -218,7 +262,7 @@ function mountLazyFile(
   };
   // A copy: the ops object is shared by every MEMFS file.
   node.stream_ops = { ...node.stream_ops, read: readOp, write: refuse, mmap: refuse };
-  return { failure: () => failure };
+  return { failure: () => failure, markers: () => [...seen] };
 }
 
 /**
@@ -237,11 +281,33 @@ export async function readHdf5Contents(
     file = new h5.File(path, "r");
     if (file.file_id < 0n) throw new Error("HDF5 could not open the file");
     const attributes = h5.attributeNames(file.file_id, "/");
-    const contents: Hdf5Contents = { attributes, keys: file.keys() };
-    const read = (name: string): string | undefined =>
-      attributes.includes(name)
-        ? readStringAttribute(h5, file!, name, limits.maxAttributeBytes)
-        : undefined;
+    const contents: Hdf5Contents = {
+      attributes,
+      keys: file.keys(),
+      unlisted: [],
+      lookupErrors: [],
+      rawMarkers: [],
+    };
+    // Looked up by name whether listed or not: h5py and Keras do (`f.attrs.get("model_config")`),
+    // and one damaged attribute message empties h5wasm's list while the names before it still
+    // open. A lookup HDF5 fails is kept: the scan cannot tell what Keras would get.
+    const found = new Map<string, H5Attribute>();
+    for (const name of [...KERAS_ROOT_ATTRIBUTES, PROBE_NAME]) {
+      try {
+        const attr = openRootAttribute(h5, file, name);
+        if (attr === undefined) continue;
+        found.set(name, attr);
+        if (!attributes.includes(name)) contents.unlisted.push(name);
+      } catch (error) {
+        contents.lookupErrors.push({ name, message: hdf5Message(error) });
+      }
+    }
+    const read = (name: string): string | undefined => {
+      const attr = found.get(name);
+      return attr === undefined
+        ? undefined
+        : readStringAttribute(attr, name, limits.maxAttributeBytes);
+    };
     const modelConfig = read("model_config");
     const trainingConfig = read("training_config");
     if (modelConfig !== undefined) contents.modelConfig = modelConfig;
@@ -257,6 +323,7 @@ export async function readHdf5Contents(
         // informational only
       }
     }
+    contents.rawMarkers = lazy.markers();
     // A failed read inside the informational attributes above was swallowed there: not here.
     const failed = lazy.failure();
     if (failed !== undefined) throw failed;
@@ -325,7 +392,95 @@ export function scanHdf5Contents(
       findings.push(...walkKerasConfig(config, policy, label, undefined, false).findings);
     }
   }
+  findings.push(...disagreementFindings(contents, findings, where));
   return { findings, summary };
+}
+
+/**
+ * Where HDF5's own answers disagree, or the bytes it read name a Keras attribute it does not
+ * report: h5py (another HDF5 version, or a lookup by name) may still hand Keras a config, so the
+ * file is `unscannable`, never plain data, and `malicious` when a Lambda layer shows in the raw
+ * metadata bytes and the config walk did not already report one.
+ */
+function disagreementFindings(
+  contents: Hdf5Contents,
+  already: readonly Finding[],
+  where: string,
+): Finding[] {
+  const prefix = where === "" ? "" : `${where}: `;
+  const out: Finding[] = [];
+  for (const { name, message } of contents.lookupErrors) {
+    const what =
+      name === PROBE_NAME
+        ? "a root attribute message cannot be decoded (looking up an absent name fails)"
+        : `looking up root attribute '${name}' fails`;
+    out.push(
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `${prefix}HDF5 says ${what}: ${message}. Other HDF5 versions read damaged headers differently, so what Keras would load cannot be told.`,
+        { evidence: { attribute: name === PROBE_NAME ? null : name } },
+      ),
+    );
+  }
+  if (contents.unlisted.length > 0) {
+    out.push(
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `${prefix}HDF5 lists ${contents.attributes.length} root attributes but opens ${contents.unlisted.join(", ")} by name, as h5py and Keras do: the attribute list is damaged, so this file cannot be called plain data.`,
+        {
+          evidence: {
+            listed: contents.attributes.slice(0, MAX_LISTED),
+            unlisted: contents.unlisted,
+          },
+        },
+      ),
+    );
+  }
+  const hidden = (["model_config", "training_config"] as const).filter(
+    (name) =>
+      contents.rawMarkers.includes(name) &&
+      (name === "model_config" ? contents.modelConfig : contents.trainingConfig) === undefined,
+  );
+  if (hidden.length > 0) {
+    out.push(
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `${prefix}The file's metadata holds an attribute named ${hidden.join(" and ")}, which HDF5 does not report: another HDF5 version (h5py's) may read it and Keras load it, so this is not plain data.`,
+        { evidence: { hidden } },
+      ),
+    );
+  }
+  const kerasRoot = contents.attributes.some((n) => KERAS_ROOT_ATTRIBUTES.includes(n));
+  const foreign = contents.attributes.filter(
+    (n) => !KERAS_ROOT_ATTRIBUTES.includes(n) && !/^layer_names\d*$/.test(n),
+  );
+  if (kerasRoot && foreign.length > 0) {
+    out.push(
+      finding(
+        "KERAS_INVALID",
+        "suspicious",
+        `${prefix}Root attributes ${foreign.map((n) => `'${n.slice(0, 40)}'`).join(", ")} sit beside Keras's own: Keras writes no such attribute, and a renamed or damaged one can hide a config from this scan.`,
+        { evidence: { foreign: foreign.slice(0, MAX_LISTED).map((n) => n.slice(0, 100)) } },
+      ),
+    );
+  }
+  if (contents.rawMarkers.includes("lambda") && !already.some((f) => f.code === "KERAS_LAMBDA")) {
+    const damaged = out.some((f) => f.verdict === "unscannable");
+    out.push(
+      finding(
+        "KERAS_LAMBDA",
+        damaged ? "malicious" : "suspicious",
+        damaged
+          ? `${prefix}A Keras Lambda layer is visible in the raw bytes of the file's damaged metadata; a loader that reads it runs its code.`
+          : `${prefix}A Keras Lambda layer is visible in the raw bytes of the file's metadata, but not in a config this scan could walk: it may be hidden from this scan and not from every loader.`,
+        { evidence: { raw: true } },
+      ),
+    );
+  }
+  return out;
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
