@@ -1,5 +1,5 @@
 /** The messages between io/hdf5-runner.ts and its worker (io/hdf5-worker.ts). */
-import type { Hdf5Contents } from "../scan/keras/hdf5.js";
+import type { Hdf5Contents } from "../scan/keras/hdf5-read.js";
 
 export interface Hdf5WorkerData {
   /** Int32Array[2]: [state, bytes read (or -(message length + 1) for a failed read)]. */

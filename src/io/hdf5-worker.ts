@@ -11,7 +11,7 @@ import {
   type Hdf5Contents,
   type Hdf5ReadLimits,
   readHdf5Contents,
-} from "../scan/keras/hdf5.js";
+} from "../scan/keras/hdf5-read.js";
 import { type ByteSource, readAheadSource } from "../scan/source.js";
 import { type Hdf5WorkerData, type Hdf5WorkerReply, READ_DONE, READ_WAITING } from "./hdf5-wire.js";
 

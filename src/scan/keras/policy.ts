@@ -10,7 +10,7 @@
  *
  * Never a whole module: every allowed pair is listed.
  */
-import type { Hdf5Reader } from "./hdf5.js";
+import type { Hdf5Reader } from "./hdf5-read.js";
 
 export interface KerasPolicy {
   /** Keys are `module\u0000name` (see kerasKey). */
