@@ -121,9 +121,12 @@ describe("HDF5 never hangs", () => {
   });
 });
 
-describe("seeded byte mutations of the malicious .h5 fixtures", () => {
-  const dir = join(FIXTURES, "keras", "malicious");
-  const files = readdirSync(dir).filter((f) => f.endsWith(".h5"));
+describe("seeded byte mutations of the keras fixtures", () => {
+  const dir = (d: string) => join(FIXTURES, "keras", d);
+  const list = (d: string, ext: RegExp) =>
+    readdirSync(dir(d))
+      .filter((f) => ext.test(f))
+      .map((f) => join(d, f));
   // mulberry32: the same mutants on every run.
   let seed = 0x5eed_0012;
   const rand = (n: number): number => {
@@ -132,37 +135,57 @@ describe("seeded byte mutations of the malicious .h5 fixtures", () => {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) % n;
   };
-  const PER_FILE = 25;
-  test(`${PER_FILE} one- and two-byte mutants of each of ${files.length} files: every scan ends and every mutant blocks`, async (t) => {
-    assert.ok(files.length >= 8);
+  /** One or two random bytes changed; in an .h5, within the metadata (8 KiB after the signature). */
+  function mutate(base: Uint8Array, name: string): { bytes: Uint8Array; changed: string } {
+    const m = base.slice();
+    const start = name.endsWith(".h5")
+      ? Buffer.from(base).indexOf("\x89HDF\r\n\x1a\n", 0, "latin1")
+      : 0;
+    const span = name.endsWith(".h5") ? Math.min(8192, m.length - start) : m.length;
+    const changed: string[] = [];
+    for (let k = 0; k < 1 + rand(2); k++) {
+      const at = start + rand(span);
+      m[at] = rand(256);
+      changed.push(`${at}=${m[at]}`);
+    }
+    return { bytes: m, changed: changed.join(" ") };
+  }
+
+  const malicious = list("malicious", /\.(h5|keras)$/);
+  const PER_FILE = 16;
+  test(`${PER_FILE} one- and two-byte mutants of each of ${malicious.length} malicious files: every scan ends and every mutant blocks`, async (t) => {
+    assert.ok(malicious.length >= 12);
     const verdicts: Record<string, number> = {};
     let budgetHits = 0;
-    for (const file of files) {
-      const base = new Uint8Array(readFileSync(join(dir, file)));
-      // Bytes in the HDF5 metadata (the first 8 KiB after any user block) are where it matters.
-      const start = Buffer.from(base).indexOf("\x89HDF\r\n\x1a\n", 0, "latin1");
+    for (const file of malicious) {
+      const base = new Uint8Array(readFileSync(join(FIXTURES, "keras", file)));
       for (let i = 0; i < PER_FILE; i++) {
-        const m = base.slice();
-        const changed: string[] = [];
-        for (let k = 0; k < 1 + rand(2); k++) {
-          const at = start + rand(Math.min(8192, m.length - start));
-          m[at] = rand(256);
-          changed.push(`${at}=${m[at]}`);
-        }
-        const node = await scan(m);
+        const { bytes, changed } = mutate(base, file);
+        const node = await scan(bytes, file);
         verdicts[node.verdict] = (verdicts[node.verdict] ?? 0) + 1;
         if (codes(node).includes("BUDGET_EXCEEDED")) budgetHits++;
         assert.notEqual(
           node.verdict,
           "clean",
-          `${file} [${changed.join(" ")}]: ${JSON.stringify(node.findings)}`,
+          `${file} [${changed}]: ${JSON.stringify(node.findings)}`,
         );
       }
     }
     assert.equal(
       Object.values(verdicts).reduce((a, b) => a + b, 0),
-      files.length * PER_FILE,
+      malicious.length * PER_FILE,
     );
     t.diagnostic(`verdicts ${JSON.stringify(verdicts)}, stopped at the deadline: ${budgetHits}`);
+  });
+
+  const benign = list("benign", /\.h5$/);
+  test(`mutants of the ${benign.length} benign .h5 files: every scan ends in a verdict`, async () => {
+    for (const file of benign) {
+      const base = new Uint8Array(readFileSync(join(FIXTURES, "keras", file)));
+      for (let i = 0; i < 8; i++) {
+        const node = await scan(mutate(base, file).bytes, file);
+        assert.ok(["clean", "suspicious", "unscannable", "malicious"].includes(node.verdict));
+      }
+    }
   });
 });
