@@ -20,12 +20,14 @@ import { type Hdf5WorkerData, type Hdf5WorkerReply, READ_DONE } from "./hdf5-wir
 import { startWorker, workerFileUrl } from "./worker-pool.js";
 
 /**
- * What one file's HDF5 read may take (wall clock, from when the warm worker gets the file): real
- * models' metadata takes milliseconds (the keras fixtures 2-20 ms each; a 2 GB tf_model.h5 reads
- * a few hundred KB), so this leaves a wide margin for a loaded machine while a damaged file that
- * loops costs at most this.
+ * What one file's HDF5 read may take (wall clock, from when the warm worker gets the file). Real
+ * models' metadata takes milliseconds (2-5 ms of CPU per keras fixture; a 2 GB tf_model.h5 reads
+ * a few hundred KB), so 2 s leaves a wide margin even on a loaded machine, while each damaged file
+ * that loops costs at most this plus a worker restart (~0.35 s of CPU): a folder with a few of
+ * them, or a test suite that scans them several times, stays quick.
  */
-export const DEFAULT_HDF5_DEADLINE_MS = 5_000;
+export const DEFAULT_HDF5_DEADLINE_MS = 2_000;
+
 /** A worker that has not loaded h5wasm by then is given up (not a property of the file). */
 const START_TIMEOUT_MS = 120_000;
 /** Largest read served in one round trip; larger reads take several. */
