@@ -5,6 +5,7 @@
  */
 import type { ScanNode } from "../core/report.js";
 import { readPythonGrammar } from "../io/grammar.js";
+import { sharedHdf5Reader } from "../io/hdf5-runner.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { type ScanTask, type ScanWorkerData, scanFileTask } from "./scan-worker-task.js";
 
@@ -17,7 +18,12 @@ async function policyFor(data: ScanWorkerData): Promise<ScanPolicy> {
   }
   // The grammar reader is the one function of a policy (io/policy-python.ts supplies this one).
   const { pickle, keras, python } = data.policy;
-  return { pickle, keras, python: { rules: python.rules, grammar: readPythonGrammar } };
+  // Each worker thread makes its own HDF5 reader (a function does not cross threads).
+  return {
+    pickle,
+    keras: { ...keras, readHdf5: sharedHdf5Reader() },
+    python: { rules: python.rules, grammar: readPythonGrammar },
+  };
 }
 
 export async function handleScanTask(task: ScanTask, data: unknown): Promise<ScanNode> {

@@ -20,7 +20,7 @@ export interface ScanTask {
 /** The scan policy without its one function (the grammar reader), as it crosses to a worker. */
 export interface ScanPolicyData {
   pickle: ScanPolicy["pickle"];
-  keras: ScanPolicy["keras"];
+  keras: Omit<ScanPolicy["keras"], "readHdf5">;
   python: { rules: ScanPolicy["python"]["rules"] };
 }
 
@@ -31,7 +31,9 @@ export interface ScanWorkerData {
 }
 
 export function policyData(policy: ScanPolicy): ScanPolicyData {
-  return { pickle: policy.pickle, keras: policy.keras, python: { rules: policy.python.rules } };
+  // The HDF5 reader is a function (each worker makes its own, see scan-worker.ts).
+  const { readHdf5: _, ...keras } = policy.keras;
+  return { pickle: policy.pickle, keras, python: { rules: policy.python.rules } };
 }
 
 /** What a file whose scan did not finish reports: unscannable, with the reason. */

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { describeError, InputError } from "../core/errors.js";
 import { globalKey, type PicklePolicy } from "../scan/pickle/policy.js";
 import type { ScanPolicy } from "../scan/policy.js";
+import { sharedHdf5Reader } from "./hdf5-runner.js";
 import { readKerasPolicy } from "./policy-keras.js";
 import { readPythonPolicy } from "./policy-python.js";
 
@@ -205,7 +206,8 @@ export function readPicklePolicy(dir: string): PicklePolicy {
 export function loadScanPolicy(dir: string = SHIPPED_ALLOWLIST_DIR): ScanPolicy {
   return {
     pickle: readPicklePolicy(dir),
-    keras: readKerasPolicy(dir),
+    // HDF5 is read in a worker thread with a deadline (io/hdf5-runner.ts).
+    keras: { ...readKerasPolicy(dir), readHdf5: sharedHdf5Reader() },
     python: readPythonPolicy(dir),
   };
 }

@@ -11,12 +11,12 @@
  * arrays and strings from it; nothing is deserialized into objects), so it is `clean` with a
  * summary. A `training_config` is scanned whenever present, to stay on the safe side.
  *
- * h5wasm works on Emscripten's in-memory file system. We do not copy the file into it: the scan
- * registers a file node whose reads go straight to the `ByteSource` (as Emscripten's own lazy
- * files do), so HDF5 reads only the metadata it needs (a 2 GB `tf_model.h5` costs a few hundred
- * KB of reads) and nothing is written to disk. What HDF5 may read in total is bounded by
- * `maxInMemoryBytes`; beyond it the read fails and the file is `unscannable`. The module (≈4 MB
- * of WebAssembly) is loaded on first use only.
+ * The reading itself (h5wasm, reads on demand, bounded by `maxInMemoryBytes`) is in hdf5-read.ts;
+ * io/ supplies a runner that does it in a worker thread with a deadline (KerasPolicy.readHdf5).
+ * Where HDF5's answers disagree (a damaged attribute message hides attributes from its list but
+ * not from a lookup by name, or the metadata bytes name a Keras attribute HDF5 does not report),
+ * other HDF5 versions (h5py's) may give Keras a config: the file is `unscannable`, never plain
+ * data.
  */
 import { describeError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
@@ -24,229 +24,24 @@ import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import type { ByteSource } from "../source.js";
 import { walkKerasConfig } from "./config.js";
+import {
+  Hdf5BudgetExceeded,
+  type Hdf5Contents,
+  hdf5Message,
+  KERAS_ROOT_ATTRIBUTES,
+  MAX_LISTED,
+  PROBE_NAME,
+  readHdf5Contents,
+} from "./hdf5-read.js";
 import type { KerasPolicy } from "./policy.js";
 
-/** The slice of h5wasm this scanner uses. */
-interface H5Attribute {
-  metadata: {
-    type: number;
-    cset?: number;
-    size: number;
-    total_size: number;
-    shape: number[] | null;
-  };
-  value: unknown;
-}
-interface H5File {
-  file_id: bigint;
-  keys(): string[];
-  close(): unknown;
-}
-/** Emscripten's file system node and stream, the parts a lazy file touches. */
-interface FsNode {
-  stream_ops: Record<string, unknown>;
-}
-interface FsStream {
-  node: FsNode;
-}
-type StreamRead = (
-  stream: FsStream,
-  buffer: Int8Array | Uint8Array,
-  offset: number,
-  length: number,
-  position: number,
-) => number;
-interface H5Fs {
-  createFile(
-    parent: string,
-    name: string,
-    properties: object,
-    read: boolean,
-    write: boolean,
-  ): FsNode;
-  unlink(path: string): void;
-  ErrnoError: new (errno: number) => Error;
-}
-interface H5Api {
-  FS: H5Fs;
-  File: new (path: string, mode: "r") => H5File;
-  Attribute: new (fileId: bigint, path: string, name: string) => H5Attribute;
-  attributeNames(fileId: bigint, path: string): string[];
-}
-
-const H5T_STRING = 3;
-const MAX_LISTED = 32;
-
-let api: Promise<H5Api> | undefined;
-
-/** Loads h5wasm once, with HDF5's error stack turned into exceptions instead of stderr output. */
-function loadH5(): Promise<H5Api> {
-  api ??= (async () => {
-    const mod = await import("h5wasm");
-    const h5 = mod.default;
-    const module = (await h5.ready) as unknown as {
-      FS: H5Api["FS"];
-      activate_throwing_error_handler(): number;
-      get_attribute_names(fileId: bigint, path: string): string[];
-    };
-    module.activate_throwing_error_handler();
-    return {
-      FS: module.FS,
-      File: h5.File as unknown as H5Api["File"],
-      Attribute: mod.Attribute as unknown as H5Api["Attribute"],
-      attributeNames: (id, path) => module.get_attribute_names(id, path),
-    };
-  })();
-  return api;
-}
-
-let fileCounter = 0;
-
-/**
- * HDF5 reports its whole error stack as the thrown message (outermost call first). The innermost
- * frame says what was wrong ("truncated file: eof = …"); keep the outermost and that one.
- */
-function hdf5Message(error: unknown): string {
-  const text = describeError(error);
-  const frames = text
-    .split("\n")
-    .filter((l) => /#\d+:/.test(l))
-    .map((l) => l.replace(/^.*\(\):\s*/, "").trim());
-  if (frames.length === 0) return text.split("\n")[0]?.slice(0, 200) ?? "unknown error";
-  const first = frames[0]!;
-  const last = frames.at(-1)!;
-  return (first === last ? first : `${first}: ${last}`).slice(0, 200);
-}
-
-/** Reads a root string attribute as text; undefined when absent. Throws on a non-string one. */
-function readStringAttribute(h5: H5Api, file: H5File, name: string, maxBytes: number): string {
-  const attr = new h5.Attribute(file.file_id, "/", name);
-  const meta = attr.metadata;
-  if (meta.type !== H5T_STRING) throw new Error(`attribute ${name} is not a string`);
-  if (meta.size * meta.total_size > maxBytes) throw new Error(`attribute ${name} is too large`);
-  let value = attr.value;
-  if (Array.isArray(value) && value.length === 1) value = value[0];
-  if (typeof value !== "string") throw new Error(`attribute ${name} is not a single string`);
-  // Variable-length strings only show their size once read (bounded by the file size already).
-  if (value.length > maxBytes) throw new Error(`attribute ${name} is too large`);
-  // h5py stores Python bytes as ASCII-tagged strings; Keras decodes them as UTF-8.
-  if (meta.cset !== 1 && /[\x80-\xff]/.test(value)) {
-    const bytes = Uint8Array.from(value, (c) => c.charCodeAt(0) & 0xff);
-    value = new TextDecoder("utf-8").decode(bytes);
-  }
-  return value as string;
-}
-
-export interface Hdf5Contents {
-  attributes: string[];
-  keys: string[];
-  modelConfig?: string;
-  trainingConfig?: string;
-  kerasVersion?: string;
-  backend?: string;
-}
-
-/** Emscripten's errno for an I/O error, which HDF5 reports as a failed read. */
-const EIO = 29;
-
-/** Thrown out of a lazy read when HDF5 has read more than it may. */
-class ReadBudgetExceeded extends Error {}
-
-/**
- * Registers `source` at `path` as a read-only file whose bytes are read on demand. Reads past
- * `maxReadBytes` in total, and any error of the source, fail as EIO inside HDF5; the first such
- * error is kept for the caller.
- */
-function mountLazyFile(
-  fs: H5Fs,
-  path: string,
-  source: ByteSource,
-  maxReadBytes: number,
-): { failure(): Error | undefined } {
-  const node = fs.createFile("/", path.slice(1), {}, true, false);
-  // MEMFS takes a file's size (stat, SEEK_END) from usedBytes.
-  Object.defineProperty(node, "usedBytes", { get: () => source.size });
-  let read = 0;
-  let failure: Error | undefined;
-  const readOp: StreamRead = (_stream, buffer, offset, length, position) => {
-    const n = Math.max(0, Math.min(length, source.size - position));
-    if (n === 0) return 0;
-    read += n;
-    if (read > maxReadBytes) {
-      failure ??= new ReadBudgetExceeded(
-        `HDF5 read more than ${maxReadBytes} bytes of the file's structure`,
-      );
-      throw new fs.ErrnoError(EIO);
-    }
-    try {
-      const chunk = source.read(position, n);
-      new Uint8Array(buffer.buffer, buffer.byteOffset + offset, chunk.length).set(chunk);
-      return chunk.length;
-    } catch (error) {
-      failure ??= error instanceof Error ? error : new Error(String(error));
-      throw new fs.ErrnoError(EIO);
-    }
-  };
-  const refuse = () => {
-    throw new fs.ErrnoError(EIO);
-  };
-  // A copy: the ops object is shared by every MEMFS file.
-  node.stream_ops = { ...node.stream_ops, read: readOp, write: refuse, mmap: refuse };
-  return { failure: () => failure };
-}
-
-/**
- * Opens an HDF5 file in h5wasm, reading from `source` on demand, and reads what Keras would read.
- * `limits` bound the size of an attribute kept and the bytes HDF5 may read in total.
- */
-export async function readHdf5Contents(
-  source: ByteSource,
-  limits: { maxAttributeBytes: number; maxReadBytes: number },
-): Promise<Hdf5Contents> {
-  const h5 = await loadH5();
-  const path = `/modelvet-${++fileCounter}.h5`;
-  const lazy = mountLazyFile(h5.FS, path, source, limits.maxReadBytes);
-  let file: H5File | undefined;
-  try {
-    file = new h5.File(path, "r");
-    if (file.file_id < 0n) throw new Error("HDF5 could not open the file");
-    const attributes = h5.attributeNames(file.file_id, "/");
-    const contents: Hdf5Contents = { attributes, keys: file.keys() };
-    const read = (name: string): string | undefined =>
-      attributes.includes(name)
-        ? readStringAttribute(h5, file!, name, limits.maxAttributeBytes)
-        : undefined;
-    const modelConfig = read("model_config");
-    const trainingConfig = read("training_config");
-    if (modelConfig !== undefined) contents.modelConfig = modelConfig;
-    if (trainingConfig !== undefined) contents.trainingConfig = trainingConfig;
-    for (const [key, attr] of [
-      ["kerasVersion", "keras_version"],
-      ["backend", "backend"],
-    ] as const) {
-      try {
-        const v = read(attr);
-        if (v !== undefined) contents[key] = v.slice(0, 64);
-      } catch {
-        // informational only
-      }
-    }
-    // A failed read inside the informational attributes above was swallowed there: not here.
-    const failed = lazy.failure();
-    if (failed !== undefined) throw failed;
-    return contents;
-  } catch (error) {
-    // A failed read of ours (budget, I/O) is the real cause of whatever HDF5 made of it.
-    throw lazy.failure() ?? error;
-  } finally {
-    try {
-      file?.close();
-    } catch {
-      // closing a half-open file can fail; the file node is removed either way
-    }
-    h5.FS.unlink(path);
-  }
-}
+export {
+  Hdf5BudgetExceeded,
+  type Hdf5Contents,
+  type Hdf5Reader,
+  type Hdf5ReadLimits,
+  readHdf5Contents,
+} from "./hdf5-read.js";
 
 function parseConfig(text: string, where: string, findings: Finding[]): unknown {
   try {
@@ -299,7 +94,95 @@ export function scanHdf5Contents(
       findings.push(...walkKerasConfig(config, policy, label, undefined, false).findings);
     }
   }
+  findings.push(...disagreementFindings(contents, findings, where));
   return { findings, summary };
+}
+
+/**
+ * Where HDF5's own answers disagree, or the bytes it read name a Keras attribute it does not
+ * report: h5py (another HDF5 version, or a lookup by name) may still hand Keras a config, so the
+ * file is `unscannable`, never plain data, and `malicious` when a Lambda layer shows in the raw
+ * metadata bytes and the config walk did not already report one.
+ */
+function disagreementFindings(
+  contents: Hdf5Contents,
+  already: readonly Finding[],
+  where: string,
+): Finding[] {
+  const prefix = where === "" ? "" : `${where}: `;
+  const out: Finding[] = [];
+  for (const { name, message } of contents.lookupErrors) {
+    const what =
+      name === PROBE_NAME
+        ? "a root attribute message cannot be decoded (looking up an absent name fails)"
+        : `looking up root attribute '${name}' fails`;
+    out.push(
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `${prefix}HDF5 says ${what}: ${message}. Other HDF5 versions read damaged headers differently, so what Keras would load cannot be told.`,
+        { evidence: { attribute: name === PROBE_NAME ? null : name } },
+      ),
+    );
+  }
+  if (contents.unlisted.length > 0) {
+    out.push(
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `${prefix}HDF5 lists ${contents.attributes.length} root attributes but opens ${contents.unlisted.join(", ")} by name, as h5py and Keras do: the attribute list is damaged, so this file cannot be called plain data.`,
+        {
+          evidence: {
+            listed: contents.attributes.slice(0, MAX_LISTED),
+            unlisted: contents.unlisted,
+          },
+        },
+      ),
+    );
+  }
+  const hidden = (["model_config", "training_config"] as const).filter(
+    (name) =>
+      contents.rawMarkers.includes(name) &&
+      (name === "model_config" ? contents.modelConfig : contents.trainingConfig) === undefined,
+  );
+  if (hidden.length > 0) {
+    out.push(
+      finding(
+        "UNSCANNABLE",
+        "unscannable",
+        `${prefix}The file's metadata holds an attribute named ${hidden.join(" and ")}, which HDF5 does not report: another HDF5 version (h5py's) may read it and Keras load it, so this is not plain data.`,
+        { evidence: { hidden } },
+      ),
+    );
+  }
+  const kerasRoot = contents.attributes.some((n) => KERAS_ROOT_ATTRIBUTES.includes(n));
+  const foreign = contents.attributes.filter(
+    (n) => !KERAS_ROOT_ATTRIBUTES.includes(n) && !/^layer_names\d*$/.test(n),
+  );
+  if (kerasRoot && foreign.length > 0) {
+    out.push(
+      finding(
+        "KERAS_INVALID",
+        "suspicious",
+        `${prefix}Root attributes ${foreign.map((n) => `'${n.slice(0, 40)}'`).join(", ")} sit beside Keras's own: Keras writes no such attribute, and a renamed or damaged one can hide a config from this scan.`,
+        { evidence: { foreign: foreign.slice(0, MAX_LISTED).map((n) => n.slice(0, 100)) } },
+      ),
+    );
+  }
+  if (contents.rawMarkers.includes("lambda") && !already.some((f) => f.code === "KERAS_LAMBDA")) {
+    const damaged = out.some((f) => f.verdict === "unscannable");
+    out.push(
+      finding(
+        "KERAS_LAMBDA",
+        damaged ? "malicious" : "suspicious",
+        damaged
+          ? `${prefix}A Keras Lambda layer is visible in the raw bytes of the file's damaged metadata; a loader that reads it runs its code.`
+          : `${prefix}A Keras Lambda layer is visible in the raw bytes of the file's metadata, but not in a config this scan could walk: it may be hidden from this scan and not from every loader.`,
+        { evidence: { raw: true } },
+      ),
+    );
+  }
+  return out;
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -329,17 +212,13 @@ export async function scanHdf5Source(
 ): Promise<{ findings: Finding[]; summary?: Record<string, unknown> }> {
   let contents: Hdf5Contents;
   try {
-    contents = await readHdf5Contents(source, { maxAttributeBytes: limit, maxReadBytes: limit });
+    const read = policy.readHdf5 ?? readHdf5Contents;
+    contents = await read(source, { maxAttributeBytes: limit, maxReadBytes: limit });
   } catch (error) {
-    if (error instanceof ReadBudgetExceeded) {
+    if (error instanceof Hdf5BudgetExceeded) {
       return {
         findings: [
-          finding(
-            "BUDGET_EXCEEDED",
-            "unscannable",
-            `${error.message}: a model's metadata is far smaller, so the rest was not read.`,
-            { expected: limit },
-          ),
+          finding("BUDGET_EXCEEDED", "unscannable", error.message, { expected: error.limit }),
         ],
       };
     }

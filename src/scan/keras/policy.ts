@@ -10,6 +10,7 @@
  *
  * Never a whole module: every allowed pair is listed.
  */
+import type { Hdf5Reader } from "./hdf5-read.js";
 
 export interface KerasPolicy {
   /** Keys are `module\u0000name` (see kerasKey). */
@@ -20,6 +21,11 @@ export interface KerasPolicy {
   dangerousModules: ReadonlyMap<string, string>;
   /** Names that are dangerous whatever module they come from (`eval`, `exec`, `system`, …). */
   dangerousNames: ReadonlyMap<string, string>;
+  /**
+   * How HDF5 files are read (supplied by io/: a worker thread with a deadline). Absent: h5wasm on
+   * the calling thread, with no time bound. Not data: dropped when a policy crosses to a worker.
+   */
+  readHdf5?: Hdf5Reader | undefined;
 }
 
 export function kerasKey(module: string, name: string): string {
