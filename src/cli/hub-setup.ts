@@ -1,51 +1,9 @@
-/** Builds the Hub client and the policy from the common flags (--hub-url, --token, --config). */
+/** The common Hub flags' helpers that print: retry notes on stderr. The rest is app/session.ts. */
 
-import type { PullPolicy } from "../app/pull.js";
-import type { ProjectFile } from "../core/project.js";
-import { HubClient } from "../io/hub.js";
-import { resolveHubConfig } from "../io/hub-config.js";
-import { loadScanPolicy } from "../io/policy-files.js";
-import { locateProject, readOrgAllowlist, readProjectFile } from "../io/project-files.js";
-
-export interface HubFlags {
-  hubUrl?: string;
-  token?: string;
-}
-
-export function makeHubClient(flags: HubFlags, onRetry?: (line: string) => void): HubClient {
-  const config = resolveHubConfig({ hubUrl: flags.hubUrl, token: flags.token });
-  return new HubClient(config, {
-    onRetry: (e) =>
-      onRetry?.(
-        `retrying ${e.method} ${e.url} in ${Math.round(e.waitMs / 100) / 10} s (${e.reason})`,
-      ),
-  });
-}
+export { loadProject, loadPullPolicy, makeHubClient, today } from "../app/session.js";
 
 /** Hub retry notes for commands without a progress display: one line each on stderr, unless quiet. */
 export function retryNotes(quiet: boolean | undefined): ((line: string) => void) | undefined {
   if (quiet) return undefined;
   return (line) => process.stderr.write(`modelvet: ${line}\n`);
-}
-
-export function loadPullPolicy(project: ProjectFile | undefined): PullPolicy {
-  return {
-    scan: loadScanPolicy(),
-    organizations: readOrgAllowlist(),
-    project: project?.policy ?? {
-      organizations: { add: [], remove: [] },
-      repos: { allow: [], deny: [] },
-    },
-    acceptedFindings: project?.policy.acceptedFindings ?? [],
-  };
-}
-
-export function loadProject(config: string | undefined) {
-  const location = locateProject(config);
-  return { location, project: readProjectFile(location.configPath) };
-}
-
-/** Today as YYYY-MM-DD (UTC), for expiring exceptions. The only clock read. */
-export function today(): string {
-  return new Date().toISOString().slice(0, 10);
 }

@@ -1,8 +1,9 @@
 /**
  * Entry point: the one top-level catch. Errors become exit codes here and nowhere else.
  */
+
+import { redactSecrets } from "../app/output-env.js";
 import { describeError, isModelvetError } from "../core/errors.js";
-import { redactSecrets } from "../io/fetch.js";
 import { EXIT, type ExitCode, exitCodeForError } from "./exit-codes.js";
 import { maskProcessOutput } from "./output.js";
 import { buildProgram, CommanderError } from "./program.js";

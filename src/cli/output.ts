@@ -5,9 +5,9 @@
  * anything shaped like a Hugging Face access token become `hf_***`, on stdout, stderr and in
  * `--output` files, whatever text carried them (a file name, a finding, a Hub message).
  */
+
+import { knownSecrets, writeFileAtomic } from "../app/output-env.js";
 import { UsageError } from "../core/errors.js";
-import { writeFileAtomic } from "../io/atomic-file.js";
-import { knownSecrets } from "../io/hub-config.js";
 
 /**
  * A real access token: `hf_` and 30+ letters and digits (the Hub issues 34). Shorter `hf_…` names

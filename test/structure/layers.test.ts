@@ -2,7 +2,7 @@
  * The layering of shared/design.md, enforced: core/ and scan/ are pure (bytes and values in,
  * values out), so they import neither io/, app/ nor cli/, and no Node module that reaches the
  * file system, the network, processes, threads or the clock's environment; io/ never imports
- * app/ or cli/; app/ never imports cli/. Every import is read from the source text: static
+ * app/ or cli/; app/ never imports cli/; cli/ never imports io/ (it goes through app/). Every import is read from the source text: static
  * `import`/`export … from`, side-effect imports and dynamic `import("…")`.
  */
 import assert from "node:assert/strict";
@@ -49,6 +49,9 @@ const FORBIDDEN_LAYERS: Record<string, readonly string[]> = {
   scan: ["io", "app", "cli"],
   io: ["app", "cli"],
   app: ["cli"],
+  // cli/ parses arguments, renders and maps exit codes; what it needs from outside comes through
+  // app/ (app/session.ts, app/output-env.ts), never from io/ directly.
+  cli: ["io"],
 };
 
 test("the import graph is read: a known import of each kind is found", () => {

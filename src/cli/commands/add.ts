@@ -1,9 +1,8 @@
 import { lockProjectFiles } from "../../app/lock-files.js";
+import { locateProject, resolveCacheDir } from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { describeLockChange } from "../../core/lock-diff.js";
 import { parseModelRef } from "../../core/model-ref.js";
-import { resolveCacheDir } from "../../io/cache-layout.js";
-import { locateProject } from "../../io/project-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { createProgress } from "../progress.js";

@@ -1,12 +1,10 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { runAudit } from "../../app/audit.js";
+import { findLockfiles, isOffline, locateProject } from "../../app/session.js";
 import { type AuditResult, SEVERITY_ORDER, worstAuditSeverity } from "../../core/audit.js";
 import { UsageError } from "../../core/errors.js";
 import type { Severity } from "../../core/finding.js";
-import { isOffline } from "../../io/hub-config.js";
-import { findLockfiles } from "../../io/lockfile-search.js";
-import { locateProject } from "../../io/project-files.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { makeHubClient, retryNotes } from "../hub-setup.js";

@@ -6,11 +6,13 @@ import {
   runCi,
   type TrustedVerdict,
 } from "../../app/ci.js";
+import {
+  computePolicyDigest,
+  isOffline,
+  readLockfile,
+  resolveCacheDir,
+} from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
-import { resolveCacheDir } from "../../io/cache-layout.js";
-import { isOffline } from "../../io/hub-config.js";
-import { computePolicyDigest } from "../../io/policy-digest.js";
-import { readLockfile } from "../../io/project-files.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, retryNotes, today } from "../hub-setup.js";

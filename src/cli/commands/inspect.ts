@@ -4,12 +4,18 @@
  * config error; 3 the Hub or the network failed for at least one model (undecided).
  */
 import { inspectModels } from "../../app/inspect.js";
+import {
+  HubClient,
+  isOffline,
+  locateProject,
+  offlineError,
+  readOrgAllowlist,
+  readProjectFile,
+  redactSecrets,
+  resolveHubConfig,
+} from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { EMPTY_PROJECT_POLICY } from "../../core/project-policy.js";
-import { redactSecrets } from "../../io/fetch.js";
-import { HubClient } from "../../io/hub.js";
-import { isOffline, offlineError, resolveHubConfig } from "../../io/hub-config.js";
-import { locateProject, readOrgAllowlist, readProjectFile } from "../../io/project-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { writeResult } from "../output.js";
 import { renderInspectJson } from "../render/inspect-json.js";

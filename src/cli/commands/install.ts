@@ -1,7 +1,6 @@
 import { installFromLock } from "../../app/install.js";
+import { readLockfile, resolveCacheDir } from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
-import { resolveCacheDir } from "../../io/cache-layout.js";
-import { readLockfile } from "../../io/project-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { writeResult } from "../output.js";

@@ -1,8 +1,7 @@
 import { type PulledModel, pullModels } from "../../app/pull.js";
+import { isOffline, resolveCacheDir } from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { parseModelRef } from "../../core/model-ref.js";
-import { resolveCacheDir } from "../../io/cache-layout.js";
-import { isOffline } from "../../io/hub-config.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";

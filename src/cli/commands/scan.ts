@@ -1,9 +1,9 @@
 import { pickModelFiles } from "../../app/pick-model-files.js";
 import { scanPaths } from "../../app/scan.js";
 import { AUTO_JOBS_MIN_FILES, type ScanPoolOptions } from "../../app/scan-pool.js";
+import { loadScanPolicy } from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { verdictBlocks } from "../../core/verdict.js";
-import { loadScanPolicy } from "../../io/policy-files.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { writeResult } from "../output.js";
 import { scanReportToCodeQuality } from "../render/codequality.js";

@@ -1,9 +1,8 @@
+import { isOffline, resolveCacheDir } from "../../app/session.js";
 import { type SnapshotCheck, verifyCache } from "../../app/verify-cache.js";
 import { UsageError } from "../../core/errors.js";
 import { parseModelRef } from "../../core/model-ref.js";
 import { worstVerdict } from "../../core/verdict.js";
-import { resolveCacheDir } from "../../io/cache-layout.js";
-import { isOffline } from "../../io/hub-config.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 import { makeHubClient, retryNotes } from "../hub-setup.js";
