@@ -71,7 +71,14 @@ export type FindingCode =
   | "REVISION_GONE"
   | "CACHE_MISSING"
   | "CACHE_EXTRA"
-  | "CACHE_CORRUPT";
+  | "CACHE_CORRUPT"
+  // --- signatures (OpenSSF Model Signing, model.sig)
+  | "SIGNATURE_MISSING" // policy requires a signature and there is none
+  | "SIGNATURE_INVALID" // unreadable bundle or payload, or signature/chain/log/timestamp did not verify
+  | "SIGNATURE_SIGNER_MISMATCH" // verified, but signed by someone other than expected
+  | "SIGNATURE_FILE_MISMATCH" // a signed file (or shard) has other bytes than the signature lists
+  | "SIGNATURE_FILE_MISSING" // the signature lists a file that is not there
+  | "SIGNATURE_FILE_UNLISTED"; // a file is there that the signature does not cover
 
 export type Severity = "info" | "low" | "medium" | "high" | "critical";
 
