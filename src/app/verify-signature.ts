@@ -61,7 +61,11 @@ export interface SignatureVerification {
 
 function problemFinding(error: SignatureCheckError): Finding {
   if (error.problem === "signer") {
-    return finding("SIGNATURE_SIGNER_MISMATCH", "suspicious", error.message);
+    return finding(
+      "SIGNATURE_SIGNER_MISMATCH",
+      "suspicious",
+      `Not the expected signer: ${error.message}`,
+    );
   }
   if (error.problem === "format") {
     return finding(
