@@ -30,7 +30,8 @@ import { type SigstoreTrust, verifySigstoreBundle } from "../io/signature-sigsto
 
 /** What the user trusts. */
 export type SignatureTrust =
-  | { kind: "sigstore"; identity: string; issuer: string; trust: SigstoreTrust }
+  /** identity/issuer undefined: any signer the trust root vouches for (recorded, not judged). */
+  | { kind: "sigstore"; identity?: string; issuer?: string; trust: SigstoreTrust }
   | { kind: "key"; publicKey: KeyObject }
   | { kind: "certificate"; anchors: X509Certificate[] };
 
@@ -98,7 +99,13 @@ export function verifyBundleSigner(bundle: SignatureBundle, trust: SignatureTrus
       identity: signer.identity ?? "(none)",
       ...(signer.issuer !== undefined ? { issuer: signer.issuer } : {}),
     };
-    const why = evaluateSigner({ identity: trust.identity, issuer: trust.issuer }, actual);
+    const why = evaluateSigner(
+      {
+        ...(trust.identity !== undefined ? { identity: trust.identity } : {}),
+        ...(trust.issuer !== undefined ? { issuer: trust.issuer } : {}),
+      },
+      actual,
+    );
     if (why) throw new SignatureCheckError("signer", why);
     return actual;
   }

@@ -22,7 +22,8 @@ export function makeHubClient(flags: HubFlags, onRetry?: (line: string) => void)
   });
 }
 
-export function loadPullPolicy(project: ProjectFile | undefined): PullPolicy {
+/** `projectDir`: where key files named in policy.signatures are (default: the current folder). */
+export function loadPullPolicy(project: ProjectFile | undefined, projectDir = "."): PullPolicy {
   return {
     scan: loadScanPolicy(),
     organizations: readOrgAllowlist(),
@@ -31,6 +32,7 @@ export function loadPullPolicy(project: ProjectFile | undefined): PullPolicy {
       repos: { allow: [], deny: [] },
     },
     acceptedFindings: project?.policy.acceptedFindings ?? [],
+    signatures: { rules: project?.policy.signatures ?? [], baseDir: projectDir },
   };
 }
 

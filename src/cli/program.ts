@@ -231,8 +231,9 @@ Examples:
 
 Exit codes: 0 the lock holds, 1 a rescan blocks, 2 usage or invalid files, 3 Hub or network error,
 5 modelvet.json and models.lock disagree, 6 policy no longer admits a model, 7 the Hub's tree drifted
-from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With several, the first of
-5, 8, 7, 6, 9, 1 wins; every problem is printed.`,
+from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock, 10 a required model signature
+is missing, does not verify or names another signer. With several, the first of 5, 8, 7, 6, 10, 9, 1
+wins; every problem is printed.`,
     )
     .action(async (opts: import("./commands/ci.js").CiCommandOptions) => {
       const { runCiCommand } = await import("./commands/ci.js");
