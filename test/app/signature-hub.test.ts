@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { runCi } from "../../src/app/ci.js";
+import { inspectModels } from "../../src/app/inspect.js";
 import { lockProject } from "../../src/app/lock.js";
 import type { PullPolicy } from "../../src/app/pull.js";
 import { parseLockfile, serializeLockfile } from "../../src/core/lockfile.js";
@@ -179,6 +180,52 @@ describe("model signatures on the Hub: lock and ci", () => {
       ["SIGNATURE_SIGNER_MISMATCH"],
     );
     assert.match(p2[0]!.finding.message, /as models\.lock records/);
+  });
+
+  const inspect = (s: ReturnType<typeof setup>) =>
+    inspectModels({
+      refs: [TINY],
+      client,
+      orgAllowlist: s.policy.organizations,
+      projectPolicy: s.project.policy,
+      signatures: s.policy.signatures!,
+    });
+
+  test("inspect: signed and by whom, from model.sig and the Hub's LFS digests, no weights read", async () => {
+    const s = setup([{ models: "google-bert", publicKey: "signer.pub" }]);
+    await signTiny(key);
+    const before = hub.requests.length;
+    const m = (await inspect(s)).models[0]!;
+    assert.equal(m.verdict, "clean");
+    assert.equal(m.signature?.verified, true);
+    assert.equal(m.signature?.signer?.method, "key");
+    assert.ok(m.signature!.checked >= 1, "the LFS weights are compared with the Hub's sha256");
+    assert.ok(m.signature!.unchecked.includes("config.json"));
+    assert.match(
+      m.signature!.summary,
+      /^signed by key sha256:[0-9a-f]{64} \[key\]; \d+ digest\(s\) match, \d+ checked on download$/,
+    );
+    const weights = hub.requests.slice(before).filter((r) => r.url.includes("model.safetensors"));
+    assert.deepEqual(weights, [], "no weight file is requested");
+  });
+
+  test("inspect: weights changed after signing are caught before download", async () => {
+    const s = setup([{ models: "google-bert", publicKey: "signer.pub" }]);
+    const original = hub.file(TINY, "main", "model.safetensors").bytes;
+    await signTiny(key, {
+      "model.safetensors": Buffer.concat([original, Buffer.from("x")]).toString("latin1"),
+    });
+    const m = (await inspect(s)).models[0]!;
+    assert.notEqual(m.verdict, "clean");
+    assert.deepEqual(sigCodes(m.findings), ["SIGNATURE_FILE_MISMATCH"]);
+  });
+
+  test("inspect: a key-signed model with no rule is shown as signed but unverified, not blocked", async () => {
+    const s = setup([]);
+    await signTiny(key);
+    const m = (await inspect(s)).models[0]!;
+    assert.equal(m.verdict, "clean");
+    assert.match(m.signature!.summary, /signed with a private key; not verified/);
   });
 
   test("ci: policy requires a signature the lock does not record: SIGNATURE_MISSING", async () => {
