@@ -258,7 +258,16 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
     localDir: cache.snapshotDir(commit),
     localFiles: new Set(pulled.filter((f) => f.status === "linked").map((f) => f.path)),
   });
-  if (signature) findings.push(...signature.findings.filter((f) => f.verdict !== "clean"));
+  const signatureBlocks = signature?.findings.filter((f) => f.verdict !== "clean") ?? [];
+  findings.push(...signatureBlocks);
+  // A model whose required signature fails is not admitted: no loader may find its files.
+  if (signatureBlocks.length > 0) {
+    for (const f of pulled) {
+      if (f.status !== "linked") continue;
+      unlinkSnapshot(cache, commit, f.path);
+      f.status = "blocked";
+    }
+  }
   const source = revision.source;
   if (source.kind === "branch" || source.kind === "tag") writeRef(cache, source.name, commit);
   else if (source.kind === "default-branch") writeRef(cache, "main", commit);

@@ -5,7 +5,7 @@
  * block with a SIGNATURE_* finding, in lock (pull) and in ci (class `signature`).
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { runCi } from "../../src/app/ci.js";
@@ -140,6 +140,12 @@ describe("model signatures on the Hub: lock and ci", () => {
       /config\.json: the bytes do not match the SHA-256 in the signature/,
     );
     assert.equal(result.lock.models[TINY]?.signature, undefined);
+    // Nothing of the model is left where a loader would look.
+    const snapshot = result.pulled[0]!.snapshotDir!;
+    for (const f of result.pulled[0]!.files) {
+      assert.equal(f.status, "blocked", f.path);
+      assert.equal(existsSync(join(snapshot, f.path)), false, f.path);
+    }
   });
 
   test("a required signature that is absent blocks (SIGNATURE_MISSING)", async () => {
