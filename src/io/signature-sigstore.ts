@@ -9,13 +9,29 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { bundleFromJSON } from "@sigstore/bundle";
-import { TrustedRoot } from "@sigstore/protobuf-specs";
-import { type TrustMaterial, toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
+import type { TrustMaterial } from "@sigstore/verify";
 import { InputError, ModelvetError } from "../core/errors.js";
 import { SignatureCheckError, SignatureFormatError } from "../core/signature/errors.js";
 
 const PUBLIC_GOOD_MIRROR = "https://tuf-repo-cdn.sigstore.dev";
+const require = createRequire(import.meta.url);
+
+interface SigstoreModules {
+  bundle: typeof import("@sigstore/bundle");
+  specs: typeof import("@sigstore/protobuf-specs");
+  verify: typeof import("@sigstore/verify");
+}
+let loaded: SigstoreModules | undefined;
+
+/** sigstore-js is loaded on first use (it is CommonJS): commands that meet no signature skip it. */
+function sigstore(): SigstoreModules {
+  loaded ??= {
+    bundle: require("@sigstore/bundle"),
+    specs: require("@sigstore/protobuf-specs"),
+    verify: require("@sigstore/verify"),
+  };
+  return loaded;
+}
 
 export interface SigstoreTrust {
   readonly material: TrustMaterial;
@@ -30,7 +46,8 @@ export interface SigstoreSigner {
 
 function toTrust(json: unknown, source: string): SigstoreTrust {
   try {
-    return { material: toTrustMaterial(TrustedRoot.fromJSON(json)), source };
+    const { specs, verify } = sigstore();
+    return { material: verify.toTrustMaterial(specs.TrustedRoot.fromJSON(json)), source };
   } catch (error) {
     throw new InputError(
       "CONFIG_INVALID",
@@ -47,7 +64,6 @@ let embedded: SigstoreTrust | undefined;
 /** The public-good trust root shipped inside @sigstore/tuf (no network). */
 export function embeddedTrustRoot(): SigstoreTrust {
   if (embedded) return embedded;
-  const require = createRequire(import.meta.url);
   const seeds = JSON.parse(
     readFileSync(require.resolve("@sigstore/tuf/seeds.json"), "utf8"),
   ) as Record<string, { targets?: Record<string, string> }>;
@@ -81,16 +97,17 @@ export function readTrustRoot(path: string): SigstoreTrust {
 
 /** Verify a Sigstore-signed bundle; returns who signed it. Throws SignatureCheckError. */
 export function verifySigstoreBundle(json: unknown, trust: SigstoreTrust): SigstoreSigner {
-  let entity: ReturnType<typeof toSignedEntity>;
+  const { bundle, verify } = sigstore();
+  let entity: ReturnType<typeof verify.toSignedEntity>;
   try {
-    entity = toSignedEntity(bundleFromJSON(json));
+    entity = verify.toSignedEntity(bundle.bundleFromJSON(json));
   } catch (error) {
     throw new SignatureFormatError(`not a valid Sigstore bundle: ${(error as Error).message}`, {
       cause: error,
     });
   }
   try {
-    const signer = new Verifier(trust.material).verify(entity);
+    const signer = new verify.Verifier(trust.material).verify(entity);
     return {
       identity: signer.identity?.subjectAlternativeName,
       issuer: signer.identity?.extensions?.issuer,
