@@ -4,6 +4,8 @@
  * files, shards, ignored paths, missing and unlisted files.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parseSignatureBundle } from "../../src/core/signature/bundle.js";
 import { SignatureCheckError } from "../../src/core/signature/errors.js";
@@ -13,7 +15,12 @@ import {
   planSignatureCheck,
 } from "../../src/core/signature/manifest-check.js";
 import { parseSignedManifest } from "../../src/core/signature/payload.js";
-import { pythonBytesRepr, verifyEnvelopeSignature } from "../../src/core/signature/verify-key.js";
+import {
+  parsePemCertificates,
+  pythonBytesRepr,
+  verifyCertificatePath,
+  verifyEnvelopeSignature,
+} from "../../src/core/signature/verify-key.js";
 import {
   fileResources,
   makeKeyBundle,
@@ -352,5 +359,43 @@ describe("key signatures", () => {
       pythonBytesRepr(Buffer.from([0x0a, 0x5c, 0x00, 0xff, 0x41])),
       "b'\\n\\\\\\x00\\xffA'",
     );
+  });
+});
+
+describe("verifyCertificatePath: hostile chains", () => {
+  const vectors = join(import.meta.dirname, "..", "..", "fixtures", "signing");
+  const pem = (name: string) => readFileSync(join(vectors, "keys", name), "utf8");
+  const chainOf = () => {
+    const b = JSON.parse(readFileSync(join(vectors, "v1.1.0-certificate", "model.sig"), "utf8"));
+    return b.verificationMaterial.x509CertificateChain.certificates.map((c: { rawBytes: string }) =>
+      Buffer.from(c.rawBytes, "base64"),
+    ) as Buffer[];
+  };
+  const root = () => parsePemCertificates(pem("ca-cert.pem"), "CA");
+
+  test("the real chain reaches the root", () => {
+    assert.equal(verifyCertificatePath(chainOf(), root()).path.length, 3);
+  });
+  test("garbage DER is a format error", () => {
+    rejects(
+      () => verifyCertificatePath([Buffer.from("not a certificate")], root()),
+      /cannot be parsed/,
+    );
+  });
+  test("an empty chain is a format error", () => {
+    rejects(() => verifyCertificatePath([], root()), /empty/);
+  });
+  test("without the intermediate the leaf does not chain", () => {
+    rejects(
+      () => verifyCertificatePath(chainOf().slice(0, 1), root()),
+      /does not chain to a trusted CA/,
+    );
+  });
+  test("the leaf repeated as its own intermediate does not loop", () => {
+    const [leaf] = chainOf();
+    rejects(() => verifyCertificatePath([leaf!, leaf!, leaf!], root()), /does not chain/);
+  });
+  test("a PEM file without certificates is refused", () => {
+    rejects(() => parsePemCertificates("hello", "ca.pem"), /holds no PEM certificate/);
   });
 });
