@@ -27,7 +27,7 @@ import { parsePemCertificates } from "../core/signature/verify-key.js";
 import type { HubClient } from "../io/hub.js";
 import { hashJob, MAX_SIGNATURE_BYTES } from "../io/signature-files.js";
 import { embeddedTrustRoot, readTrustRoot } from "../io/signature-sigstore.js";
-import { type SignatureTrust, verifyBundleSigner } from "./verify-signature.js";
+import { isSigstoreSigned, type SignatureTrust, verifyBundleSigner } from "./verify-signature.js";
 
 export const SIGNATURE_FILE = "model.sig";
 
@@ -192,7 +192,7 @@ export async function checkHubSignature(
     const trust = trustForRule(rule, options.policy?.baseDir ?? ".");
     let signer: SignerInfo;
     if (trust !== undefined) signer = verifyBundleSigner(bundle, trust);
-    else if (bundle.material.kind === "sigstore")
+    else if (isSigstoreSigned(bundle))
       signer = verifyBundleSigner(bundle, { kind: "sigstore", trust: embeddedTrustRoot() });
     else {
       return {

@@ -82,10 +82,22 @@ function problemFinding(error: SignatureCheckError): Finding {
   );
 }
 
+/**
+ * Signed through Sigstore: a Fulcio certificate with a transparency-log entry. Bundles v0.1/v0.2
+ * carry the certificate as a one-element x509CertificateChain.
+ */
+export function isSigstoreSigned(bundle: SignatureBundle): boolean {
+  const m = bundle.material;
+  return (
+    m.kind === "sigstore" ||
+    (m.kind === "certificate" && m.chain.length <= 3 && bundle.tlogEntries > 0)
+  );
+}
+
 /** Check the signature and the signer. Returns who signed, or throws SignatureCheckError. */
 export function verifyBundleSigner(bundle: SignatureBundle, trust: SignatureTrust): SignerInfo {
   const material = bundle.material;
-  if (material.kind !== trust.kind) {
+  if (material.kind !== trust.kind && !(trust.kind === "sigstore" && isSigstoreSigned(bundle))) {
     const says = { sigstore: "Sigstore", key: "a private key", certificate: "a certificate chain" };
     throw new SignatureCheckError(
       "signer",

@@ -187,6 +187,20 @@ describe("OpenSSF Model Signing test vectors", () => {
     assert.deepEqual(codes(r), ["SIGNATURE_INVALID"]);
   });
 
+  test("sigstore: the same signature in a v0.2 bundle (certificate as a one-element chain) verifies", async () => {
+    const r = await verifyCopy(sigstore, (folder) => {
+      const path = join(folder, "model.sig");
+      const bundle = JSON.parse(readFileSync(path, "utf8"));
+      bundle.mediaType = "application/vnd.dev.sigstore.bundle+json;version=0.2";
+      const vm = bundle.verificationMaterial;
+      vm.x509CertificateChain = { certificates: [vm.certificate] };
+      delete vm.certificate;
+      writeFileSync(path, JSON.stringify(bundle));
+    });
+    assert.deepEqual(r.findings, []);
+    assert.equal(r.signer?.identity, "stefanb@us.ibm.com");
+  });
+
   test("key: another public key fails", async () => {
     const r = await verifyCopy(keyed, () => {}, {
       kind: "key",
