@@ -8,6 +8,8 @@
  * - revision-gone: a pinned commit no longer exists on the Hub
  * - drift: the Hub's tree at the pinned commit differs from the lock (size, git id, digest,
  *   files that appeared or vanished under the globs)
+ * - signature: a signature policy.signatures requires is missing, no longer verifies, or names
+ *   another signer than the lock (app/model-signature.ts)
  * - integrity: bytes that do not match the lock (--download, --rescan), or a cache that does not
  *   (--offline)
  * - blocked: a rescan with the current scanner blocks (--download, --rescan, --offline)
@@ -32,6 +34,7 @@ import { verifyCachedBlob } from "../io/download.js";
 import { type HashPool, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
 import { VERSION } from "../version.js";
+import { checkLockedSignatures } from "./model-signature.js";
 import { mapBounded } from "./pool.js";
 import { type PullPolicy, pullModels } from "./pull.js";
 import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
@@ -41,6 +44,7 @@ export const CI_CLASSES = [
   "revision-gone",
   "drift",
   "policy",
+  "signature",
   "integrity",
   "blocked",
 ] as const;
@@ -452,6 +456,13 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     files += r.files;
     if (!r.problems.some((p) => p.class === "revision-gone")) healthy.push(admitted[i]!);
   });
+  for (const p of await checkLockedSignatures({
+    client: options.client!,
+    lock: options.lock,
+    repos: healthy,
+    policy: options.policy.signatures,
+  }))
+    problems.push({ class: "signature", model: p.model, finding: p.finding });
   const trusted: TrustedVerdict[] = [];
   const keptOnTrust = (repo: string, path: string, locked: LockedFile) => {
     const metadataOnly = !options.download && !options.rescan;

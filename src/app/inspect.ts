@@ -34,6 +34,12 @@ import type { ResolvedRevision } from "../core/revision.js";
 import { type Verdict, worstVerdict } from "../core/verdict.js";
 import type { HubClient } from "../io/hub.js";
 import { VERSION } from "../version.js";
+import {
+  checkHubSignature,
+  describeSignatureCheck,
+  type ModelSignatureCheck,
+  type SignaturePolicy,
+} from "./model-signature.js";
 
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_CONFIG_FILES = 32;
@@ -74,6 +80,8 @@ export interface ModelInspection {
   files: InspectedFile[];
   /** Paths left out by --include/--exclude. */
   excluded: string[];
+  /** The model signature (model.sig), when there is one or policy requires one. */
+  signature?: Omit<ModelSignatureCheck, "findings"> & { summary: string };
   /** Model-level findings: policy, custom code, Hub status. */
   findings: Finding[];
   verdict: Verdict;
@@ -101,6 +109,8 @@ export interface InspectOptions {
   include?: readonly string[];
   exclude?: readonly string[];
   onEvent?: (event: InspectEvent) => void;
+  /** policy.signatures: which models must be signed, and by whom. */
+  signatures?: SignaturePolicy;
 }
 
 export async function inspectModels(options: InspectOptions): Promise<InspectReport> {
@@ -198,6 +208,20 @@ async function inspectOne(
   const code = await readCustomCode(client, model.repo, revision.commit, all);
   model.customCode = { configFiles: code.configFiles, references: code.references };
   model.findings.push(...code.findings);
+
+  // Signed? Verified from model.sig and the tree's published digests, before any weight is read.
+  const signature = await checkHubSignature({
+    repo: model.repo,
+    commit: revision.commit,
+    tree: all,
+    client,
+    policy: options.signatures,
+  });
+  if (signature !== undefined) {
+    const { findings, ...rest } = signature;
+    model.signature = { ...rest, summary: describeSignatureCheck(signature) };
+    model.findings.push(...findings);
+  }
 
   const referencedModules = new Set(code.modulePaths);
   model.files = selected.map((file) => inspectFile(file, referencedModules));

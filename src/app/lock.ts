@@ -14,6 +14,7 @@ import {
   type LockedFile,
   type LockedModel,
   type Lockfile,
+  lockfileVersionFor,
 } from "../core/lockfile.js";
 import {
   DEFAULT_REF,
@@ -24,6 +25,7 @@ import {
 import type { Verdict } from "../core/verdict.js";
 import type { HubClient } from "../io/hub.js";
 import { VERSION } from "../version.js";
+import { lockedSignatureOf } from "./model-signature.js";
 import { type PullEvent, type PulledModel, type PullPolicy, pullModels } from "./pull.js";
 
 export interface LockOptions {
@@ -91,6 +93,7 @@ export function lockedModelFrom(
     exclude: [...model.exclude],
     manifestDigest: computeManifestDigest(files),
     files,
+    ...lockedSignatureOf(pulled.signature),
   };
 }
 
@@ -119,7 +122,7 @@ export async function lockProject(options: LockOptions): Promise<LockResult> {
     const p = pulled[i]!;
     if (p.commit !== "") models[model.repo] = lockedModelFrom(model, p, options.policyDigest);
   });
-  const lock: Lockfile = { lockfileVersion: LOCKFILE_VERSION, models };
+  const lock: Lockfile = { lockfileVersion: lockfileVersionFor(models), models };
   return {
     lock,
     pulled,

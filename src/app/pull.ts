@@ -25,6 +25,11 @@ import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
 import { downloadToCache, removeBlob } from "../io/download.js";
 import type { HubClient } from "../io/hub.js";
 import type { ScanPolicy } from "../scan/policy.js";
+import {
+  checkHubSignature,
+  type ModelSignatureCheck,
+  type SignaturePolicy,
+} from "./model-signature.js";
 import { mapBounded } from "./pool.js";
 import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
 
@@ -40,6 +45,8 @@ export interface PullPolicy {
   organizations: OrgAllowlist;
   project: ProjectPolicy;
   acceptedFindings: readonly AcceptedFinding[];
+  /** policy.signatures: which models must be signed, and by whom. */
+  signatures?: SignaturePolicy;
 }
 
 export type PullEvent =
@@ -81,6 +88,8 @@ export interface PulledModel {
   files: PulledFile[];
   snapshotDir: string | undefined;
   verdict: Verdict;
+  /** The model signature (model.sig), when there is one or policy requires one. */
+  signature?: ModelSignatureCheck;
 }
 
 export interface PullOptions {
@@ -301,6 +310,26 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
     options.policy.scan,
   );
   const pulled = fetched.map((f, i) => settle(f, nodes[i]!, where, options));
+  const signature = await checkHubSignature({
+    repo: request.repo,
+    commit,
+    tree: listed,
+    client: options.client,
+    policy: options.policy.signatures,
+    known: new Map(pulled.flatMap((f) => (f.sha256 ? [[f.path, f.sha256] as const] : []))),
+    localDir: cache.snapshotDir(commit),
+    localFiles: new Set(pulled.filter((f) => f.status === "linked").map((f) => f.path)),
+  });
+  const signatureBlocks = signature?.findings.filter((f) => f.verdict !== "clean") ?? [];
+  findings.push(...signatureBlocks);
+  // A model whose required signature fails is not admitted: no loader may find its files.
+  if (signatureBlocks.length > 0) {
+    for (const f of pulled) {
+      if (f.status !== "linked") continue;
+      unlinkSnapshot(cache, commit, f.path);
+      f.status = "blocked";
+    }
+  }
   const source = revision.source;
   if (source.kind === "branch" || source.kind === "tag") writeRef(cache, source.name, commit);
   else if (source.kind === "default-branch") writeRef(cache, "main", commit);
@@ -318,6 +347,7 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
       ...findings.map((f) => f.verdict),
       ...pulled.map((f) => f.scan.verdict),
     ]),
+    ...(signature ? { signature } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ export {
   readOrgAllowlist,
   readProjectFile,
 } from "../io/project-files.js";
+export { embeddedTrustRoot, readTrustRoot } from "../io/signature-sigstore.js";
 
 export interface HubFlags {
   hubUrl?: string;
@@ -41,7 +42,8 @@ export function makeHubClient(flags: HubFlags, onRetry?: (line: string) => void)
   });
 }
 
-export function loadPullPolicy(project: ProjectFile | undefined): PullPolicy {
+/** `projectDir`: where key files named in policy.signatures are (default: the current folder). */
+export function loadPullPolicy(project: ProjectFile | undefined, projectDir = "."): PullPolicy {
   return {
     scan: loadScanPolicy(),
     organizations: readOrgAllowlist(),
@@ -50,6 +52,7 @@ export function loadPullPolicy(project: ProjectFile | undefined): PullPolicy {
       repos: { allow: [], deny: [] },
     },
     acceptedFindings: project?.policy.acceptedFindings ?? [],
+    signatures: { rules: project?.policy.signatures ?? [], baseDir: projectDir },
   };
 }
 

@@ -19,6 +19,8 @@ export const EXIT = {
   REVISION_GONE: 8,
   /** modelvet ci: downloaded or cached bytes do not match the lock. */
   INTEGRITY: 9,
+  /** A model signature (model.sig) is missing, does not verify, or names another signer. */
+  SIGNATURE: 10,
   /** modelvet audit: the worst finding at or above --audit-level is low / medium / high / critical. */
   AUDIT_LOW: 20,
   AUDIT_MEDIUM: 21,

@@ -242,8 +242,9 @@ Examples:
 
 Exit codes: 0 the lock holds, 1 a rescan blocks, 2 usage or invalid files, 3 Hub or network error,
 5 modelvet.json and models.lock disagree, 6 policy no longer admits a model, 7 the Hub's tree drifted
-from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With several, the first of
-5, 8, 7, 6, 9, 1 wins; every problem is printed.`,
+from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock, 10 a required model signature
+is missing, does not verify or names another signer. With several, the first of 5, 8, 7, 6, 10, 9, 1
+wins; every problem is printed.`,
     )
     .action(async (opts: import("./commands/ci.js").CiCommandOptions) => {
       const { runCiCommand } = await import("./commands/ci.js");
@@ -275,6 +276,60 @@ from the lock, 8 a pinned commit is gone, 9 bytes do not match the lock. With se
       async (models: string[], opts: import("./commands/verify-cache.js").VerifyCacheOptions) => {
         const { runVerifyCache } = await import("./commands/verify-cache.js");
         setExit(await runVerifyCache(models, opts));
+      },
+    );
+
+  program
+    .command("verify-signature")
+    .description(
+      "Verify an OpenSSF Model Signing signature (model.sig) for a local model, like `model_signing verify`.",
+    )
+    .argument("<model>", "the model folder (or a single-file model)")
+    .option("--signature <file>", "the signature (default: model.sig in the folder)")
+    .option("--identity <identity>", "Sigstore: the signer's identity (e-mail or URI) to expect")
+    .option("--issuer <url>", "Sigstore: the OIDC issuer to expect")
+    .option(
+      "--trust-root <file>",
+      "Sigstore: a trusted_root.json for a private instance (default: public-good, built in)",
+    )
+    .option("--public-key <file>", "key-signed models: the signer's PEM public key")
+    .addOption(
+      new Option(
+        "--certificate-chain <file>",
+        "certificate-signed models: PEM CA certificate(s) to trust (repeatable)",
+      )
+        .argParser(collect)
+        .default([], "none"),
+    )
+    .addOption(
+      new Option("--ignore-paths <path>", "also leave out this path of the model (repeatable)")
+        .argParser(collect)
+        .default([], "none"),
+    )
+    .addOption(
+      new Option("-f, --format <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the result to a file instead of stdout")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet verify-signature ./model --identity alice@example.com --issuer https://accounts.google.com
+  $ modelvet verify-signature ./model --public-key signer.pub
+  $ modelvet verify-signature ./model --certificate-chain ca.pem --signature ./model.sig
+
+Exit codes: 0 the signature verifies and every file matches it, 10 missing, not verifying, another
+signer or files that do not match, 2 usage error, 4 internal error.`,
+    )
+    .action(
+      async (
+        model: string,
+        opts: import("./commands/verify-signature.js").VerifySignatureCommandOptions,
+      ) => {
+        const { runVerifySignature } = await import("./commands/verify-signature.js");
+        setExit(await runVerifySignature(model, opts));
       },
     );
 

@@ -78,7 +78,14 @@ export type FindingCode =
   | "REPO_DISABLED" // the Hub has disabled the repo
   | "REPO_UNAVAILABLE" // the repo is gone, renamed or made private (not found for this token)
   | "REPO_GATED" // the repo is now gated
-  | "TAG_MOVED"; // the locked tag points at another commit now
+  | "TAG_MOVED" // the locked tag points at another commit now
+  // --- signatures (OpenSSF Model Signing, model.sig)
+  | "SIGNATURE_MISSING" // policy requires a signature and there is none
+  | "SIGNATURE_INVALID" // unreadable bundle or payload, or signature/chain/log/timestamp did not verify
+  | "SIGNATURE_SIGNER_MISMATCH" // verified, but signed by someone other than expected
+  | "SIGNATURE_FILE_MISMATCH" // a signed file (or shard) has other bytes than the signature lists
+  | "SIGNATURE_FILE_MISSING" // the signature lists a file that is not there
+  | "SIGNATURE_FILE_UNLISTED"; // a file is there that the signature does not cover
 
 export type Severity = "info" | "low" | "medium" | "high" | "critical";
 

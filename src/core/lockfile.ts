@@ -34,6 +34,19 @@ import { describeSchemaError } from "./schema-error.js";
 import { VERDICTS } from "./verdict.js";
 
 export const LOCKFILE_VERSION = "1.0.0";
+/**
+ * A lock that records a model signature is written as 1.1.0 (a modelvet that reads only 1.0.x
+ * then asks to be upgraded instead of failing on an unknown field); others stay 1.0.0.
+ */
+export const SIGNED_LOCKFILE_VERSION = "1.1.0";
+
+export function lockfileVersionFor(
+  models: Readonly<Record<string, { signature?: unknown }>>,
+): string {
+  return Object.values(models).some((m) => m.signature !== undefined)
+    ? SIGNED_LOCKFILE_VERSION
+    : LOCKFILE_VERSION;
+}
 
 const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -54,6 +67,14 @@ const fileSchema = z.strictObject({
   scan: scanSchema,
 });
 
+/** Who signed the model (OpenSSF Model Signing) when it was locked; lockfileVersion 1.1.0. */
+const signatureSchema = z.strictObject({
+  method: z.enum(["sigstore", "key", "certificate"]),
+  identity: z.string().min(1),
+  issuer: z.string().min(1).optional(),
+  bundleSha256: z.string().regex(HEX64, "must be the 64-hex sha256 of model.sig"),
+});
+
 const modelSchema = z.strictObject({
   ref: z.string().min(1),
   revision: z.string().regex(HEX40, "must be a 40-hex commit id"),
@@ -64,6 +85,7 @@ const modelSchema = z.strictObject({
     z.string().refine(isSafeRepoPath, "must be a relative POSIX path without '..'"),
     fileSchema,
   ),
+  signature: signatureSchema.optional(),
 });
 
 const lockfileSchema = z.strictObject({
@@ -72,6 +94,7 @@ const lockfileSchema = z.strictObject({
 });
 
 export type LockedScan = z.infer<typeof scanSchema>;
+export type LockedSignature = z.infer<typeof signatureSchema>;
 export type LockedFile = z.infer<typeof fileSchema>;
 export type LockedModel = z.infer<typeof modelSchema>;
 export type Lockfile = z.infer<typeof lockfileSchema>;
@@ -86,7 +109,7 @@ export function checkLockfileVersion(version: string, file = "models.lock"): voi
   if (parsed === null) {
     throw invalid(file, `lockfileVersion "${version}" is not a semantic version`);
   }
-  const ours = semver.parse(LOCKFILE_VERSION)!;
+  const ours = semver.parse(SIGNED_LOCKFILE_VERSION)!;
   if (semver.major(parsed) !== ours.major) {
     throw invalid(
       file,

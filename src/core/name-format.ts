@@ -91,6 +91,8 @@ const BY_NAME: Record<string, NameFormat> = {
   "sentencepiece.bpe.model": { format: "tokenizer (sentencepiece)", risk: "safe" },
   "vocab.txt": { format: "tokenizer", risk: "safe" },
   "merges.txt": { format: "tokenizer", risk: "safe" },
+  // OpenSSF Model Signing: a Sigstore bundle (JSON); no loader reads it.
+  "model.sig": { format: "model signature (Sigstore bundle)", risk: "safe" },
 };
 
 export function classifyName(path: string): NameFormat {

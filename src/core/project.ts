@@ -6,7 +6,9 @@
  *     "policy": { …organization and repo exceptions (core/project-policy.ts)…,
  *                 "acceptedFindings": [{ "model": "acme/other", "path": "model.bin",
  *                   "sha256": "<64 hex>", "code": "PICKLE_UNKNOWN_GLOBAL",
- *                   "reason": "reviewed by the ML platform team", "expires": "2027-06-30" }] } }
+ *                   "reason": "reviewed by the ML platform team", "expires": "2027-06-30" }],
+ *                 "signatures": [{ "models": "acme", "identity": "…", "issuer": "…" }] } }
+ *                 (who must have signed which models: core/signature/policy.ts)
  *
  * An accepted finding is tied to the file's digest, so it lapses when the file changes; only
  * `suspicious` and `unscannable` findings can be accepted, never `malicious` ones. An
@@ -20,6 +22,7 @@ import type { Finding, FindingCode } from "./finding.js";
 import { parseModelRef } from "./model-ref.js";
 import { projectPolicySchema } from "./project-policy.js";
 import { describeSchemaError } from "./schema-error.js";
+import { signatureRuleSchema } from "./signature/policy.js";
 
 export const PROJECT_FILE = "modelvet.json";
 export const LOCK_FILE = "models.lock";
@@ -60,6 +63,7 @@ const acceptedFinding = z.strictObject({
 
 const policySchema = projectPolicySchema.extend({
   acceptedFindings: z.array(acceptedFinding).default([]),
+  signatures: z.array(signatureRuleSchema).default([]),
 });
 
 const projectSchema = z.strictObject({
@@ -69,6 +73,7 @@ const projectSchema = z.strictObject({
     organizations: { add: [], remove: [] },
     repos: { allow: [], deny: [] },
     acceptedFindings: [],
+    signatures: [],
   }),
 });
 
@@ -129,6 +134,7 @@ export function serializeProjectFile(project: ProjectFile): string {
     policy.repos = Object.fromEntries(Object.entries(p.repos).filter(([, v]) => v.length > 0));
   }
   if (p.acceptedFindings.length > 0) policy.acceptedFindings = p.acceptedFindings;
+  if (p.signatures.length > 0) policy.signatures = p.signatures;
   const out: Record<string, unknown> = { ...project, policy };
   if (Object.keys(policy).length === 0) delete out.policy;
   return canonicalJson(out);

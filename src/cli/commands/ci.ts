@@ -43,6 +43,7 @@ export const CI_EXIT: Record<CiClass, ExitCode> = {
   "revision-gone": EXIT.REVISION_GONE,
   drift: EXIT.DRIFT,
   policy: EXIT.POLICY,
+  signature: EXIT.SIGNATURE,
   integrity: EXIT.INTEGRITY,
   blocked: EXIT.BLOCKED,
 };
@@ -55,6 +56,8 @@ export const NEXT_STEP: Record<CiClass, string> = {
     "the Hub no longer serves what was locked for that commit; do not use these files. Investigate, then `modelvet lock --update <model>` if the change is expected.",
   policy:
     "add the organization or the repo to `policy` in modelvet.json (with a reason), or remove the model.",
+  signature:
+    "the model signature (model.sig) required by policy.signatures is missing, no longer verifies, or names another signer than models.lock; do not use the model. If the new signer is expected, update policy.signatures and run `modelvet lock --update <model>`.",
   integrity:
     "the bytes differ from the lock; run `modelvet verify-cache`, remove the damaged copy and pull again. If it persists, the Hub or a mirror serves tampered files.",
   blocked:

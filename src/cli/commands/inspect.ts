@@ -63,6 +63,7 @@ export async function runInspect(
     projectPolicy: project?.policy ?? EMPTY_PROJECT_POLICY,
     include: options.include ?? [],
     exclude: options.exclude ?? [],
+    signatures: { rules: project?.policy.signatures ?? [], baseDir: "." },
   });
   for (const m of report.models) {
     if (m.error !== undefined)

@@ -63,6 +63,7 @@ function renderModel(m: ModelInspection, lines: string[]): void {
     lines.push(
       `  custom code  ${refs.length === 0 ? `none declared (read ${m.customCode.configFiles.length === 0 ? "no config files" : m.customCode.configFiles.join(", ")})` : refs.map((r) => `${r.repo !== undefined ? `${r.repo}--` : ""}${r.moduleFile ?? r.reference} (${r.source})`).join("; ")}`,
     );
+    if (m.signature !== undefined) lines.push(`  signature    ${m.signature.summary}`);
     lines.push(
       `  files        ${m.files.length} selected${m.excluded.length > 0 ? `, ${m.excluded.length} excluded by --include/--exclude` : ""}`,
     );
