@@ -54,9 +54,12 @@ interface Ctx {
 const str = (c: Ctx, s: string): Part[] => {
   const b = utf8(s);
   if (c.text || c.proto < 1)
-    return c.rng.chance(0.5) ? [`S'${s.replace(/[\\']/g, "")}'\n`] : [`V${s}\n`];
+    return c.rng.chance(0.5) && /^[ -~]*$/.test(s)
+      ? [`S'${s.replace(/[\\']/g, "")}'\n`]
+      : [`V${s}\n`];
   if (c.proto >= 4 && b.length < 256 && c.rng.chance(0.6)) return [0x8c, b.length, b];
-  if (c.rng.chance(0.2) && b.length < 256) return [0x55, b.length, b]; // SHORT_BINSTRING
+  const ascii = b.every((x) => x < 0x80);
+  if (ascii && c.rng.chance(0.2) && b.length < 256) return [0x55, b.length, b]; // SHORT_BINSTRING
   return [0x58, le(b.length, 4), b];
 };
 
@@ -154,15 +157,25 @@ function value(c: Ctx): Part[] {
   if (r < 5) out = constant(c);
   else if (r < 9) {
     // call: global(args) via REDUCE / NEWOBJ / OBJ / INST
+    // Memo indices are given out in generation order, so parts are generated in the order
+    // they are written: the import before its arguments (INST writes its name last).
     const g = pickGlobal(c);
-    const args = Array.from({ length: c.rng.int(3) }, () => value(c));
     const how = c.rng.int(4);
-    if (how === 0 && c.proto >= 2 && !c.text) out = [...globalRef(c, g), ...tuple(c, args), 0x81];
-    else if (how === 1) out = ["(", ...globalRef(c, g), ...args.flat(), "o"];
-    else if (how === 2) {
+    const nargs = c.rng.int(3);
+    const args = () => Array.from({ length: nargs }, () => value(c));
+    if (how === 0 && c.proto >= 2 && !c.text) {
+      const ref = globalRef(c, g);
+      out = [...ref, ...tuple(c, args()), 0x81];
+    } else if (how === 1) {
+      const ref = globalRef(c, g);
+      out = ["(", ...ref, ...args().flat(), "o"];
+    } else if (how === 2) {
       c.planted.push(g);
-      out = ["(", ...args.flat(), `i${g.module}\n${g.name}\n`];
-    } else out = [...globalRef(c, g), ...tuple(c, args), "R"];
+      out = ["(", ...args().flat(), `i${g.module}\n${g.name}\n`];
+    } else {
+      const ref = globalRef(c, g);
+      out = [...ref, ...tuple(c, args()), "R"];
+    }
     if (c.rng.chance(0.2)) out.push(...value(c), "b"); // BUILD with some state
   } else if (r < 11) out = globalRef(c, pickGlobal(c));
   else if (r < 13) {
@@ -181,7 +194,7 @@ function value(c: Ctx): Part[] {
         [0x83, ...le(c.rng.int(65536), 2)],
       ]),
     ];
-  else if (r < 19) out = [...str(c, "storage"), c.text ? "P0\n" : "Q"];
+  else if (r < 19) out = c.text ? ["Pstorage\n"] : [...str(c, "storage"), "Q"];
   else out = constant(c);
   if (c.rng.chance(0.25)) out.push(...put(c));
   c.depth--;

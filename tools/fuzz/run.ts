@@ -124,7 +124,8 @@ async function main(): Promise<void> {
       const o = records?.[i];
       if (o === undefined) continue;
       if (o.oracle_error) record("oracle-error", c, index, { oracle: o });
-      if (typeof o.ms === "number" && o.ms > 200) record(`oracle-slow/${c.kind}`, c, index, { oracle: o });
+      if (typeof o.ms === "number" && o.ms > 200)
+        record(`oracle-slow/${c.kind}`, c, index, { oracle: o });
       const ds: Disagreement[] = compare(o, s.node, policy.pickle);
       const seen = new Set<string>();
       for (const d of ds) {
