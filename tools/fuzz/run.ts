@@ -81,7 +81,7 @@ async function scan(bytes: Uint8Array): Promise<{ node?: ScanNode; ms: number; e
 
 async function main(): Promise<void> {
   const rng = new Rng(seed);
-  const oracle = values["no-oracle"] ? undefined : new OracleClient();
+  let oracle = values["no-oracle"] ? undefined : new OracleClient();
   await oracle?.ready();
   if (oracle) console.error(`oracle: ${JSON.stringify(oracle.versions)}`);
   const started = performance.now();
@@ -101,7 +101,15 @@ async function main(): Promise<void> {
     const scans = [];
     for (const c of batch) scans.push(await scan(c.bytes));
     const scanned = performance.now();
-    const records = pending ? await pending : undefined;
+    let records: Awaited<typeof pending>;
+    try {
+      records = pending ? await pending : undefined;
+    } catch (error) {
+      // The oracle died on a case (a reader ran out of its memory cap): record the batch, restart.
+      record("oracle-crash", batch[0] as FuzzCase, done, { error: String(error).slice(0, 2000) });
+      oracle = new OracleClient();
+      await oracle.ready();
+    }
     scanMs += scanned - batchStart;
     waitMs += performance.now() - scanned;
     for (let i = 0; i < n; i++) {

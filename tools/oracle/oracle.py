@@ -664,7 +664,13 @@ def serve(real_files=False):
                 except Exception as e:  # noqa: BLE001 - never lose the session to one case
                     result = {"readers": {}, "globals": [], "oracle_error": _error(e)}
                 result["ms"] = round((time.perf_counter() - started) * 1000, 2)
-                stdout.write(json.dumps(result, default=_short) + "\n")
+                try:
+                    line = json.dumps(result, default=_short)
+                except Exception as e:  # noqa: BLE001 - MemoryError under the address-space cap
+                    result = None
+                    line = json.dumps({"readers": {}, "globals": [],
+                                       "oracle_error": "result not encodable: " + _error(e)})
+                stdout.write(line + "\n")
             stdout.flush()
     finally:
         if path is not None:
