@@ -48,6 +48,8 @@ const counts = new Map<string, number>();
 const kindsOfCases = new Map<string, number>();
 let written = 0;
 let scanMs = 0;
+/** Cases the oracle answered for (no oracle error): the differential count. */
+let compared = 0;
 let waitMs = 0;
 
 function record(kind: string, c: FuzzCase, index: number, extra: Record<string, unknown>): void {
@@ -131,7 +133,11 @@ async function main(): Promise<void> {
         });
       const o = records?.[i];
       if (o === undefined) continue;
-      if (o.oracle_error) record("oracle-error", c, index, { oracle: o });
+      if (o.oracle_error) {
+        record("oracle-error", c, index, { oracle: o });
+        continue;
+      }
+      compared++;
       if (typeof o.ms === "number" && o.ms > 200)
         record(`oracle-slow/${c.kind}`, c, index, { oracle: o });
       const ds: Disagreement[] = compare(o, s.node, policy.pickle);
@@ -170,6 +176,7 @@ function summarize(done: number, started: number, oracle: OracleClient | undefin
   return {
     seed,
     cases: done,
+    compared,
     seconds: Number(seconds.toFixed(1)),
     casesPerSecond: Number((done / seconds).toFixed(0)),
     oracle: oracle ? oracle.versions : "off",

@@ -141,6 +141,9 @@ def _stub_class(module, name):
     key = (module, name)
     cls = _CLASSES.get(key)
     if cls is None:
+        if len(_CLASSES) >= 4096:
+            # Fuzzed names are mostly unique: an unbounded cache grows into the memory cap.
+            _CLASSES.clear()
         cls = type("Stub", (Stub,), {"_mv_name": f"{module}.{name}", "_mv_global": True})
         _CLASSES[key] = cls
     return cls
