@@ -164,6 +164,7 @@ async function main(): Promise<void> {
   }
   await oracle?.close();
   const summary = summarize(done, started, oracle);
+  mkdirSync(values.out, { recursive: true });
   writeFileSync(
     join(values.out, `summary-seed${seed}.json`),
     `${JSON.stringify(summary, null, 1)}\n`,
