@@ -62,13 +62,13 @@ describe("fuzz generators (no Python)", () => {
   it("plant what they say: an unmutated stream with os.system imports it", () => {
     const rng = new Rng(3);
     let found = 0;
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 1000; i++) {
       const p = generatePickle(rng);
       const text = Buffer.from(p.bytes).toString("latin1");
       for (const g of p.planted)
         if (g.module === "os" && g.name === "system" && text.includes("system")) found++;
     }
-    assert.ok(found > 10, `only ${found} os.system imports in 300 streams`);
+    assert.ok(found > 20, `only ${found} os.system imports in 1000 streams`);
   });
 });
 

@@ -248,13 +248,19 @@ export function generatePickle(rng: Rng): PickleCase {
   const protocol = rng.int(6);
   const planted: Planted[] = [];
   let bytes = cat(...generateBody(rng, protocol, planted));
-  if (protocol >= 4 && rng.chance(0.6)) bytes = frame(rng, bytes);
+  // Frames are cut at arbitrary bytes, so a frame header can land inside a constant and change
+  // what the stream means: what was planted is no longer known (the oracle still judges it).
+  let framed = false;
+  if (protocol >= 4 && rng.chance(0.6)) {
+    bytes = frame(rng, bytes);
+    framed = true;
+  }
   if (rng.chance(0.1)) {
     // stacked streams, as torch's legacy format and joblib write them
     const more = generateBody(rng, rng.int(6), planted);
     bytes = cat(bytes, ...more);
   }
-  return { bytes, protocol, planted };
+  return { bytes, protocol, planted: framed ? [] : planted };
 }
 
 const OPCODE_BYTES =
