@@ -1,0 +1,95 @@
+/**
+ * The oracle as a long-running Python process (tools/oracle/oracle.py --serve): batches of cases
+ * go in as length-prefixed bytes, one JSON line per case comes back.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { OracleRecord } from "./compare.js";
+
+export const ORACLE_SCRIPT = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "oracle",
+  "oracle.py",
+);
+
+export function defaultPython(): string {
+  return (
+    process.env.MODELVET_ORACLE_PYTHON ??
+    (existsSync("/work/venv/bin/python") ? "/work/venv/bin/python" : "/usr/bin/python3")
+  );
+}
+
+export class OracleClient {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buffer = "";
+  private lines: string[] = [];
+  private waiter: (() => void) | undefined;
+  private exited: string | undefined;
+  versions: Record<string, unknown> = {};
+
+  constructor(python = defaultPython()) {
+    this.child = spawn(python, [ORACLE_SCRIPT, "--serve"], { stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.setEncoding("utf8");
+    this.child.stdout.on("data", (chunk: string) => {
+      this.buffer += chunk;
+      let nl = this.buffer.indexOf("\n");
+      while (nl >= 0) {
+        this.lines.push(this.buffer.slice(0, nl));
+        this.buffer = this.buffer.slice(nl + 1);
+        nl = this.buffer.indexOf("\n");
+      }
+      this.waiter?.();
+    });
+    let stderr = "";
+    this.child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    this.child.on("exit", (code, signal) => {
+      this.exited = `oracle exited (${code ?? signal}): ${stderr}`;
+      this.waiter?.();
+    });
+  }
+
+  private async line(): Promise<string> {
+    while (this.lines.length === 0) {
+      if (this.exited !== undefined) throw new Error(this.exited);
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+      this.waiter = undefined;
+    }
+    return this.lines.shift() as string;
+  }
+
+  async ready(): Promise<void> {
+    const hello = JSON.parse(await this.line()) as { versions: Record<string, unknown> };
+    this.versions = hello.versions;
+  }
+
+  /** Sends a batch; resolves with one record per case, in order. */
+  async examine(cases: readonly Uint8Array[]): Promise<OracleRecord[]> {
+    const parts: Buffer[] = [];
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(cases.length);
+    parts.push(head);
+    for (const c of cases) {
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(c.length);
+      parts.push(len, Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    }
+    this.child.stdin.write(Buffer.concat(parts));
+    const out: OracleRecord[] = [];
+    for (let i = 0; i < cases.length; i++) out.push(JSON.parse(await this.line()) as OracleRecord);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.exited !== undefined) return;
+    const done = new Promise<void>((resolve) => this.child.on("exit", () => resolve()));
+    this.child.stdin.end(Buffer.alloc(4));
+    await done;
+  }
+}

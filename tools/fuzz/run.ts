@@ -1,0 +1,193 @@
+/**
+ * The differential fuzzer: generated and mutated pickles, zips, npy and joblib files, scanned by
+ * modelvet in-process and read by the real Python readers (tools/oracle/oracle.py --serve).
+ *
+ *   npm run fuzz -- --cases 100000 --seed 1 [--time 600] [--batch 400] [--no-oracle] [--out DIR]
+ *
+ * Asserts, per case: every global a real reader resolves is in modelvet's findings (or allowed);
+ * a file on which a real reader resolves a non-allowlisted global is never clean; every scan ends
+ * within its budgets (no throw, under --slow-ms); a generated (unmutated) stream with a dangerous
+ * import is never clean. Disagreements are deduplicated by kind; a few examples of each are
+ * written to --out (default /tmp/modelvet-fuzz) with the oracle's record and modelvet's report.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { ScanNode } from "../../src/core/report.js";
+import { loadScanPolicy } from "../../src/io/policy-files.js";
+import { Budget } from "../../src/scan/budget.js";
+import { scanSource } from "../../src/scan/dispatch.js";
+import { bytesSource } from "../../src/scan/source.js";
+import { hex, Rng } from "./bytes.js";
+import { type FuzzCase, generateCase, plantedDangerous } from "./cases.js";
+import { compare, type Disagreement } from "./compare.js";
+import { OracleClient } from "./oracle-client.js";
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: "string", default: "10000" },
+    seed: { type: "string", default: "1" },
+    time: { type: "string", default: "3600" },
+    batch: { type: "string", default: "400" },
+    "slow-ms": { type: "string", default: "5000" },
+    "no-oracle": { type: "boolean", default: false },
+    out: { type: "string", default: "/tmp/modelvet-fuzz" },
+    examples: { type: "string", default: "5" },
+  },
+});
+
+const total = Number(values.cases);
+const seed = Number(values.seed);
+const deadline = Date.now() + Number(values.time) * 1000;
+const batchSize = Number(values.batch);
+const slowMs = Number(values["slow-ms"]);
+const examplesPerKind = Number(values.examples);
+const policy = loadScanPolicy();
+
+const counts = new Map<string, number>();
+const kindsOfCases = new Map<string, number>();
+let written = 0;
+let scanMs = 0;
+/** Cases the oracle answered for (no oracle error): the differential count. */
+let compared = 0;
+let waitMs = 0;
+
+function record(kind: string, c: FuzzCase, index: number, extra: Record<string, unknown>): void {
+  const n = (counts.get(kind) ?? 0) + 1;
+  counts.set(kind, n);
+  if (n > examplesPerKind) return;
+  const dir = join(values.out, kind.replace(/[^A-Za-z0-9_.+-]+/g, "_"));
+  mkdirSync(dir, { recursive: true });
+  const name = `seed${seed}-case${index}`;
+  writeFileSync(join(dir, `${name}.bin`), c.bytes);
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ kind, caseKind: c.kind, seed, index, hex: hex(c.bytes), ...extra }, null, 1)}\n`,
+  );
+  written++;
+}
+
+async function scan(bytes: Uint8Array): Promise<{ node?: ScanNode; ms: number; error?: string }> {
+  const start = performance.now();
+  try {
+    const node = await scanSource(bytesSource(bytes), {
+      policy,
+      path: "case",
+      budget: new Budget(),
+    });
+    return { node, ms: performance.now() - start };
+  } catch (error) {
+    return { ms: performance.now() - start, error: String(error) };
+  }
+}
+
+async function main(): Promise<void> {
+  const rng = new Rng(seed);
+  let oracle = values["no-oracle"] ? undefined : new OracleClient();
+  await oracle?.ready();
+  if (oracle) console.error(`oracle: ${JSON.stringify(oracle.versions)}`);
+  const started = performance.now();
+  let done = 0;
+  let donor: Uint8Array | undefined;
+  let lastPrint = started;
+  while (done < total && Date.now() < deadline) {
+    const n = Math.min(batchSize, total - done);
+    const batch: FuzzCase[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = generateCase(rng, donor);
+      donor = c.bytes;
+      batch.push(c);
+    }
+    const batchStart = performance.now();
+    const pending = oracle?.examine(batch.map((c) => c.bytes));
+    const scans = [];
+    for (const c of batch) scans.push(await scan(c.bytes));
+    const scanned = performance.now();
+    let records: Awaited<typeof pending>;
+    try {
+      records = pending ? await pending : undefined;
+    } catch (error) {
+      // The oracle died on a case (a reader ran out of its memory cap): record the batch, restart.
+      record("oracle-crash", batch[0] as FuzzCase, done, { error: String(error).slice(0, 2000) });
+      oracle = new OracleClient();
+      await oracle.ready();
+    }
+    scanMs += scanned - batchStart;
+    waitMs += performance.now() - scanned;
+    for (let i = 0; i < n; i++) {
+      const c = batch[i] as FuzzCase;
+      const s = scans[i] as Awaited<ReturnType<typeof scan>>;
+      const index = done + i;
+      const family = c.kind.split("/")[0] as string;
+      kindsOfCases.set(family, (kindsOfCases.get(family) ?? 0) + 1);
+      if (s.error !== undefined || s.node === undefined) {
+        record(`throw/${c.kind}`, c, index, { error: s.error });
+        continue;
+      }
+      if (s.ms > slowMs) record(`slow/${c.kind}`, c, index, { ms: s.ms });
+      const danger = plantedDangerous(c.planted);
+      if (!c.mutated && danger && s.node.verdict === "clean")
+        record(`invariant/dangerous-clean/${c.kind}`, c, index, {
+          planted: c.planted,
+          node: s.node,
+        });
+      const o = records?.[i];
+      if (o === undefined) continue;
+      if (o.oracle_error) {
+        record("oracle-error", c, index, { oracle: o });
+        continue;
+      }
+      compared++;
+      if (typeof o.ms === "number" && o.ms > 200)
+        record(`oracle-slow/${c.kind}`, c, index, { oracle: o });
+      const ds: Disagreement[] = compare(o, s.node, policy.pickle);
+      const seen = new Set<string>();
+      for (const d of ds) {
+        if (seen.has(d.kind)) continue;
+        seen.add(d.kind);
+        record(d.kind, c, index, { disagreement: d, oracle: o, node: s.node });
+      }
+    }
+    done += n;
+    const now = performance.now();
+    if (now - lastPrint > 10000) {
+      lastPrint = now;
+      mkdirSync(values.out, { recursive: true });
+      writeFileSync(
+        join(values.out, `summary-seed${seed}.json`),
+        `${JSON.stringify({ ...summarize(done, started, oracle), partial: true }, null, 1)}\n`,
+      );
+      console.error(
+        `${done} cases, ${((done * 1000) / (now - started)).toFixed(0)} cases/s, ${[...counts.values()].reduce((a, b) => a + b, 0)} disagreements`,
+      );
+    }
+  }
+  await oracle?.close();
+  const summary = summarize(done, started, oracle);
+  mkdirSync(values.out, { recursive: true });
+  writeFileSync(
+    join(values.out, `summary-seed${seed}.json`),
+    `${JSON.stringify(summary, null, 1)}\n`,
+  );
+  console.log(JSON.stringify(summary, null, 1));
+}
+
+function summarize(done: number, started: number, oracle: OracleClient | undefined) {
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    seed,
+    cases: done,
+    compared,
+    seconds: Number(seconds.toFixed(1)),
+    casesPerSecond: Number((done / seconds).toFixed(0)),
+    oracle: oracle ? oracle.versions : "off",
+    families: Object.fromEntries(kindsOfCases),
+    disagreements: Object.fromEntries([...counts.entries()].sort()),
+    examplesWritten: written,
+    scanSeconds: Number((scanMs / 1000).toFixed(1)),
+    oracleWaitSeconds: Number((waitMs / 1000).toFixed(1)),
+    out: values.out,
+  };
+}
+
+await main();
