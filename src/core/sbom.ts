@@ -7,6 +7,7 @@
  *   is the commit, lowercased), with the ref it was pinned from and the manifest digest.
  * - Its files are sub-components of type `file`, each with its SHA-256 and the verdict, format,
  *   scanner version and policy digest that modelvet's scan recorded, as `modelvet:*` properties.
+ * - The signer, when the lock pinned one: `modelvet:signature:*` properties on the model.
  * - Deterministic like the lock itself: no timestamp, and a serial number derived from the
  *   document's content, so the same lock always gives the same bytes.
  */
@@ -62,6 +63,15 @@ function modelComponent(repo: string, model: LockedModel) {
   );
   component.properties.add(property("modelvet:ref", model.ref));
   component.properties.add(property("modelvet:manifestDigest", model.manifestDigest));
+  if (model.signature !== undefined) {
+    // Who signed the model (OpenSSF Model Signing), as verified and pinned when it was locked.
+    const sig = model.signature;
+    component.properties.add(property("modelvet:signature:method", sig.method));
+    component.properties.add(property("modelvet:signature:identity", sig.identity));
+    if (sig.issuer !== undefined)
+      component.properties.add(property("modelvet:signature:issuer", sig.issuer));
+    component.properties.add(property("modelvet:signature:bundleSha256", sig.bundleSha256));
+  }
   for (const glob of model.include) component.properties.add(property("modelvet:include", glob));
   for (const glob of model.exclude) component.properties.add(property("modelvet:exclude", glob));
   for (const path of Object.keys(model.files).sort())

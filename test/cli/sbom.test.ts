@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as CDX from "@cyclonedx/cyclonedx-library";
-import { parseLockfile } from "../../src/core/lockfile.js";
+import { computeManifestDigest, parseLockfile } from "../../src/core/lockfile.js";
 import { buildSbom, modelPurl } from "../../src/core/sbom.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
 import { runCli, tempDir } from "../helpers/run-cli.js";
@@ -49,6 +49,53 @@ test("the validator used below rejects a document that breaks the schema (the ch
     components: [{ type: "machine-learning-model" }],
   });
   assert.notEqual(await validator.validate(bad), null);
+});
+
+test("a signer pinned in the lock is named on its model component, and the document stays valid", async () => {
+  const sha = (c: string) => c.repeat(64);
+  const raw = {
+    lockfileVersion: "1.1.0",
+    models: {
+      "acme/signed": {
+        ref: "HEAD",
+        revision: "a".repeat(40),
+        include: [],
+        exclude: [],
+        manifestDigest: `sha256:${sha("b")}`,
+        files: {
+          "model.safetensors": {
+            size: 4,
+            gitOid: "c".repeat(40),
+            lfs: true,
+            sha256: sha("d"),
+            scan: {
+              format: "safetensors",
+              verdict: "clean",
+              scanner: "0.1.0",
+              policy: `sha256:${sha("e")}`,
+            },
+          },
+        },
+        signature: {
+          method: "sigstore",
+          identity: "release@acme.example",
+          issuer: "https://accounts.google.com",
+          bundleSha256: sha("f"),
+        },
+      },
+    },
+  };
+  const model0 = raw.models["acme/signed"];
+  model0.manifestDigest = computeManifestDigest(model0.files);
+  const lock = parseLockfile(JSON.stringify(raw));
+  const json = buildSbom(lock, { toolVersion: "0.1.0" });
+  await validate(json);
+  const model = (JSON.parse(json) as { components: CdxComponent[] }).components[0]!;
+  const props = Object.fromEntries((model.properties ?? []).map((p) => [p.name, p.value]));
+  assert.equal(props["modelvet:signature:method"], "sigstore");
+  assert.equal(props["modelvet:signature:identity"], "release@acme.example");
+  assert.equal(props["modelvet:signature:issuer"], "https://accounts.google.com");
+  assert.equal(props["modelvet:signature:bundleSha256"], sha("f"));
 });
 
 describe("modelvet sbom on a lock made by modelvet add", () => {
