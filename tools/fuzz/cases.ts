@@ -1,6 +1,7 @@
-/** The case mix: fresh and mutated pickles, torch zips, npy object arrays, joblib files. */
+/** The case mix: fresh and mutated pickles, torch zips, npy object arrays, joblib files, HDF5. */
 import type { Rng } from "./bytes.js";
 import { generateJoblib, generateNpy, generateTorchZip } from "./containers-gen.js";
+import { generateHdf5 } from "./hdf5-gen.js";
 import { DANGEROUS, generatePickle, mutate, type Planted } from "./pickle-gen.js";
 
 export interface FuzzCase {
@@ -11,8 +12,17 @@ export interface FuzzCase {
   mutated: boolean;
 }
 
+let hdf5Share = 0;
+
+/** The share of HDF5 cases (0 by default: each costs a scan in the bounded HDF5 worker). */
+export function setHdf5Share(share: number): void {
+  hdf5Share = share;
+}
+
 export function generateCase(rng: Rng, donor?: Uint8Array): FuzzCase {
   const r = rng.next();
+  // Keras .h5 files with bytes changed: already mutated, read by h5py in the oracle.
+  if (r < hdf5Share) return { ...generateHdf5(rng), mutated: true };
   let c: { bytes: Uint8Array; kind: string; planted: Planted[] };
   if (r < 0.7) {
     const p = generatePickle(rng);

@@ -4,6 +4,7 @@
  * test (which reads the oracle output recorded in fixtures/differential/manifest.json).
  */
 import type { ScanNode } from "../../src/core/report.js";
+import { kerasKey } from "../../src/scan/keras/policy.js";
 import { py2Mapped } from "../../src/scan/pickle/compat.js";
 import { globalKey, type PicklePolicy } from "../../src/scan/pickle/policy.js";
 
@@ -97,4 +98,46 @@ export function compare(
     });
   }
   return out;
+}
+
+/** The Keras classes h5py found in a file's model_config / training_config (oracle `h5py`). */
+function h5pyKerasNames(oracle: OracleRecord): Pair[] {
+  const h5 = oracle.readers.h5py as { keras?: unknown } | undefined;
+  return Array.isArray(h5?.keras) ? (h5.keras as Pair[]) : [];
+}
+
+/**
+ * HDF5: when h5py reads a Keras config that names a Lambda layer, or a class the Keras allowlist
+ * does not hold, or a config that is not JSON, modelvet must not call the file clean.
+ */
+export function compareHdf5(
+  oracle: OracleRecord,
+  node: ScanNode,
+  keras: { allowed: ReadonlySet<string>; legacyNames: ReadonlySet<string> },
+): Disagreement[] {
+  if (node.verdict !== "clean") return [];
+  for (const [module, name] of h5pyKerasNames(oracle)) {
+    const why =
+      module === "<invalid json>"
+        ? "a model_config h5py reads but cannot parse"
+        : name === "Lambda"
+          ? "a Lambda layer"
+          : module === ""
+            ? keras.legacyNames.has(name)
+              ? undefined
+              : `the unknown bare class ${name}`
+            : keras.allowed.has(kerasKey(module, name))
+              ? undefined
+              : `the class ${module}.${name}, not on the allowlist`;
+    if (why === undefined) continue;
+    return [
+      {
+        kind: `hdf5-missed/${name === "Lambda" ? "lambda" : module === "<invalid json>" ? "invalid-json" : "unknown-class"}`,
+        readers: ["h5py"],
+        verdict: node.verdict,
+        detail: `h5py reads ${why}; modelvet says clean`,
+      },
+    ];
+  }
+  return [];
 }

@@ -2,9 +2,12 @@
  * The differential fuzzer: generated and mutated pickles, zips, npy and joblib files, scanned by
  * modelvet in-process and read by the real Python readers (tools/oracle/oracle.py --serve).
  *
- *   npm run fuzz -- --cases 100000 --seed 1 [--time 600] [--batch 400] [--no-oracle] [--out DIR]
+ *   npm run fuzz -- --cases 100000 --seed 1 [--time 600] [--batch 400] [--hdf5 0.05]
+ *                   [--no-oracle] [--out DIR]
  *
- * Asserts, per case: every global a real reader resolves is in modelvet's findings (or allowed);
+ * HDF5 cases (a share set by --hdf5) are Keras .h5 fixtures with bytes changed; when h5py reads a
+ * Lambda layer, a class off the Keras allowlist or an unparseable config, modelvet must not say
+ * clean. Asserts, per case: every global a real reader resolves is in modelvet's findings (or allowed);
  * a file on which a real reader resolves a non-allowlisted global is never clean; every scan ends
  * within its budgets (no throw, under --slow-ms); a generated (unmutated) stream with a dangerous
  * import is never clean. Disagreements are deduplicated by kind; a few examples of each are
@@ -19,8 +22,8 @@ import { Budget } from "../../src/scan/budget.js";
 import { scanSource } from "../../src/scan/dispatch.js";
 import { bytesSource } from "../../src/scan/source.js";
 import { hex, Rng } from "./bytes.js";
-import { type FuzzCase, generateCase, plantedDangerous } from "./cases.js";
-import { compare, type Disagreement } from "./compare.js";
+import { type FuzzCase, generateCase, plantedDangerous, setHdf5Share } from "./cases.js";
+import { compare, compareHdf5, type Disagreement } from "./compare.js";
 import { OracleClient } from "./oracle-client.js";
 
 const { values } = parseArgs({
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     "no-oracle": { type: "boolean", default: false },
     out: { type: "string", default: "/tmp/modelvet-fuzz" },
     examples: { type: "string", default: "5" },
+    hdf5: { type: "string", default: "0.05" },
   },
 });
 
@@ -43,6 +47,7 @@ const batchSize = Number(values.batch);
 const slowMs = Number(values["slow-ms"]);
 const examplesPerKind = Number(values.examples);
 const policy = loadScanPolicy();
+setHdf5Share(Number(values.hdf5));
 
 const counts = new Map<string, number>();
 const kindsOfCases = new Map<string, number>();
@@ -140,7 +145,10 @@ async function main(): Promise<void> {
       compared++;
       if (typeof o.ms === "number" && o.ms > 200)
         record(`oracle-slow/${c.kind}`, c, index, { oracle: o });
-      const ds: Disagreement[] = compare(o, s.node, policy.pickle);
+      const ds: Disagreement[] = [
+        ...compare(o, s.node, policy.pickle),
+        ...(c.kind.startsWith("hdf5/") ? compareHdf5(o, s.node, policy.keras) : []),
+      ];
       const seen = new Set<string>();
       for (const d of ds) {
         if (seen.has(d.kind)) continue;
