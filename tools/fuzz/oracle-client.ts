@@ -47,6 +47,12 @@ export class OracleClient {
     this.child.stderr.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
+    // A reader that crashes the oracle (h5py segfaults on some damaged HDF5 files) closes its
+    // input: the batch fails and the fuzzer restarts the oracle, instead of an unhandled EPIPE.
+    this.child.stdin.on("error", (error) => {
+      this.exited ??= `oracle input closed: ${error.message}`;
+      this.waiter?.();
+    });
     this.child.on("exit", (code, signal) => {
       this.exited = `oracle exited (${code ?? signal}): ${stderr}`;
       this.waiter?.();
