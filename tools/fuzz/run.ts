@@ -104,16 +104,22 @@ async function main(): Promise<void> {
       batch.push(c);
     }
     const batchStart = performance.now();
-    const pending = oracle?.examine(batch.map((c) => c.bytes));
+    // Settled at once, so an oracle that dies while we scan is not an unhandled rejection.
+    const pending = oracle?.examine(batch.map((c) => c.bytes)).then(
+      (records) => ({ records }),
+      (error: unknown) => ({ error }),
+    );
     const scans = [];
     for (const c of batch) scans.push(await scan(c.bytes));
     const scanned = performance.now();
-    let records: Awaited<typeof pending>;
-    try {
-      records = pending ? await pending : undefined;
-    } catch (error) {
-      // The oracle died on a case (a reader ran out of its memory cap): record the batch, restart.
-      record("oracle-crash", batch[0] as FuzzCase, done, { error: String(error).slice(0, 2000) });
+    const answer = pending ? await pending : undefined;
+    const records = answer && "records" in answer ? answer.records : undefined;
+    if (answer && "error" in answer) {
+      // The oracle died on a case (a reader ran out of its memory cap, or h5py crashed on a
+      // damaged HDF5 file): record the batch, restart.
+      record("oracle-crash", batch[0] as FuzzCase, done, {
+        error: String(answer.error).slice(0, 2000),
+      });
       oracle = new OracleClient();
       await oracle.ready();
     }
