@@ -6,6 +6,7 @@
  */
 
 import { isTorchLegacyStart } from "./containers/legacy-detect.js";
+import { zipfileConcat } from "./containers/zip-records.js";
 import type { Detection } from "./context.js";
 import { pickleReadingImports, sniffPickle } from "./pickle/sniff.js";
 import { looksLikeProtobuf, PROTOBUF_BY_STRUCTURE } from "./protobuf/probe.js";
@@ -96,6 +97,9 @@ function classifyText(text: string): Detection {
   return { format: "text" };
 }
 
+/** Detail of a zip found from its end behind prepended data (containers/zip-records.ts). */
+const PREPENDED_ZIP = "prepended data";
+
 /** Formats a loader's format check (magic number) always takes before any pickle reading. */
 const NEVER_PICKLE = new Set<Detection["format"]>(["empty", "pickle", "pytorch-legacy", "zip"]);
 
@@ -107,7 +111,8 @@ const NEVER_PICKLE = new Set<Detection["format"]>(["empty", "pickle", "pytorch-l
  */
 export function detectFormat(source: ByteSource): Detection {
   const detection = detectByContent(source);
-  if (NEVER_PICKLE.has(detection.format)) return detection;
+  // Data prepended to a zip is read by pickle.load as what it is: its reading is kept too.
+  if (NEVER_PICKLE.has(detection.format) && detection.detail !== PREPENDED_ZIP) return detection;
   const pickle = pickleReadingImports(source);
   if (pickle === undefined) return detection;
   return { format: "pickle", detail: `protocol ${pickle.protocol}`, also: detection.format };
@@ -134,6 +139,10 @@ function detectByContent(source: ByteSource): Detection {
   if (startsWith(head, ascii("GGUF"))) return { format: "gguf" };
   if (isTar(head)) return { format: "tar" };
   if (isSafetensors(head, source.size)) return { format: "safetensors" };
+
+  // A zip with data in front (Python's zipfile finds it from the end), whatever the front looks
+  // like: text, a pickle (detectFormat keeps its pickle reading too) or random bytes.
+  if (zipfileConcat(source) > 0) return { format: "zip", detail: PREPENDED_ZIP };
 
   const pickle = sniffPickle(head);
   if (pickle) return { format: "pickle", detail: `protocol ${pickle.protocol}` };

@@ -194,3 +194,33 @@ export function readZip64Extra(
   }
   return undefined;
 }
+
+/**
+ * Where Python's zipfile (`ZipFile`, np.load of an npz, keras) finds the archive inside the
+ * file: it locates the end record from the end, takes the central directory to end right before
+ * it (before the zip64 end record and locator when there are), and shifts every offset by
+ * `concat` = that start minus the offset the end record declares: bytes prepended to a zip (a
+ * self-extracting stub, a decoy) are skipped. Returns `concat` (0 when the archive is where it says
+ * it is, or there is no such directory); positive only when a central-directory record really
+ * starts at the corrected place.
+ */
+export function zipfileConcat(source: ByteSource): number {
+  let eocd: { offset: number; record: Uint8Array };
+  let location: CentralLocation;
+  let zip64 = false;
+  try {
+    eocd = findEocd(source);
+    location = locateCentralDirectory(source, eocd.offset, eocd.record, []);
+    if (eocd.offset >= 20) {
+      const locator = view(source.read(eocd.offset - 20, 20));
+      zip64 = locator.byteLength === 20 && locator.getUint32(0, true) === SIG_EOCD64_LOCATOR;
+    }
+  } catch {
+    return 0;
+  }
+  const start = eocd.offset - location.size - (zip64 ? 56 + 20 : 0);
+  const concat = start - location.offset;
+  if (concat <= 0 || location.size < 46) return 0;
+  const head = source.read(start, 4);
+  return head.length === 4 && view(head).getUint32(0, true) === SIG_CENTRAL ? concat : 0;
+}

@@ -32,6 +32,7 @@ import {
 import { zipStorageIds } from "./torch-ids.js";
 import { scanTorchScriptCode } from "./torchscript.js";
 import { crc32, readZipDirectory, type ZipEntry, type ZipIssue } from "./zip-reader.js";
+import { findEocd, SIG_CENTRAL, view, zipfileConcat } from "./zip-records.js";
 
 const MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
 const CRC_CHUNK = 1024 * 1024;
@@ -231,7 +232,7 @@ const LAYOUT_FORMAT: Record<ZipLayout["kind"], string> = {
   zip: "zip",
 };
 
-export const scanZip: Scanner = async (source, ctx) => {
+const scanZipAt: Scanner = async (source, ctx) => {
   const dir = readZipDirectory(source, {
     maxEntries: ctx.budget.limits.maxMembers,
     maxCentralDirectoryBytes: Math.min(MAX_CENTRAL_DIRECTORY, ctx.budget.limits.maxInMemoryBytes),
@@ -333,3 +334,63 @@ export const scanZip: Scanner = async (source, ctx) => {
     summary,
   });
 };
+
+/**
+ * A zip is read where Python's zipfile reads it (zip-records.ts zipfileConcat): with data in front
+ * of it, zipfile (np.load of an npz, keras) skips that data and finds every member, so modelvet
+ * does the same, reports the prepended bytes, and scans the members (offsets in member findings
+ * are then from the archive's start). When the offset the end record declares also holds a
+ * central directory (miniz, torch.load, does not correct offsets), that reading is scanned too.
+ */
+export const scanZip: Scanner = async (source, ctx, detection) => {
+  const concat = zipfileConcat(source);
+  if (concat === 0) return scanZipAt(source, ctx, detection);
+  const node = await scanZipAt(sliceSource(source, concat, source.size - concat), ctx, detection);
+  const findings: Finding[] = [
+    finding(
+      "ZIP_MALFORMED",
+      "suspicious",
+      `${concat} bytes precede the zip archive; Python's zipfile (np.load, keras) skips them and reads the members, which were scanned from offset ${concat}. No writer of model files puts data there.`,
+      { offset: 0, evidence: { prepended: concat } },
+    ),
+  ];
+  let members = node.members ?? [];
+  if (declaredCentralHolds(source)) {
+    try {
+      const unshifted = await scanZipAt(
+        source,
+        { ...ctx, path: `${ctx.path}#as-declared` },
+        detection,
+      );
+      members = [...members, unshifted];
+    } catch (error) {
+      findings.push(
+        finding(
+          "ZIP_MALFORMED",
+          "unscannable",
+          `The archive read at the offsets its end record declares could not be scanned: ${String(error)}.`,
+        ),
+      );
+    }
+  }
+  return makeNode({
+    path: ctx.path,
+    format: node.format,
+    size: source.size,
+    findings: [...findings, ...node.findings],
+    members,
+    ...(node.summary === undefined ? {} : { summary: { ...node.summary, prepended: concat } }),
+  });
+};
+
+/** A central-directory record starts at the offset the end record declares (no correction). */
+function declaredCentralHolds(source: ByteSource): boolean {
+  try {
+    const eocd = findEocd(source);
+    const offset = view(eocd.record).getUint32(16, true);
+    const head = source.read(offset, 4);
+    return head.length === 4 && view(head).getUint32(0, true) === SIG_CENTRAL;
+  } catch {
+    return false;
+  }
+}

@@ -389,18 +389,58 @@ export abstract class PickleReader implements StrBytes {
     return v;
   }
 
-  protected twoLines(): [string, string, boolean] {
-    const a = this.line();
+  /**
+   * A GLOBAL/INST argument line. When the end of the data cuts it (outside a frame), `cut` holds
+   * the end-of-data stop and `bytes` the rest of the data: what the pure-Python unpickler's
+   * readline() returns there (joblib's unpickler), a line without its newline.
+   */
+  private argumentLine(): { bytes: Uint8Array | undefined; cut?: Halt } {
+    const start = this.pos;
+    try {
+      return { bytes: this.line() };
+    } catch (error) {
+      if (
+        !(error instanceof Halt) ||
+        error.kind !== "eof" ||
+        this.frameEnd >= 0 ||
+        this.pos < this.cfg.limit ||
+        start > this.cfg.limit ||
+        this.cfg.limit - start > KEEP_LINE
+      )
+        throw error;
+      return { bytes: this.cfg.source.read(start, this.cfg.limit - start), cut: error };
+    }
+  }
+
+  /**
+   * GLOBAL/INST: module and name lines, `ok` false when one was over-long. `cut` is set when the
+   * end of the data cut a line: the C unpickler stops ("pickle data was truncated"), but the
+   * pure-Python one reads `readline()[:-1]`, the cut line minus its last byte (and "" for a line
+   * after the end), and imports that module before it fails. The pair returned is that reading;
+   * the caller records it and then stops with `cut`. A module that reads as "" imports nothing.
+   */
+  protected twoLines(): [string, string, boolean, Halt | undefined] {
+    const first = this.argumentLine();
+    const second = first.cut ? { bytes: EMPTY, cut: first.cut } : this.argumentLine();
+    const cut = first.cut ?? second.cut;
+    const a = first.cut ? first.bytes?.subarray(0, -1) : first.bytes;
+    const b = second.cut && !first.cut ? second.bytes?.subarray(0, -1) : second.bytes;
+    if (cut !== undefined && (a === undefined || a.length === 0)) throw cut;
     const moduleText = a === undefined ? undefined : decodeUtf8(a);
-    const b = this.line();
     const nameText = b === undefined ? undefined : decodeUtf8(b);
-    if (a !== undefined && moduleText === undefined)
+    if (a !== undefined && moduleText === undefined) {
+      if (cut) throw cut;
       this.malformed("module name is not valid UTF-8");
-    if (b !== undefined && nameText === undefined) this.malformed("global name is not valid UTF-8");
+    }
+    if (b !== undefined && nameText === undefined) {
+      if (cut) throw cut;
+      this.malformed("global name is not valid UTF-8");
+    }
     return [
       moduleText ?? "<over-long name>",
       nameText ?? "<over-long name>",
       a !== undefined && b !== undefined,
+      cut,
     ];
   }
 

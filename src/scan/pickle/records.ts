@@ -38,7 +38,10 @@ export abstract class Recorder extends SymbolicStack {
   proto = 0;
   /** Imports seen in sniff mode (where nothing is recorded). */
   sniffImports = 0;
-  /** Of those, imports a loader could resolve: str operands that are Python dotted names. */
+  /**
+   * Of those, imports that reach an import: str operands whose module starts with a Python
+   * identifier (importedPackage), whatever the name (it is looked up after the import ran).
+   */
   sniffNamedImports = 0;
   seen = new Map<string, number>();
 
@@ -73,7 +76,8 @@ export abstract class Recorder extends SymbolicStack {
       if (
         nonString
           ? false
-          : opcode.startsWith("EXT") || (valid && isDottedName(module) && isDottedName(name))
+          : // __import__(module) runs before the name is looked up: any name counts.
+            opcode.startsWith("EXT") || (valid && importedPackage(module) !== "")
       )
         this.sniffNamedImports++;
       return g;
@@ -193,4 +197,21 @@ const DOTTED_NAME =
 
 export function isDottedName(text: string): boolean {
   return text.length <= 1024 && DOTTED_NAME.test(text);
+}
+
+const IDENTIFIER_PART = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u;
+
+/**
+ * What `__import__(module)` (both unpicklers' find_class) imports before it can fail: importlib
+ * imports each parent package first (`a`, then `a.b`, then `a.b.c`), so `antigravity.x)` imports
+ * `antigravity` (running its top-level code) and only then fails on the child. Returns the longest
+ * leading run of dotted parts that are Python identifiers ("" when the first is not one: nothing
+ * an installed package is called gets imported). Equal to `module` when it is a dotted name.
+ */
+export function importedPackage(module: string): string {
+  if (module.length > 1024) return "";
+  const parts = module.split(".");
+  let n = 0;
+  while (n < parts.length && IDENTIFIER_PART.test(parts[n] as string)) n++;
+  return parts.slice(0, n).join(".");
 }

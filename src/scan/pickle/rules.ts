@@ -8,6 +8,7 @@
 import { type Finding, finding } from "../../core/finding.js";
 import { py2Mapped } from "./compat.js";
 import { globalKey, type PicklePolicy } from "./policy.js";
+import { importedPackage } from "./records.js";
 import type { PickleImport, PickleStreamResult } from "./types.js";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -22,6 +23,15 @@ export function unsafeNameReason(imp: PickleImport): string | undefined {
   if (!IDENTIFIER.test(imp.name)) return "its name is not a Python identifier";
   if (!MODULE.test(imp.module)) return "its module is not a Python module path";
   return undefined;
+}
+
+/** What the loader imports (and runs) before the import fails, for a module that is no path. */
+function importedFirst(imp: PickleImport): string {
+  if (imp.nonString || imp.opcode.startsWith("EXT") || MODULE.test(imp.module)) return "";
+  const pkg = importedPackage(imp.module);
+  return pkg === "" || pkg === imp.module
+    ? ""
+    : ` The loader imports ${pkg} (running its top-level code) before it fails on the rest.`;
 }
 
 /** A reason from the policy file as the end of a sentence: exactly one final period. */
@@ -110,7 +120,7 @@ function evaluateImport(imp: PickleImport, policy: PicklePolicy): Finding | unde
     return finding(
       "PICKLE_UNSAFE_NAME",
       "malicious",
-      `${where} imports ${shown}, which is never allowed: ${unsafe}.`,
+      `${where} imports ${shown}, which is never allowed: ${unsafe}.${importedFirst(imp)}`,
       { offset: imp.offset, global },
     );
   }

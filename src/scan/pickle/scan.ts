@@ -146,14 +146,25 @@ export const scanPickleFile: Scanner = async (source, ctx, detection) => {
   if (detection.also !== undefined && detection.also !== "unknown") {
     // The same bytes are also text, JSON… to other readers: scanned that way too (worst wins).
     // Imported lazily: the registry imports this module.
+    // A reading that fails is reported, not thrown: the pickle's findings must survive it.
     const { SCANNERS } = await import("../registry.js");
-    members.push(
-      await SCANNERS[detection.also](
-        source,
-        { ...ctx, path: `${ctx.path}#as-${detection.also}` },
-        { format: detection.also },
-      ),
-    );
+    try {
+      members.push(
+        await SCANNERS[detection.also](
+          source,
+          { ...ctx, path: `${ctx.path}#as-${detection.also}` },
+          { format: detection.also },
+        ),
+      );
+    } catch (error) {
+      findings.push(
+        finding(
+          "UNSCANNABLE",
+          "unscannable",
+          `The same bytes read as ${detection.also} could not be scanned: ${error instanceof Error ? error.message : String(error)}.`,
+        ),
+      );
+    }
   }
 
   const imports = [

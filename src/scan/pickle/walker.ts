@@ -512,8 +512,9 @@ class Walker extends ConstantReader {
         break;
       case 0x63: {
         // GLOBAL
-        const [module, name, ok] = this.twoLines();
+        const [module, name, ok, cut] = this.twoLines();
         this.push(this.recordImport(module, name, "GLOBAL", false, ok));
+        if (cut) throw cut; // the pure-Python reading imported, then meets the end of the data
         break;
       }
       case 0x64: {
@@ -532,10 +533,11 @@ class Walker extends ConstantReader {
       }
       case 0x69: {
         // INST: import, then call it with the items above the mark
-        const [module, name, ok] = this.twoLines();
+        const [module, name, ok, cut] = this.twoLines();
         const cls = this.recordImport(module, name, "INST", false, ok);
         const items = this.popMarkItems();
         this.push(this.call("INST", cls, this.tuple(items)));
+        if (cut) throw cut; // the pure-Python reading imported and called, then meets the end
         break;
       }
       case 0x6c: // LIST

@@ -216,7 +216,9 @@ describe("protobuf probe: hostile heads", () => {
       },
     };
     assert.equal(detectFormat(source).detail, PROTOBUF_BY_STRUCTURE);
-    assert.ok(reads.length <= 3, JSON.stringify(reads));
+    // head, the zip end-record search at the tail (a zip behind prepended data), the probe, and
+    // the pickle reading's first byte
+    assert.ok(reads.length <= 4, JSON.stringify(reads));
   });
 });
 
