@@ -22,6 +22,9 @@ export function defaultPython(): string {
   );
 }
 
+/** How long one case may take in the oracle before it is killed (its own alarm is 3 s). */
+const LINE_TIMEOUT_MS = 20_000;
+
 export class OracleClient {
   private readonly child: ChildProcessWithoutNullStreams;
   private buffer = "";
@@ -59,12 +62,22 @@ export class OracleClient {
     });
   }
 
-  private async line(): Promise<string> {
+  /**
+   * The next answer. A reader stuck in C code (HDF5 loops forever on some damaged files, where
+   * Python's alarm never fires) gets the oracle killed after `timeoutMs`, which fails the batch.
+   */
+  private async line(timeoutMs = LINE_TIMEOUT_MS): Promise<string> {
     while (this.lines.length === 0) {
       if (this.exited !== undefined) throw new Error(this.exited);
+      const timer = setTimeout(() => {
+        this.exited ??= `oracle gave no answer in ${timeoutMs} ms (a reader is stuck): killed`;
+        this.child.kill("SIGKILL");
+        this.waiter?.();
+      }, timeoutMs);
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
+      clearTimeout(timer);
       this.waiter = undefined;
     }
     return this.lines.shift() as string;
