@@ -24,6 +24,8 @@ export function defaultPython(): string {
 
 /** How long one case may take in the oracle before it is killed (its own alarm is 3 s). */
 const LINE_TIMEOUT_MS = 20_000;
+/** How long the oracle may take to start. */
+const STARTUP_TIMEOUT_MS = 180_000;
 
 export class OracleClient {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -84,7 +86,10 @@ export class OracleClient {
   }
 
   async ready(): Promise<void> {
-    const hello = JSON.parse(await this.line()) as { versions: Record<string, unknown> };
+    // Starting the oracle imports torch, numpy and h5py: slow on a busy machine.
+    const hello = JSON.parse(await this.line(STARTUP_TIMEOUT_MS)) as {
+      versions: Record<string, unknown>;
+    };
     this.versions = hello.versions;
   }
 
