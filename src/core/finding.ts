@@ -22,6 +22,7 @@ export type FindingCode =
   | "PICKLE_MALFORMED" // invalid opcode, truncated stream, stack/memo misuse
   | "PICKLE_TRAILING_DATA" // bytes after the last STOP that are not another pickle
   | "PICKLE_PERSISTENT_ID" // PERSID/BINPERSID use outside a known container
+  | "PICKLE_READER_DISAGREEMENT" // two real unpicklers read the same bytes differently (frames…)
   // --- containers
   | "ZIP_NAME_MISMATCH"
   | "ZIP_FLAGS"

@@ -31,6 +31,8 @@ export interface Detection {
   format: Format;
   /** Format-specific detail, e.g. the pickle protocol or the numpy format version. */
   detail?: string;
+  /** Another format the same bytes are (a pickle reading of text, JSON…): scanned as that too. */
+  also?: Format;
 }
 
 export const FORMATS = [

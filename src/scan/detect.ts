@@ -7,7 +7,7 @@
 
 import { isTorchLegacyStart } from "./containers/legacy-detect.js";
 import type { Detection } from "./context.js";
-import { sniffPickle } from "./pickle/sniff.js";
+import { pickleReadingImports, sniffPickle } from "./pickle/sniff.js";
 import { looksLikeProtobuf, PROTOBUF_BY_STRUCTURE } from "./protobuf/probe.js";
 import type { ByteSource } from "./source.js";
 
@@ -96,7 +96,24 @@ function classifyText(text: string): Detection {
   return { format: "text" };
 }
 
+/** Formats a loader's format check (magic number) always takes before any pickle reading. */
+const NEVER_PICKLE = new Set<Detection["format"]>(["empty", "pickle", "pytorch-legacy", "zip"]);
+
+/**
+ * Detection never lets one reading hide another: bytes that also have a pickle reading reaching an
+ * import (protocol 0 is printable; no loader needs a PROTO header) are scanned as a pickle, and as
+ * what they looked like too (`also`); the worse verdict wins. Zip is left out: every loader that
+ * could read a pickle checks for a zip first, and `PK` (PERSID) fails in pickle.load at once.
+ */
 export function detectFormat(source: ByteSource): Detection {
+  const detection = detectByContent(source);
+  if (NEVER_PICKLE.has(detection.format)) return detection;
+  const pickle = pickleReadingImports(source);
+  if (pickle === undefined) return detection;
+  return { format: "pickle", detail: `protocol ${pickle.protocol}`, also: detection.format };
+}
+
+function detectByContent(source: ByteSource): Detection {
   if (source.size === 0) return { format: "empty" };
   const head = source.read(0, SNIFF_BYTES);
 

@@ -7,7 +7,12 @@ import { describeError, ScanError } from "../../core/errors.js";
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
 import type { ScanContext } from "../context.js";
-import { evaluatePickle, type PickleStreamResult, walkPickle } from "../pickle/index.js";
+import {
+  evaluatePickle,
+  type PickleStreamResult,
+  scanFrameReadings,
+  walkPickle,
+} from "../pickle/index.js";
 import type { ByteSource } from "../source.js";
 
 /** The same node with more findings in front (verdict recomputed). */
@@ -71,6 +76,8 @@ function walkPlainStreams(
     }
     streams.push(r);
     findings.push(...r.findings, ...evaluatePickle(r, ctx.policy.pickle));
+    // torch.load reads data.pkl from an io.BytesIO: frames are read the read() way there.
+    if (r.frames !== undefined) findings.push(...scanFrameReadings(source, r, ctx, {}, findings));
     if (!r.complete || r.end <= offset) break;
     offset = r.end;
   }
@@ -176,7 +183,9 @@ export function walkStacked(
   label: string,
 ): StackedPickle {
   const result = walkPickle(source, { offset, budget: ctx.budget, hooks: {} });
-  const findings = [...result.findings, ...evaluatePickle(result, ctx.policy.pickle)].map((f) => ({
+  const own = [...result.findings, ...evaluatePickle(result, ctx.policy.pickle)];
+  if (result.frames !== undefined) own.push(...scanFrameReadings(source, result, ctx, {}, own));
+  const findings = own.map((f) => ({
     ...f,
     message: `${label}: ${f.message}`,
   }));

@@ -41,6 +41,7 @@ export abstract class ConstantReader extends Recorder {
 
   /** A length-prefixed str/bytes constant: decoded when small, otherwise skipped by offset. */
   protected constant(len: number, kind: "utf8" | "latin1" | "bytes" | "bytearray"): PickleValue {
+    this.enterConstant(len, kind === "bytes" || kind === "bytearray");
     const start = this.pos;
     if (len > this.cfg.limit - start) this.skip(len); // halts with eof
     let at = -1; // index of the constant in the window, when it was brought in

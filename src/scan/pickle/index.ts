@@ -11,9 +11,12 @@
  *   nested pickles (whose structural findings it also returns). A caller wants
  *   `[...result.findings, ...evaluatePickle(result, policy)]`.
  * - `sniffPickle(prefix)` decides whether bytes start a pickle (a real walk of the prefix).
+ * - `scanFrameReadings(source, result, ctx, hooks, already)`: when `result.frames` is set, the
+ *   readers disagree on its FRAMEs: PICKLE_READER_DISAGREEMENT plus what the other readings import.
  * - `scanPickleFile` is the Scanner for format "pickle" (all stacked pickles, trailing data,
  *   persistent ids flagged as PICKLE_PERSISTENT_ID, summary).
  */
+export { scanFrameReadings } from "./frames.js";
 export { evaluatePickle } from "./rules.js";
 export { scanPickleFile } from "./scan.js";
 export { sniffPickle } from "./sniff.js";

@@ -38,6 +38,8 @@ export abstract class Recorder extends SymbolicStack {
   proto = 0;
   /** Imports seen in sniff mode (where nothing is recorded). */
   sniffImports = 0;
+  /** Of those, imports a loader could resolve: str operands that are Python dotted names. */
+  sniffNamedImports = 0;
   seen = new Map<string, number>();
 
   constructor(cfg: WalkConfig, start: number) {
@@ -68,6 +70,12 @@ export abstract class Recorder extends SymbolicStack {
     const g = new SymbolicGlobal(module, name, this.opStart, valid && !nonString);
     if (this.cfg.sniff) {
       this.sniffImports++;
+      if (
+        nonString
+          ? false
+          : opcode.startsWith("EXT") || (valid && isDottedName(module) && isDottedName(name))
+      )
+        this.sniffNamedImports++;
       return g;
     }
     if (this.keep(`i\u0000${opcode}\u0000${module}\u0000${name}`)) {
@@ -139,7 +147,50 @@ export abstract class Recorder extends SymbolicStack {
     if (moduleText !== undefined && nameText !== undefined) {
       this.push(this.recordImport(moduleText, nameText, "STACK_GLOBAL", false, true));
     } else {
-      this.push(this.recordImport(describe(module), describe(name), "STACK_GLOBAL", true, false));
+      const g = this.recordImport(describe(module), describe(name), "STACK_GLOBAL", true, false);
+      const sources = notStrSources([module, name]);
+      const rec = this.result.imports[this.result.imports.length - 1];
+      if (sources !== undefined && rec !== undefined && rec.offset === this.opStart)
+        rec.notStrUnless = sources;
+      this.push(g);
     }
   }
+}
+
+/**
+ * Both loaders raise "STACK_GLOBAL requires str" unless both operands are exactly `str`. When every
+ * operand that is not a str constant is the value or call result of an import, returns those
+ * imports: the operand is a str only if one of them yields one (the rules decide by the policy).
+ * Undefined otherwise (a persistent object, a constant of another type: a hand-made stream that
+ * stays reported as never allowed).
+ */
+function notStrSources(
+  values: readonly PickleValue[],
+): { module: string; name: string }[] | undefined {
+  const out: { module: string; name: string }[] = [];
+  for (const v of values) {
+    if (strOf(v) !== undefined) continue;
+    if (v instanceof SymbolicGlobal && v.valid) {
+      out.push({ module: v.module, name: v.name });
+      continue;
+    }
+    if (v instanceof SymbolicObject && v.callable instanceof SymbolicGlobal && v.callable.valid) {
+      out.push({ module: v.callable.module, name: v.callable.name });
+      continue;
+    }
+    return undefined;
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/**
+ * A Python dotted name (identifiers in the sense of str.isidentifier, roughly): what an installed
+ * module and its attributes are called. A text file whose pickle reading "imports" a line of prose
+ * (`hat template`.`This is…`) names nothing any loader can import from an installed package.
+ */
+const DOTTED_NAME =
+  /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*(?:\.[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*)*$/u;
+
+export function isDottedName(text: string): boolean {
+  return text.length <= 1024 && DOTTED_NAME.test(text);
 }

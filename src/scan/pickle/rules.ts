@@ -63,6 +63,22 @@ function candidates(imp: { module: string; name: string; protocol?: number }) {
   return out;
 }
 
+/**
+ * A STACK_GLOBAL whose operands are known not to be str (constants of other types, or values and
+ * call results of allowlisted globals, none of which yields an exact str) imports nothing: both
+ * the C and the Python unpickler raise "STACK_GLOBAL requires str". A plain `pickle.load` reading
+ * of joblib's nested object-array pickles meets this when their BINGETs hit the outer memo.
+ */
+function loaderRaises(imp: PickleImport, policy: PicklePolicy): boolean {
+  const sources = imp.notStrUnless;
+  if (sources === undefined) return false;
+  return sources.every((g) => {
+    const pairs = candidates({ ...g, protocol: imp.protocol });
+    const loaded = pairs[pairs.length - 1] as { module: string; name: string };
+    return policy.safe.has(globalKey(loaded.module, loaded.name));
+  });
+}
+
 function evaluateImport(imp: PickleImport, policy: PicklePolicy): Finding | undefined {
   const where = `${imp.opcode} at offset ${imp.offset}`;
   const global = { module: imp.module, name: imp.name };
@@ -88,6 +104,7 @@ function evaluateImport(imp: PickleImport, policy: PicklePolicy): Finding | unde
       );
     }
   }
+  if (imp.nonString && loaderRaises(imp, policy)) return undefined;
   const unsafe = unsafeNameReason(imp);
   if (unsafe !== undefined) {
     return finding(

@@ -7,6 +7,7 @@ import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import { sliceSource } from "../source.js";
+import { scanFrameReadings } from "./frames.js";
 import { evaluatePickle } from "./rules.js";
 import { summarizeContent } from "./summary.js";
 import type { PickleStreamResult } from "./types.js";
@@ -131,8 +132,28 @@ export const scanPickleFile: Scanner = async (source, ctx, detection) => {
     );
   }
 
+  // Frame boundaries the readers disagree on: a blocking finding, and every reading scanned.
+  for (const stream of streams) {
+    if (stream.frames !== undefined) {
+      findings.push(...scanFrameReadings(source, stream, ctx, undefined, findings));
+    }
+  }
+
   if (streams.some((st) => st.imports.some((i) => i.module === JOBLIB_MODULE))) {
     findings.push(...plainReading(source, ctx, findings));
+  }
+
+  if (detection.also !== undefined && detection.also !== "unknown") {
+    // The same bytes are also text, JSON… to other readers: scanned that way too (worst wins).
+    // Imported lazily: the registry imports this module.
+    const { SCANNERS } = await import("../registry.js");
+    members.push(
+      await SCANNERS[detection.also](
+        source,
+        { ...ctx, path: `${ctx.path}#as-${detection.also}` },
+        { format: detection.also },
+      ),
+    );
   }
 
   const imports = [
@@ -146,6 +167,7 @@ export const scanPickleFile: Scanner = async (source, ctx, detection) => {
     opcodes: streams.reduce((n, s) => n + s.opcodes, 0),
   };
   if (detection.detail !== undefined) summary.detected = detection.detail;
+  if (detection.also !== undefined) summary.alsoRead = detection.also;
   const first = streams[0];
   if (findings.every((f) => f.verdict === "clean") && streams.length === 1 && first?.complete) {
     const content = summarizeContent(source, first.end);

@@ -6,8 +6,8 @@
  * opcodes. Text, JSON and Python source fail within their first few bytes.
  */
 import { Budget } from "../budget.js";
-import { bytesSource } from "../source.js";
-import { probePickle } from "./walker.js";
+import { type ByteSource, bytesSource } from "../source.js";
+import { probePickle, probePickleImports } from "./walker.js";
 
 const SNIFF_BUDGET = new Budget();
 
@@ -15,4 +15,19 @@ export function sniffPickle(prefix: Uint8Array): { protocol: number } | undefine
   if (prefix.length === 0) return undefined;
   const probe = probePickle(bytesSource(prefix), 0, SNIFF_BUDGET);
   return probe.pickle ? { protocol: probe.protocol } : undefined;
+}
+
+/** Opcodes the import probe runs before it calls a reading that is still going "undecided". */
+const IMPORT_PROBE_OPCODES = 1_000_000;
+
+/**
+ * Does `pickle.load` (or torch.load's legacy path, joblib.load, numpy.load with allow_pickle) reach
+ * an import when it reads these bytes? Bytes detected as text, JSON, Python or another format may
+ * still be a pickle to a loader: protocol 0 is printable, and no loader needs a PROTO header. The
+ * whole source is read (not just the sniff window: a long first line cannot hide what follows).
+ * A reading still going after IMPORT_PROBE_OPCODES opcodes counts as a pickle (fail closed).
+ */
+export function pickleReadingImports(source: ByteSource): { protocol: number } | undefined {
+  const probe = probePickleImports(source, new Budget(), IMPORT_PROBE_OPCODES);
+  return probe.imports > 0 || probe.undecided ? { protocol: probe.protocol } : undefined;
 }

@@ -16,8 +16,41 @@ export interface PickleImport {
   opcode: string;
   /** True when STACK_GLOBAL operands were not both plain `str` values (P4). */
   nonString?: boolean;
+  /**
+   * For a non-str STACK_GLOBAL: the operands are certainly not str unless one of these globals
+   * (whose value or call result an operand is) yields an exact str; the loader then raises
+   * "STACK_GLOBAL requires str" and imports nothing. Absent when an operand may be a str.
+   */
+  notStrUnless?: { module: string; name: string }[];
   /** Protocol in force when the import ran (protocol < 3 maps Python 2 names, like the loader). */
   protocol?: number;
+}
+
+/** How the C unpickler got a frame's bytes from a file object: peek() (linear) or read(n). */
+export type FrameDecision = "peek" | "read";
+
+/** Which reading of FRAMEs a walk follows (see WalkConfig.frames). */
+export interface FrameReading {
+  mode: "linear" | "file";
+  /** File reading: decision per FRAME that starts a new buffer, in order (default "read"). */
+  decisions: readonly FrameDecision[];
+}
+
+/** A place where frame handling makes readers part ways. */
+export interface FrameEvent {
+  /**
+   * read-past-frame: an argument runs past the end of its frame (pure Python raises; the C
+   * unpickler from a file with read() drops the rest of the frame and reads after it);
+   * readinto-past-frame: the same for a bytes payload (pure Python raises; C reads on);
+   * frame-in-frame: a FRAME before the current frame is used up (pure Python raises);
+   * dropped: (file reading) the bytes [at, frameEnd) were skipped.
+   */
+  kind: "read-past-frame" | "readinto-past-frame" | "frame-in-frame" | "dropped";
+  /** Offset of the opcode. */
+  offset: number;
+  /** Where the read started. */
+  at: number;
+  frameEnd: number;
 }
 
 /** One call the unpickler would make. */
@@ -59,6 +92,8 @@ export interface PickleStreamResult {
   nested: NestedPickle[];
   /** Opcodes executed (including those of inline joblib object arrays). */
   opcodes: number;
+  /** Frame events (see FrameEvent); absent when frames read the same in every reader. */
+  frames?: { events: FrameEvent[]; choices: FrameDecision[]; drops: number[] };
   /** Repeats of an already-recorded (opcode, module, name) import or (opcode, callable) call beyond the kept 64 per key. */
   omitted: number;
 }

@@ -21,13 +21,21 @@ import { Halt, type HaltKind } from "./halt.js";
 import { joblibHooks } from "./joblib.js";
 import { HIGHEST_PROTOCOL, opcodeName } from "./opcodes.js";
 import type { WalkConfig } from "./reader.js";
-import type { PickleHookIO, PickleHooks, PickleStreamResult, PickleValue } from "./types.js";
+import type {
+  FrameReading,
+  PickleHookIO,
+  PickleHooks,
+  PickleStreamResult,
+  PickleValue,
+} from "./types.js";
 import { SymbolicDict, SymbolicObject } from "./types.js";
 import { BUFFER, EMPTY_TUPLE, FLOAT, FROZENSET, LIST, PICKLE_FIRST, SET } from "./values.js";
 
 export { joblibHooks, SNIFF_PREFIX };
 
 export interface WalkPickleOptions {
+  /** How FRAMEs are read (default: linear, recording where the pure-Python reader stops). */
+  frames?: FrameReading;
   /** Where the stream starts (default 0). */
   offset?: number;
   /** Where readable bytes end (default source.size). */
@@ -49,6 +57,7 @@ export function walkPickle(source: ByteSource, options: WalkPickleOptions): Pick
       depth: 0,
       sniff: false,
       maxOpcodes: options.budget.limits.maxPickleOpcodes,
+      ...(options.frames === undefined ? {} : { frames: options.frames }),
     },
     start,
   );
@@ -112,6 +121,52 @@ export function probePickle(
   return { pickle, protocol: r.protocol, complete: outcome === "stop", opcodes: r.opcodes };
 }
 
+export interface ImportProbe {
+  /** Imports of Python dotted names (or EXT codes) the reading reached before it broke. */
+  imports: number;
+  /** The reading ran out of opcodes (`maxOpcodes`) without breaking: undecided. */
+  undecided: boolean;
+  protocol: number;
+}
+
+/**
+ * Reads the source from offset 0 as `pickle.load` would, as far as it goes (to the end of the
+ * source, at most `maxOpcodes` opcodes), counting the imports it reaches before it breaks. Used by
+ * detection to decide whether bytes that also look like text, JSON or another format have a pickle
+ * reading that matters: one that imports something.
+ */
+export function probePickleImports(
+  source: ByteSource,
+  budget: Budget,
+  maxOpcodes: number,
+): ImportProbe {
+  const first = source.size > 0 ? source.read(0, 1)[0] : undefined;
+  if (first === undefined || !PICKLE_FIRST[first])
+    return { imports: 0, undecided: false, protocol: 0 };
+  const walker = new Walker(
+    { source, limit: source.size, budget, hooks: {}, depth: 0, sniff: true, maxOpcodes },
+    0,
+  );
+  // Frames are tracked here too: where readers part ways, the reading that imports may not be
+  // this linear one, so such bytes count as a pickle (undecided).
+  walker.trackFrames = true;
+  let undecided = false;
+  try {
+    walker.run();
+  } catch (error) {
+    if (!(error instanceof Halt)) throw error;
+    undecided = error.kind === "budget";
+  } finally {
+    walker.release();
+  }
+  undecided ||= walker.frameEvents.length > 0;
+  return {
+    imports: walker.sniffNamedImports,
+    undecided: undecided && walker.sniffNamedImports === 0,
+    protocol: walker.result.protocol,
+  };
+}
+
 function runWalk(cfg: WalkConfig, start: number): PickleStreamResult {
   const walker = new Walker(cfg, start);
   try {
@@ -150,6 +205,13 @@ function runWalk(cfg: WalkConfig, start: number): PickleStreamResult {
     walker.result.end = Math.min(walker.pos, cfg.limit);
   } finally {
     walker.release();
+  }
+  if (walker.frameEvents.length > 0 || walker.frameChoices.length > 0) {
+    walker.result.frames = {
+      events: walker.frameEvents,
+      choices: walker.frameChoices,
+      drops: walker.frameDrops,
+    };
   }
   return walker.result;
 }
@@ -352,6 +414,7 @@ class Walker extends ConstantReader {
               `FRAME declares ${n === Number.POSITIVE_INFINITY ? "an impossibly large" : n}-byte frame, past the end of the data at ${this.cfg.limit}`,
             );
           }
+          this.enterFrame(n);
           continue;
         }
         default:
@@ -387,8 +450,15 @@ class Walker extends ConstantReader {
       get limit() {
         return self.cfg.limit;
       },
-      read: (length) => self.take(length).slice(),
-      skip: (length) => self.skip(length),
+      // The loader's hook reads its file handle directly, outside any frame.
+      read: (length) => {
+        self.clearFrame();
+        return self.take(length).slice();
+      },
+      skip: (length) => {
+        self.clearFrame();
+        self.skip(length);
+      },
       walkInline: () => self.walkInline(),
       checkNested: (length: number) => {
         if (self.cfg.sniff || length < NESTED_MIN || length > self.cfg.limit - self.pos) return;

@@ -37,3 +37,32 @@ test("real joblib files with numpy arrays stay clean under the second reading", 
     assert.equal(node.verdict, "clean", `${name}: ${JSON.stringify(node.findings)}`);
   }
 });
+
+test("STACK_GLOBAL on the result of an allowlisted call imports nothing (the loader raises): no finding", async () => {
+  const { allFindings, codes, op, pk, walk } = await import("./helpers.js");
+  // What plain pickle.load meets in joblib's nested object-array pickles: BINGET of an outer object.
+  const safe = pk(
+    op.proto(4),
+    op.global("collections", "OrderedDict"),
+    op.EMPTY_TUPLE,
+    op.REDUCE,
+    op.shortBinunicode("dtype"),
+    op.STACK_GLOBAL,
+    op.STOP,
+  );
+  assert.deepEqual(codes(allFindings(walk(safe))), []);
+  // The result of a call to something not allowlisted could be a str: still never allowed.
+  const unknown = pk(
+    op.proto(4),
+    op.global("somepkg", "Factory"),
+    op.EMPTY_TUPLE,
+    op.REDUCE,
+    op.shortBinunicode("dtype"),
+    op.STACK_GLOBAL,
+    op.STOP,
+  );
+  assert.ok(codes(allFindings(walk(unknown))).includes("PICKLE_UNSAFE_NAME"));
+  // A constant of another type stays reported too (a hand-made stream).
+  const int = pk(op.proto(4), op.binint1(1), op.shortBinunicode("x"), op.STACK_GLOBAL, op.STOP);
+  assert.ok(codes(allFindings(walk(int))).includes("PICKLE_UNSAFE_NAME"));
+});
