@@ -89,10 +89,29 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 const PYTHON_LINE =
   /^(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+|def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\([^)\n]*\))?\s*\n\s*(?:async\s+)?(?:def|class)\s|if\s+__name__\s*==)/m;
 
+/**
+ * Prose that quotes Python (a README.md model card with `from x import y` in an example) is not
+ * Python: CPython compiles a whole module before running any of it, so a file whose first
+ * statement line can never start a Python statement cannot run at all. That line is the first
+ * one that is not blank or a comment; it is YAML front matter (`---`, which every Hub model card
+ * starts with) or starts with `<`, `|`, `>`, a backtick, `$`, `?` or `!` (HTML, tables, quotes,
+ * code spans, shell prompts). A file whose first statement could be Python is still read as
+ * Python however much prose follows.
+ */
+const NEVER_A_STATEMENT = /^(?:---+[ \t]*\r?$|[<|>`$?!])/;
+
+function isProse(text: string): boolean {
+  for (const line of text.replace(/^\uFEFF/, "").split("\n")) {
+    if (/^[ \t\f\r]*(?:#.*)?$/.test(line)) continue;
+    return NEVER_A_STATEMENT.test(line);
+  }
+  return false;
+}
+
 function classifyText(text: string): Detection {
   const trimmed = text.replace(/^\uFEFF/, "").trimStart();
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) return { format: "json" };
-  if (PYTHON_LINE.test(text)) return { format: "python" };
+  if (PYTHON_LINE.test(text) && !isProse(text)) return { format: "python" };
   return { format: "text" };
 }
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { loadScanPolicy } from "../../../src/io/policy-files.js";
-import { allFindings, codes, op, pk, walk } from "../pickle/helpers.js";
+import { allFindings, codes, op, type Part, pk, walk } from "../pickle/helpers.js";
 
 const policy = loadScanPolicy().pickle;
 const check = (bytes: Uint8Array) => codes(allFindings(walk(bytes), policy));
@@ -31,7 +31,7 @@ const zoneinfo = (attr: string, callResult = true) =>
   );
 
 // Python 3.12 str-mixin enum member: getattr(SchedulerType, "LINEAR"), getattr reused via memo.
-const enumMembers = (second: Uint8Array | number[], tail: (string | number[])[] = []) =>
+const enumMembers = (second: Uint8Array | number[], tail: Part[] = []) =>
   pk(
     op.proto(2),
     op.EMPTY_LIST,
@@ -141,7 +141,7 @@ describe("getattr argument-shape rule", () => {
 });
 
 describe("construct-only classes", () => {
-  const args = (body: (string | number[])[]) =>
+  const args = (body: Part[]) =>
     pk(op.proto(2), op.global("transformers.training_args", "TrainingArguments"), ...body, op.STOP);
 
   it("passes TrainingArguments built as cls.__new__(cls) plus a state dict (Trainer's training_args.bin)", () => {
