@@ -21,10 +21,6 @@ OUT = os.path.join(ROOT, "fixtures", "realworld")
 
 # path inside a corpus -> why it does not scan clean yet (it must block: unscannable or suspicious).
 GAPS = {
-    "sklearn_joblib/forest.lzma.joblib": "joblib compress='lzma' (LZMA-alone): no bounded decoder yet",
-    "sklearn_joblib/tfidf.lzma.joblib": "joblib compress='lzma' (LZMA-alone): no bounded decoder yet",
-    "sklearn_joblib/rng-state.lzma.joblib": "joblib compress='lzma' (LZMA-alone): no bounded decoder yet",
-    "sklearn_joblib/dataframe-pipeline.lzma.joblib": "joblib compress='lzma' (LZMA-alone): no bounded decoder yet",
     "tensorflow_saves/adder.tflite": "TFLite flatbuffer: no scanner yet",
     "tensorflow_saves/ckpt/model-1.index": "tf.train.Checkpoint index (SSTable): no scanner yet",
     "tensorflow_saves/ckpt/model-1.data-00000-of-00001": "tf.train.Checkpoint data shard: no scanner yet",
