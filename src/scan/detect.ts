@@ -10,6 +10,8 @@ import type { Detection } from "./context.js";
 import { pickleReadingImports, sniffPickle } from "./pickle/sniff.js";
 import { looksLikeProtobuf, PROTOBUF_BY_STRUCTURE } from "./protobuf/probe.js";
 import type { ByteSource } from "./source.js";
+import { hasSstableMagic } from "./tfcheckpoint/scan.js";
+import { isTflite } from "./tflite/scan.js";
 
 /** How many leading bytes detection looks at. */
 export const SNIFF_BYTES = 8192;
@@ -153,6 +155,8 @@ function detectByContent(source: ByteSource): Detection {
   if (startsWith(head, ascii("GGUF"))) return { format: "gguf" };
   if (isTar(head)) return { format: "tar" };
   if (isSafetensors(head, source.size)) return { format: "safetensors" };
+  if (isTflite(head)) return { format: "tflite" };
+  if (hasSstableMagic(source)) return { format: "tf-checkpoint-index" };
 
   const pickle = sniffPickle(head);
   if (pickle) return { format: "pickle", detail: `protocol ${pickle.protocol}` };

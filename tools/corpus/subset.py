@@ -21,9 +21,6 @@ OUT = os.path.join(ROOT, "fixtures", "realworld")
 
 # path inside a corpus -> why it does not scan clean yet (it must block: unscannable or suspicious).
 GAPS = {
-    "tensorflow_saves/adder.tflite": "TFLite flatbuffer: no scanner yet",
-    "tensorflow_saves/ckpt/model-1.index": "tf.train.Checkpoint index (SSTable): no scanner yet",
-    "tensorflow_saves/ckpt/model-1.data-00000-of-00001": "tf.train.Checkpoint data shard: no scanner yet",
     "lightgbm_models/classifier.pkl": "lightgbm.basic.Booster: its __setstate__ runs LightGBM's native model parser (CVE-2024-43598), deliberately not allowlisted",
     "lightgbm_models/classifier.joblib": "lightgbm.basic.Booster: its __setstate__ runs LightGBM's native model parser (CVE-2024-43598), deliberately not allowlisted",
 }
