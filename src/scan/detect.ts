@@ -156,7 +156,6 @@ function detectByContent(source: ByteSource): Detection {
   if (isTar(head)) return { format: "tar" };
   if (isSafetensors(head, source.size)) return { format: "safetensors" };
   if (isTflite(head)) return { format: "tflite" };
-  if (hasSstableMagic(source)) return { format: "tf-checkpoint-index" };
 
   const pickle = sniffPickle(head);
   if (pickle) return { format: "pickle", detail: `protocol ${pickle.protocol}` };
@@ -172,5 +171,7 @@ function detectByContent(source: ByteSource): Detection {
   // other starts are protobuf when their top-level field chain is well-formed (protobuf/probe.ts).
   if (head[0] === 0x08 || head[0] === 0x0a) return { format: "protobuf" };
   if (looksLikeProtobuf(source, head)) return { format: "protobuf", detail: PROTOBUF_BY_STRUCTURE };
+  // A TensorFlow checkpoint index (SSTable) has its magic in the last 8 bytes of the footer.
+  if (hasSstableMagic(source)) return { format: "tf-checkpoint-index" };
   return { format: "unknown" };
 }
