@@ -97,15 +97,34 @@ const PYTHON_LINE =
  * statement line can never start a Python statement cannot run at all. That line is the first
  * one that is not blank or a comment; it is YAML front matter (`---`, which every Hub model card
  * starts with) or starts with `<`, `|`, `>`, a backtick, `$`, `?` or `!` (HTML, tables, quotes,
- * code spans, shell prompts). A file whose first statement could be Python is still read as
+ * code spans, shell prompts), or with two plain words (a sentence after a `# Title` heading). A file whose first statement could be Python is still read as
  * Python however much prose follows.
  */
 const NEVER_A_STATEMENT = /^(?:---+[ \t]*\r?$|[<|>`$?!])/;
 
+/**
+ * Two plain names in a row ("This model is…") never start a Python statement unless one of them is
+ * a keyword or soft keyword (`import os`, `match x:`, `x if y else z`, `x not in y`).
+ */
+const TWO_NAMES = /^([A-Za-z_][A-Za-z0-9_]*)[ \t]+([A-Za-z_][A-Za-z0-9_]*)/;
+const PYTHON_WORDS = new Set(
+  (
+    "False None True and as assert async await break case class continue def del elif else " +
+    "except finally for from global if import in is lambda match nonlocal not or pass print " +
+    "raise return try type while with yield exec _"
+  ).split(" "),
+);
+
 function isProse(text: string): boolean {
   for (const line of text.replace(/^\uFEFF/, "").split("\n")) {
     if (/^[ \t\f\r]*(?:#.*)?$/.test(line)) continue;
-    return NEVER_A_STATEMENT.test(line);
+    if (NEVER_A_STATEMENT.test(line)) return true;
+    const names = TWO_NAMES.exec(line);
+    return (
+      names !== null &&
+      !PYTHON_WORDS.has(names[1] as string) &&
+      !PYTHON_WORDS.has(names[2] as string)
+    );
   }
   return false;
 }

@@ -40,7 +40,22 @@ describe("prose versus Python", () => {
     assert.equal(format(`\n# Title\n\n---\nimport os\n`), "text");
   });
 
+  it("reads a card that starts with a heading and a sentence as text", () => {
+    const card =
+      "# Tiny BERT\n\nThis model is a tiny BERT.\n\n```python\nfrom transformers import AutoModel\n```\n";
+    assert.equal(format(card), "text");
+  });
+
   it("still reads as Python a file whose first statement could be Python", () => {
+    for (const first of [
+      "import os",
+      "from x import y",
+      "x if y else z",
+      "match x:",
+      "type X = int",
+      "print x",
+    ])
+      assert.equal(format(`# T\n${first}\nimport os\n`), "python", first);
     assert.equal(format("# Model\n\nimport os\nos.system('x')\n"), "python");
     assert.equal(format("---x\nimport os\n"), "python");
     assert.equal(format("x = 1\n---\nfrom x import y\n"), "python");
