@@ -124,6 +124,25 @@ describe("getattr argument-shape rule", () => {
     assert.ok(check(p).includes("PICKLE_DANGEROUS_CALL"));
   });
 
+  it("blocks a pickled bound method: getattr on an object the stream built", () => {
+    const p = pk(
+      op.proto(2),
+      op.global("__builtin__", "getattr"),
+      op.global("transformers.trainer_utils", "SchedulerType"),
+      op.binunicode("linear"),
+      op.TUPLE1,
+      op.REDUCE, // SchedulerType("linear"): an object, not a global
+      op.binunicode("upper"),
+      op.TUPLE2,
+      op.REDUCE,
+      op.EMPTY_TUPLE,
+      op.REDUCE,
+      op.STOP,
+    );
+    const c = check(p);
+    assert.ok(c.includes("PICKLE_DANGEROUS_GLOBAL") && c.includes("PICKLE_DANGEROUS_CALL"));
+  });
+
   it("blocks BUILD applied to a looked-up enum member (patching shared class state)", () => {
     const p = pk(
       op.proto(2),
