@@ -177,6 +177,37 @@ Nothing is written when the model blocks. Exit codes: 0 added, 1 blocked, 2 usag
     });
 
   program
+    .command("accept")
+    .description(
+      "Accept a reviewed finding for one locked file (tied to its sha256 in models.lock) in modelvet.json.",
+    )
+    .argument("<model>", "org/name, as locked in models.lock")
+    .argument("<path>", "the file's path in the model, as listed in models.lock")
+    .requiredOption("--code <CODE>", "the finding code to accept, e.g. PICKLE_UNKNOWN_GLOBAL")
+    .requiredOption("--reason <text>", "one line: who reviewed it and why it is safe")
+    .option("--expires <YYYY-MM-DD>", "the acceptance lapses after this day")
+    .addOption(shared.config())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ modelvet accept acme/model training_args.bin --code PICKLE_UNKNOWN_GLOBAL \\
+      --reason "reviewed by ML platform: custom dataclass" --expires 2027-06-30
+
+Malicious findings (and codes only malicious findings carry) are never accepted. Exit codes: 0 written, 2 usage/config error.`,
+    )
+    .action(
+      async (
+        model: string,
+        path: string,
+        opts: import("./commands/accept.js").AcceptCommandOptions,
+      ) => {
+        const { runAccept } = await import("./commands/accept.js");
+        setExit(await runAccept(model, path, opts));
+      },
+    );
+
+  program
     .command("lock")
     .description(
       "Pin every model in modelvet.json to a commit, with per-file digests and verdicts, in models.lock.",

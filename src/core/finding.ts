@@ -44,6 +44,7 @@ export type FindingCode =
   | "ONNX_CUSTOM_DOMAIN"
   | "ONNX_EXTERNAL_DATA_ESCAPE"
   | "SAVEDMODEL_DANGEROUS_OP"
+  | "TFLITE_CUSTOM_OP" // a TFLite model names a custom or Flex op (runs a registered kernel / full TF op)
   | "SAVEDMODEL_INVALID"
   // --- code, keras, templates
   | "REMOTE_CODE"

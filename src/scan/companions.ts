@@ -13,6 +13,7 @@ import { posix } from "node:path";
 import { makeNode, type ScanNode } from "../core/report.js";
 
 const TF_VARIABLES = /^variables\/variables\.(?:index|data-\d{5}-of-\d{5})$/;
+const TF_SHARD = /^\.data-\d{5}-of-\d{5}$/;
 
 function relabel(node: ScanNode, format: string, owner: string): ScanNode {
   return makeNode({
@@ -42,6 +43,22 @@ export function applyCompanionData(nodes: readonly ScanNode[]): ScanNode[] {
         const i = byPath.get(target);
         if (i !== undefined && isUnknown(out[i]!))
           out[i] = relabel(out[i]!, "onnx-external-data", node.path);
+      }
+    }
+    // tf.train.Checkpoint: `<prefix>.data-NNNNN-of-NNNNN` shards beside a valid `<prefix>.index`.
+    if (
+      node.format === "tf-checkpoint-index" &&
+      node.verdict === "clean" &&
+      path.endsWith(".index")
+    ) {
+      const prefix = path.slice(0, -".index".length);
+      for (const [p, i] of byPath) {
+        if (
+          p.startsWith(`${prefix}.`) &&
+          TF_SHARD.test(p.slice(prefix.length)) &&
+          isUnknown(out[i]!)
+        )
+          out[i] = relabel(out[i]!, "tf-checkpoint-data", node.path);
       }
     }
     if (node.format === "savedmodel" && posix.basename(path) === "saved_model.pb") {

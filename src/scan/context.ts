@@ -51,6 +51,8 @@ export const FORMATS = [
   "gguf",
   "hdf5",
   "protobuf",
+  "tflite",
+  "tf-checkpoint-index",
   "json",
   "python",
   "text",

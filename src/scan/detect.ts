@@ -11,6 +11,8 @@ import type { Detection } from "./context.js";
 import { pickleReadingImports, sniffPickle } from "./pickle/sniff.js";
 import { looksLikeProtobuf, PROTOBUF_BY_STRUCTURE } from "./protobuf/probe.js";
 import type { ByteSource } from "./source.js";
+import { hasSstableMagic } from "./tfcheckpoint/scan.js";
+import { isTflite } from "./tflite/scan.js";
 
 /** How many leading bytes detection looks at. */
 export const SNIFF_BYTES = 8192;
@@ -90,10 +92,48 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 const PYTHON_LINE =
   /^(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+|def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\([^)\n]*\))?\s*\n\s*(?:async\s+)?(?:def|class)\s|if\s+__name__\s*==)/m;
 
+/**
+ * Prose that quotes Python (a README.md model card with `from x import y` in an example) is not
+ * Python: CPython compiles a whole module before running any of it, so a file whose first
+ * statement line can never start a Python statement cannot run at all. That line is the first
+ * one that is not blank or a comment; it is YAML front matter (`---`, which every Hub model card
+ * starts with) or starts with `<`, `|`, `>`, a backtick, `$`, `?` or `!` (HTML, tables, quotes,
+ * code spans, shell prompts), or with two plain words (a sentence after a `# Title` heading). A file whose first statement could be Python is still read as
+ * Python however much prose follows.
+ */
+const NEVER_A_STATEMENT = /^(?:---+[ \t]*\r?$|[<|>`$?!])/;
+
+/**
+ * Two plain names in a row ("This model is…") never start a Python statement unless one of them is
+ * a keyword or soft keyword (`import os`, `match x:`, `x if y else z`, `x not in y`).
+ */
+const TWO_NAMES = /^([A-Za-z_][A-Za-z0-9_]*)[ \t]+([A-Za-z_][A-Za-z0-9_]*)/;
+const PYTHON_WORDS = new Set(
+  (
+    "False None True and as assert async await break case class continue def del elif else " +
+    "except finally for from global if import in is lambda match nonlocal not or pass print " +
+    "raise return try type while with yield exec _"
+  ).split(" "),
+);
+
+function isProse(text: string): boolean {
+  for (const line of text.replace(/^\uFEFF/, "").split("\n")) {
+    if (/^[ \t\f\r]*(?:#.*)?$/.test(line)) continue;
+    if (NEVER_A_STATEMENT.test(line)) return true;
+    const names = TWO_NAMES.exec(line);
+    return (
+      names !== null &&
+      !PYTHON_WORDS.has(names[1] as string) &&
+      !PYTHON_WORDS.has(names[2] as string)
+    );
+  }
+  return false;
+}
+
 function classifyText(text: string): Detection {
   const trimmed = text.replace(/^\uFEFF/, "").trimStart();
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) return { format: "json" };
-  if (PYTHON_LINE.test(text)) return { format: "python" };
+  if (PYTHON_LINE.test(text) && !isProse(text)) return { format: "python" };
   return { format: "text" };
 }
 
@@ -139,6 +179,7 @@ function detectByContent(source: ByteSource): Detection {
   if (startsWith(head, ascii("GGUF"))) return { format: "gguf" };
   if (isTar(head)) return { format: "tar" };
   if (isSafetensors(head, source.size)) return { format: "safetensors" };
+  if (isTflite(head)) return { format: "tflite" };
 
   // A zip with data in front (Python's zipfile finds it from the end), whatever the front looks
   // like: text, a pickle (detectFormat keeps its pickle reading too) or random bytes.
@@ -158,5 +199,7 @@ function detectByContent(source: ByteSource): Detection {
   // other starts are protobuf when their top-level field chain is well-formed (protobuf/probe.ts).
   if (head[0] === 0x08 || head[0] === 0x0a) return { format: "protobuf" };
   if (looksLikeProtobuf(source, head)) return { format: "protobuf", detail: PROTOBUF_BY_STRUCTURE };
+  // A TensorFlow checkpoint index (SSTable) has its magic in the last 8 bytes of the footer.
+  if (hasSstableMagic(source)) return { format: "tf-checkpoint-index" };
   return { format: "unknown" };
 }

@@ -11,6 +11,8 @@ import { scanPickleFile } from "./pickle/scan.js";
 import { scanProtobuf } from "./protobuf/scan.js";
 import { scanSafetensors } from "./safetensors/scan.js";
 import { scanText } from "./text/index.js";
+import { scanTfCheckpointIndex } from "./tfcheckpoint/scan.js";
+import { scanTflite } from "./tflite/scan.js";
 import { scanInert, unsupported } from "./unsupported.js";
 
 export const SCANNERS: Record<Format, Scanner> = {
@@ -32,5 +34,7 @@ export const SCANNERS: Record<Format, Scanner> = {
   hdf5: scanHdf5,
   protobuf: scanProtobuf,
   python: scanPythonFile,
+  tflite: scanTflite,
+  "tf-checkpoint-index": scanTfCheckpointIndex,
   unknown: unsupported("the bytes match no format modelvet can read"),
 };

@@ -299,6 +299,98 @@ def pandas_pickles(out):
     df.to_pickle(os.path.join(out, "frame.pkl.gz"))
 
 
+@entry("scikit-learn", "pickle.dump and joblib.dump of more estimators and transformers (trees, boosting, neighbours, MLP, imputers, encoders, FunctionTransformer, sparse output)")
+def sklearn_more(out):
+    import pickle
+
+    import joblib
+    import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        HistGradientBoostingClassifier,
+        IsolationForest,
+        RandomForestRegressor,
+    )
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge, SGDClassifier
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import FunctionTransformer, LabelEncoder, MinMaxScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    models = {
+        "hgb": HistGradientBoostingClassifier(max_iter=3).fit(X, y),
+        "extra-trees": ExtraTreesClassifier(n_estimators=3, random_state=0).fit(X, y),
+        "forest-regressor": RandomForestRegressor(n_estimators=3, random_state=0).fit(X, X[:, 1]),
+        "isolation-forest": IsolationForest(n_estimators=3, random_state=0).fit(X),
+        "knn": KNeighborsClassifier(n_neighbors=3).fit(X, y),
+        "mlp": MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y),
+        "sgd": SGDClassifier(max_iter=5, random_state=0).fit(X, y),
+        "ridge": Ridge().fit(X, X[:, 1]),
+        "naive-bayes": GaussianNB().fit(X, y),
+        "tree": DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y),
+        "calibrated": CalibratedClassifierCV(GaussianNB(), cv=2).fit(X, y),
+        "imputer": SimpleImputer().fit(X),
+        "minmax": MinMaxScaler().fit(X),
+        "label-encoder": LabelEncoder().fit(["a", "b", "c"]),
+        "function-transformer": FunctionTransformer(np.log1p).fit(np.abs(X)),
+        "count-vectorizer": CountVectorizer().fit(["hello world", "hello there"]),
+        "svd": TruncatedSVD(n_components=2, random_state=0).fit(X),
+        "sparse-output": CountVectorizer().fit_transform(["ab cd", "cd ef", "ef ab"]),
+    }
+    for name, model in models.items():
+        with open(os.path.join(out, f"{name}.pkl"), "wb") as f:
+            pickle.dump(model, f, protocol=5)
+        joblib.dump(model, os.path.join(out, f"{name}.joblib"), compress=3)
+
+
+@entry("pandas", "to_pickle of Series and frame variants (tz-aware Series, ordered categoricals, MultiIndex columns, sparse, nested object columns) with every compression")
+def pandas_more(out):
+    import numpy as np
+    import pandas as pd
+
+    s = pd.Series(pd.date_range("2024-01-01", periods=3, tz="UTC"), name="when")
+    s.to_pickle(os.path.join(out, "series-tz.pkl"))
+    pd.Series(pd.Categorical(["lo", "hi", "lo"], categories=["lo", "hi"], ordered=True)).to_pickle(os.path.join(out, "series-ordered-cat.pkl"))
+    cols = pd.MultiIndex.from_product([["a", "b"], ["x", "y"]])
+    pd.DataFrame(np.arange(8).reshape(2, 4), columns=cols).to_pickle(os.path.join(out, "frame-multi-columns.pkl"))
+    pd.DataFrame({"sp": pd.arrays.SparseArray([0, 0, 1, 0])}).to_pickle(os.path.join(out, "frame-sparse.pkl"))
+    pd.DataFrame({"obj": [[1, 2], {"k": "v"}, None], "u": ["é", "ü", "ß"]}).to_pickle(os.path.join(out, "frame-objects.pkl"))
+    frame = pd.DataFrame({"x": range(5), "y": list("abcde")})
+    for ext in ["bz2", "xz", "zip", "zst", "tar"]:
+        try:
+            frame.to_pickle(os.path.join(out, f"frame.pkl.{ext}"))
+        except Exception:  # zstandard may be missing; the others are stdlib
+            if ext != "zst":
+                raise
+
+
+@entry("huggingface_hub", "model cards (README.md) with code examples: ModelCard.from_template, hand-written cards without front matter")
+def model_cards(out):
+    from huggingface_hub import ModelCard, ModelCardData
+
+    card = ModelCard.from_template(
+        ModelCardData(language="en", license="mit", library_name="transformers", tags=["tiny"]),
+        model_id="acme/tiny",
+        model_description="A tiny model.\n\n```python\nfrom transformers import AutoModel\nmodel = AutoModel.from_pretrained('acme/tiny')\n```",
+    )
+    card.save(os.path.join(out, "README.md"))
+    os.makedirs(os.path.join(out, "plain"), exist_ok=True)
+    with open(os.path.join(out, "plain", "README.md"), "w") as f:
+        f.write(
+            "# Tiny classifier\n\nThis model classifies short texts.\n\n## Usage\n\n"
+            "```python\nimport torch\nfrom transformers import pipeline\n\nclf = pipeline('text-classification', model='acme/tiny')\n```\n\n"
+            "## Training\n\nTrained with `Trainer` for 3 epochs.\n"
+        )
+
+
 @entry("numpy", "np.save / np.savez / np.savez_compressed of numeric, string and structured arrays")
 def numpy_saves(out):
     import numpy as np
@@ -444,6 +536,7 @@ LIBRARY_MODULES = {
     "tensorflow": "tensorflow",
     "gguf": "gguf",
     "safetensors": "safetensors",
+    "huggingface_hub": "huggingface_hub",
 }
 
 

@@ -17,6 +17,7 @@ import {
   outputCap,
   unxzCapped,
 } from "./decompress.js";
+import { unlzmaAloneCapped } from "./lzma-alone.js";
 import { scanChildBothWays } from "./member.js";
 
 type Kind = Extract<Format, "gzip" | "zlib" | "bzip2" | "xz">;
@@ -35,7 +36,14 @@ export function contentName(path: string, kind: Kind): string {
   return stripped !== base && stripped !== "" ? stripped : `${base}:decompressed`;
 }
 
-async function decompress(kind: Kind, input: Uint8Array, cap: OutputCap): Promise<Uint8Array> {
+async function decompress(
+  kind: Kind,
+  input: Uint8Array,
+  cap: OutputCap,
+  detail?: string,
+): Promise<Uint8Array> {
+  // joblib's compress="lzma" writes LZMA-alone (.lzma), not xz: our own bounded decoder.
+  if (detail === "lzma-alone") return unlzmaAloneCapped(input, cap);
   if (kind === "gzip") return inflateCapped("gzip", input, cap);
   if (kind === "zlib") return inflateCapped("zlib", input, cap);
   if (kind === "bzip2") return bunzipCapped(input, cap);
@@ -49,17 +57,6 @@ export function compressedScanner(kind: Kind): Scanner {
       findings: ReturnType<typeof finding>[],
       members = [] as Awaited<ReturnType<typeof ctx.scanChild>>[],
     ) => makeNode({ path: ctx.path, format: kind, size: source.size, findings, members });
-    if (detection.detail === "lzma-alone") {
-      // joblib's compress="lzma" writes LZMA-alone (.lzma), not xz; no maintained pure-JS decoder
-      // can stop at an output cap, so the stream is not opened.
-      return node([
-        finding(
-          "UNSCANNABLE",
-          "unscannable",
-          "An LZMA-alone stream (joblib compress='lzma'): modelvet has no bounded decoder for it, so its content was not scanned. Re-save with compress='xz' or 'zlib'.",
-        ),
-      ]);
-    }
     if (source.size > limits.maxInMemoryBytes) {
       return node([
         finding(
@@ -72,7 +69,7 @@ export function compressedScanner(kind: Kind): Scanner {
     const cap = outputCap(ctx.budget, source.size);
     let out: Uint8Array;
     try {
-      out = await decompress(kind, source.read(0, source.size), cap);
+      out = await decompress(kind, source.read(0, source.size), cap, detection.detail);
     } catch (error) {
       if (error instanceof OutputCapError)
         return node([capFinding(error.cap, source.size, `The ${kind} stream`)]);

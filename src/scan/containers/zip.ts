@@ -31,6 +31,7 @@ import {
 } from "./member.js";
 import { zipStorageIds } from "./torch-ids.js";
 import { scanTorchScriptCode } from "./torchscript.js";
+import { pt2RawMembers } from "./zip-pt2.js";
 import { crc32, readZipDirectory, type ZipEntry, type ZipIssue } from "./zip-reader.js";
 import { findEocd, SIG_CENTRAL, view, zipfileConcat } from "./zip-records.js";
 
@@ -253,10 +254,22 @@ const scanZipAt: Scanner = async (source, ctx) => {
   let storageBytes = 0;
   const code: string[] = [];
   const candidates: ZipEntry[] = [];
+  // torch.export archives: weights the loader reads as raw bytes (zip-pt2.ts) count as storages.
+  const pt2Raw =
+    layout.kind === "zip"
+      ? pt2RawMembers(dir.entries, (e) =>
+          e.readable && e.issues.length === 0 ? openMember(source, e, ctx).data : undefined,
+        )
+      : new Set<string>();
   // Pass 1: everything but the storage records, so the pickles say which storages they use.
   for (const entry of dir.entries) {
     const role = memberRole(entry, layout);
     if (role === "directory" && entry.issues.length === 0) continue;
+    if (pt2Raw.has(entry.name) && entry.issues.length === 0 && ctx.budget.chargeMember()) {
+      storages += 1;
+      storageBytes += entry.uncompressedSize;
+      continue;
+    }
     if (role === "storage") {
       candidates.push(entry);
       continue;
@@ -319,6 +332,7 @@ const scanZipAt: Scanner = async (source, ctx) => {
     );
   }
   const summary: Record<string, unknown> = { layout: layout.kind, entries: dir.entries.length };
+  if (pt2Raw.size > 0) summary.pt2 = true;
   if ("folder" in layout) summary.folder = layout.folder;
   if (storages > 0) {
     summary.storages = storages;

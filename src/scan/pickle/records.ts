@@ -4,17 +4,25 @@
  * import or call are counted, not kept, past KEEP_PER_KEY; too many distinct ones end the walk.
  */
 
+import { isConstructOnly } from "./construct-only.js";
 import type { WalkConfig } from "./reader.js";
 import { SymbolicStack } from "./stack.js";
 import { latin1 } from "./text.js";
-import type { PickleStreamResult, PickleValue } from "./types.js";
-import { SymbolicGlobal, SymbolicObject } from "./types.js";
+import type { AttributeGet, AttributeGetter, PickleStreamResult, PickleValue } from "./types.js";
+import { SymbolicGlobal, SymbolicObject, SymbolicStr, SymbolicTuple } from "./types.js";
 import { describe, PERSISTENT, strOf, toPlain } from "./values.js";
 
 /** Occurrences kept per distinct import or call. */
 const KEEP_PER_KEY = 64;
 /** Distinct imports + calls recorded per stream before the walk gives up. */
 const MAX_DISTINCT = 100_000;
+/** getattr calls kept per stream; past this the rule in attribute-rule.ts excuses none. */
+const MAX_ATTRIBUTE_GETS = 4096;
+
+/** True for the global the loader resolves to builtins.getattr (protocol < 3 maps __builtin__). */
+function isGetattr(g: SymbolicGlobal): boolean {
+  return g.name === "getattr" && (g.module === "builtins" || g.module === "__builtin__");
+}
 
 function newResult(start: number): PickleStreamResult {
   return {
@@ -44,6 +52,12 @@ export abstract class Recorder extends SymbolicStack {
    */
   sniffNamedImports = 0;
   seen = new Map<string, number>();
+  /** Imported getattr globals and the results of their calls (attribute-rule.ts). */
+  private getters = new Map<SymbolicGlobal, AttributeGetter>();
+  private attributeResults = new Map<SymbolicObject, AttributeGet>();
+  private attributeGets = 0;
+  /** Imports of construct-only classes (construct-only.ts), capped. */
+  private constructOnly: SymbolicGlobal[] = [];
 
   constructor(cfg: WalkConfig, start: number) {
     super(cfg, start);
@@ -71,6 +85,12 @@ export abstract class Recorder extends SymbolicStack {
     valid: boolean,
   ): SymbolicGlobal {
     const g = new SymbolicGlobal(module, name, this.opStart, valid && !nonString);
+    if (
+      !this.cfg.sniff &&
+      this.constructOnly.length < MAX_ATTRIBUTE_GETS &&
+      isConstructOnly(module, name)
+    )
+      this.constructOnly.push(g);
     if (this.cfg.sniff) {
       this.sniffImports++;
       if (
@@ -116,7 +136,67 @@ export abstract class Recorder extends SymbolicStack {
     args: PickleValue | undefined,
   ): SymbolicObject {
     this.recordCall(opcode, callable);
-    return new SymbolicObject(callable, args, opcode, this.opStart);
+    const result = new SymbolicObject(callable, args, opcode, this.opStart);
+    if (!this.cfg.sniff) this.noteAttributeCall(callable, args, result);
+    if (
+      opcode === "NEWOBJ" &&
+      callable instanceof SymbolicGlobal &&
+      args instanceof SymbolicTuple &&
+      args.length === 0
+    )
+      callable.emptyNews++;
+    return result;
+  }
+
+  /** Records what a call does with getattr or with the result of a getattr call. */
+  private noteAttributeCall(
+    callable: PickleValue,
+    args: PickleValue | undefined,
+    result: SymbolicObject,
+  ): void {
+    if (callable instanceof SymbolicObject) {
+      const get = this.attributeResults.get(callable);
+      if (get !== undefined) get.resultCalled = true;
+      return;
+    }
+    if (!(callable instanceof SymbolicGlobal) || !isGetattr(callable)) return;
+    let getter = this.getters.get(callable);
+    if (getter === undefined) {
+      getter = { importOffset: callable.offset, references: 0, calls: [] };
+      this.getters.set(callable, getter);
+      this.result.getattrs = [...(this.result.getattrs ?? []), getter];
+    }
+    // Past the cap the call is not kept: references then exceed calls and nothing is excused.
+    if (++this.attributeGets > MAX_ATTRIBUTE_GETS) return;
+    const get: AttributeGet = { offset: this.opStart, resultCalled: false, resultBuilt: false };
+    if (args instanceof SymbolicTuple && args.items !== undefined && args.items.length === 2) {
+      const [owner, attribute] = args.items;
+      const text =
+        typeof attribute === "string"
+          ? attribute
+          : attribute instanceof SymbolicStr
+            ? attribute.text
+            : undefined;
+      if (owner instanceof SymbolicGlobal && owner.valid && text !== undefined) {
+        get.owner = { module: owner.module, name: owner.name, protocol: this.proto };
+        get.attribute = text;
+      }
+    }
+    getter.calls.push(get);
+    this.attributeResults.set(result, get);
+  }
+
+  /** BUILD on the result of a getattr call (setting state on a shared class attribute). */
+  protected noteAttributeBuilt(target: SymbolicObject): void {
+    const get = this.attributeResults.get(target);
+    if (get !== undefined) get.resultBuilt = true;
+  }
+
+  /** Copies each getattr's reference count into the result (called when the walk ends). */
+  finishAttributeGets(): void {
+    for (const [g, getter] of this.getters) getter.references = g.references;
+    const newOnly = this.constructOnly.filter((g) => g.references === g.emptyNews);
+    if (newOnly.length > 0) this.result.newOnly = newOnly.map((g) => g.offset);
   }
 
   protected ext(opcode: string, code: number): void {

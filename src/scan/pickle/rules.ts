@@ -6,7 +6,9 @@
  * Python 2 → 3 renames the unpickler applies, so `__builtin__.eval` is judged as `builtins.eval`).
  */
 import { type Finding, finding } from "../../core/finding.js";
+import { excusedAttributeGets } from "./attribute-rule.js";
 import { py2Mapped } from "./compat.js";
+import { isConstructOnly } from "./construct-only.js";
 import { globalKey, type PicklePolicy } from "./policy.js";
 import { importedPackage } from "./records.js";
 import type { PickleImport, PickleStreamResult } from "./types.js";
@@ -140,12 +142,17 @@ function evaluateImport(imp: PickleImport, policy: PicklePolicy): Finding | unde
  */
 export function evaluatePickle(result: PickleStreamResult, policy: PicklePolicy): Finding[] {
   const out: Finding[] = [];
+  const excused = excusedAttributeGets(result, policy);
+  const newOnly = new Set(result.newOnly ?? []);
   for (const imp of result.imports) {
+    if (excused.imports.has(imp.offset) && imp.name === "getattr") continue;
+    if (newOnly.has(imp.offset) && isConstructOnly(imp.module, imp.name)) continue;
     const f = evaluateImport(imp, policy);
     if (f !== undefined) out.push(f);
   }
   for (const call of result.calls) {
     if (call.global === undefined) continue;
+    if (excused.calls.has(call.offset) && call.global.name === "getattr") continue;
     for (const p of candidates(call.global)) {
       const reason = dangerReason(policy, p.module, p.name);
       if (reason === undefined) continue;

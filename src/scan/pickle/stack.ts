@@ -6,7 +6,7 @@
  */
 import { PickleMemo } from "./memo.js";
 import { PickleReader, type WalkConfig } from "./reader.js";
-import { type PickleValue, type SymbolicDict, SymbolicTuple } from "./types.js";
+import { type PickleValue, type SymbolicDict, SymbolicGlobal, SymbolicTuple } from "./types.js";
 import { KEEP_ITEMS } from "./values.js";
 
 /** Tuple items and dict entries kept across one walk (beyond this, contents are dropped). */
@@ -124,6 +124,7 @@ export abstract class SymbolicStack extends PickleReader {
   protected memoGet(index: number): void {
     const v = this.memo.get(index);
     if (v === undefined) this.malformed(`memo value not found at index ${index}`);
+    if (v instanceof SymbolicGlobal) v.references++;
     this.push(v);
   }
 }

@@ -96,6 +96,37 @@ export interface PickleStreamResult {
   frames?: { events: FrameEvent[]; choices: FrameDecision[]; drops: number[] };
   /** Repeats of an already-recorded (opcode, module, name) import or (opcode, callable) call beyond the kept 64 per key. */
   omitted: number;
+  /** Every use of each imported `getattr` (see AttributeGetter); absent when none was imported. */
+  getattrs?: AttributeGetter[];
+  /**
+   * Offsets of imports of construct-only classes (attribute-rule.ts) whose every use was
+   * `NEWOBJ` with no arguments (`cls.__new__(cls)`: no `__init__`, no `__post_init__`).
+   */
+  newOnly?: number[];
+}
+
+/**
+ * One imported `getattr` and everything done with it, so the argument-shape rule
+ * (attribute-rule.ts) can tell the shapes CPython writes from any other use.
+ */
+export interface AttributeGetter {
+  /** Offset of the import (matches PickleImport.offset). */
+  importOffset: number;
+  /** Times the value was placed on the stack or used: its import, memo reads, DUPs. */
+  references: number;
+  /** Calls of it, in order; `references === calls.length` means it was used for nothing else. */
+  calls: AttributeGet[];
+}
+
+/** One `getattr(owner, attribute)` call. */
+export interface AttributeGet {
+  offset: number;
+  /** Set when the arguments are exactly (an imported global, a str constant). */
+  owner?: { module: string; name: string; protocol: number };
+  attribute?: string;
+  /** The result was itself called (REDUCE, NEWOBJ…) or BUILD was applied to it. */
+  resultCalled: boolean;
+  resultBuilt: boolean;
 }
 
 /**
@@ -148,6 +179,10 @@ export class SymbolicGlobal {
     readonly offset: number,
     readonly valid: boolean,
   ) {}
+  /** Times this value was placed on the stack or consumed (import, memo reads, DUP). */
+  references = 1;
+  /** Times it was the class of a NEWOBJ with an empty argument tuple. */
+  emptyNews = 0;
   get qualified(): string {
     return `${this.module}.${this.name}`;
   }

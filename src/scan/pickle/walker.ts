@@ -28,7 +28,7 @@ import type {
   PickleStreamResult,
   PickleValue,
 } from "./types.js";
-import { SymbolicDict, SymbolicObject } from "./types.js";
+import { SymbolicDict, SymbolicGlobal, SymbolicObject } from "./types.js";
 import { BUFFER, EMPTY_TUPLE, FLOAT, FROZENSET, LIST, PICKLE_FIRST, SET } from "./values.js";
 
 export { joblibHooks, SNIFF_PREFIX };
@@ -206,6 +206,7 @@ function runWalk(cfg: WalkConfig, start: number): PickleStreamResult {
   } finally {
     walker.release();
   }
+  walker.finishAttributeGets();
   if (walker.frameEvents.length > 0 || walker.frameChoices.length > 0) {
     walker.result.frames = {
       events: walker.frameEvents,
@@ -260,6 +261,7 @@ class Walker extends ConstantReader {
           continue;
         case 0x32: // DUP
           v = this.top();
+          if (v instanceof SymbolicGlobal) v.references++;
           break;
         case 0x4a: // BININT
           v = this.i32();
@@ -433,7 +435,10 @@ class Walker extends ConstantReader {
     const suffix = target instanceof SymbolicObject ? ".__setstate__" : "";
     const origin = target instanceof SymbolicObject ? target.callable : target;
     this.recordCall("BUILD", origin, suffix);
-    if (target instanceof SymbolicObject) target.state = state;
+    if (target instanceof SymbolicObject) {
+      target.state = state;
+      this.noteAttributeBuilt(target);
+    }
     const hook = this.cfg.hooks.onBuild;
     if (hook === undefined) return;
     this.io ??= this.hookIO();
@@ -633,6 +638,8 @@ class Walker extends ConstantReader {
     r.nested.push(...inner.nested);
     r.opcodes += inner.opcodes;
     r.omitted += inner.omitted;
+    if (inner.getattrs !== undefined) r.getattrs = [...(r.getattrs ?? []), ...inner.getattrs];
+    if (inner.newOnly !== undefined) r.newOnly = [...(r.newOnly ?? []), ...inner.newOnly];
     if (inner.protocol > r.protocol) r.protocol = inner.protocol;
     this.pos = inner.end;
     if (!inner.complete) throw new Halt("stopped", "", this.opStart);

@@ -12,8 +12,8 @@
  * - TF-Keras SavedMetadata (`keras_metadata.pb`): only field 1, length-delimited; each SavedObject
  *   holds version (1, message), node_id (2, varint), node_path/identifier/metadata (3–5, text), and
  *   at least one has an identifier or metadata (SentencePiece pieces never have fields 4 or 5).
- * - TensorFlow FingerprintDef (`fingerprint.pb` beside `saved_model.pb`): hash varints 1–5 and
- *   a VersionDef (6).
+ * - TensorFlow FingerprintDef (`fingerprint.pb` beside `saved_model.pb`): hash varints 1–5,
+ *   a VersionDef (6) and, since TensorFlow 2.15, a uuid string (7; checked as a short id).
  *
  * The checks are disjoint, with or without field 1: ONNX and SavedModel put a varint in field 1,
  * SentencePiece and Keras metadata a message (and need it); only ONNX has field 7; a SavedModel
@@ -136,7 +136,10 @@ function looksKerasMetadata(win: ProtoWindow, shape: Shape): boolean {
   return keras;
 }
 
-function looksFingerprint(shape: Shape): boolean {
+/** FingerprintDef.uuid (field 7, TensorFlow >= 2.15): a short id string (digits, hex, dashes). */
+const FINGERPRINT_UUID = /^[0-9A-Za-z-]{1,64}$/;
+
+function looksFingerprint(win: ProtoWindow, shape: Shape): boolean {
   const allowed = {
     1: WIRE_VARINT,
     2: WIRE_VARINT,
@@ -144,9 +147,15 @@ function looksFingerprint(shape: Shape): boolean {
     4: WIRE_VARINT,
     5: WIRE_VARINT,
   };
-  if (!conforms(shape, { ...allowed, 6: WIRE_LEN })) return false;
+  if (!conforms(shape, { ...allowed, 6: WIRE_LEN, 7: WIRE_LEN })) return false;
   const hashes = [1, 2, 3, 4, 5].filter((n) => shape.has(n)).length;
-  return hashes >= 4 && shape.has(6);
+  if (hashes < 4 || !shape.has(6)) return false;
+  for (const f of win.fields()) {
+    if (f.field !== 7) continue;
+    const text = f.window?.strictText(64);
+    if (text === undefined || !FINGERPRINT_UUID.test(text)) return false;
+  }
+  return true;
 }
 
 export function classifyProtobuf(win: ProtoWindow): Classification {
@@ -165,7 +174,7 @@ export function classifyProtobuf(win: ProtoWindow): Classification {
     if (looksSavedModel(win, shape)) return { kind: "savedmodel" };
     if (looksKerasMetadata(win, shape)) return { kind: "keras-metadata" };
     if (looksSentencePiece(win, shape)) return { kind: "sentencepiece" };
-    if (looksFingerprint(shape)) return { kind: "tf-fingerprint" };
+    if (looksFingerprint(win, shape)) return { kind: "tf-fingerprint" };
   } catch (error) {
     if (error instanceof ProtoError)
       return {

@@ -202,11 +202,11 @@ describe("legacy detection from the first pickle's value", () => {
     assert.equal(isTorchLegacyStart(LEGACY_MAGIC_PICKLE), true);
   });
 
-  it("joblib's LZMA-alone streams are named as such and fail closed with the reason", async () => {
+  it("joblib's LZMA-alone streams are named as such and decoded (the pickle inside is scanned)", async () => {
     const bytes = readFileSync("fixtures/containers/joblib/model-lzma.joblib.lzma");
     assert.deepEqual(detectFormat(bytesSource(bytes)), { format: "xz", detail: "lzma-alone" });
     const node = await scan(new Uint8Array(bytes));
-    assert.equal(node.verdict, "unscannable");
-    assert.match(node.findings[0]?.message ?? "", /LZMA-alone/);
+    assert.equal(node.verdict, "clean");
+    assert.equal(node.members?.[0]?.format, "pickle");
   });
 });
