@@ -1,13 +1,17 @@
 /**
  * `modelvet accept`: records in modelvet.json that a reviewed finding is accepted for one locked
  * file, tied to the sha256 models.lock pins for it (so the acceptance lapses when the file
- * changes). Pure: takes the parsed project and lock, returns the new project; the command reads
- * and writes the files under the project mutex.
+ * changes). `acceptFinding` is the pure decision; `acceptInProject` reads and writes the files
+ * under the project mutex, the same one add and lock take.
  */
 import { UsageError } from "../core/errors.js";
 import type { Lockfile } from "../core/lockfile.js";
 import { parseModelRef } from "../core/model-ref.js";
 import type { AcceptedFinding, ProjectFile } from "../core/project.js";
+import { serializeProjectFile } from "../core/project.js";
+import { writeFileAtomic } from "../io/atomic-file.js";
+import { withFileMutex } from "../io/mutex.js";
+import { locateProject, readLockfile, readProjectFile } from "../io/project-files.js";
 
 /**
  * Codes only ever raised with a `malicious` verdict: a known way to run code, escape a folder or
@@ -117,4 +121,28 @@ export function acceptFinding(options: AcceptOptions): AcceptResult {
     },
   };
   return { project, entry, replaced };
+}
+
+export interface AcceptInProjectOptions extends Omit<AcceptOptions, "project" | "lock"> {
+  /** modelvet.json (default ./modelvet.json; models.lock sits beside it). */
+  config?: string | undefined;
+}
+
+/**
+ * Reads modelvet.json and models.lock, records the acceptance and writes modelvet.json
+ * atomically, all under the project mutex, so it cannot interleave with add or lock.
+ */
+export async function acceptInProject(
+  options: AcceptInProjectOptions,
+): Promise<AcceptResult & { configPath: string }> {
+  const { config, ...rest } = options;
+  const location = locateProject(config);
+  return withFileMutex(`${location.lockPath}.lock`, async () => {
+    const project = readProjectFile(location.configPath);
+    if (project === undefined)
+      throw new UsageError(`No ${location.configPath}: run modelvet add first.`);
+    const result = acceptFinding({ ...rest, project, lock: readLockfile(location.lockPath) });
+    writeFileAtomic(location.configPath, serializeProjectFile(result.project));
+    return { ...result, configPath: location.configPath };
+  });
 }
