@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { parseLockfile } from "../../src/core/lockfile.js";
 import { parseProjectFile } from "../../src/core/project.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -24,12 +24,7 @@ describe("modelvet accept", () => {
   before(async () => {
     hub = await startFixtureHub();
     dir = tempDir();
-    env = {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: join(dir.path, "cache"),
-      HF_TOKEN: "",
-      HF_HOME: join(dir.path, "hf-home"),
-    };
+    env = hubEnv(hub.url, dir.path);
     writeFileSync(join(dir.path, "modelvet.json"), JSON.stringify({ models: {} }));
     const add = await runCli(["add", TINY, "--quiet"], { cwd: dir.path, env });
     assert.equal(add.code, 0, add.stdout + add.stderr);

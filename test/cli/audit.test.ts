@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { parseAdvisories } from "../../src/core/advisories.js";
 import { parseLockfile } from "../../src/core/lockfile.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const SEMVER = "acme/semver-model";
@@ -61,12 +61,7 @@ describe("modelvet audit against the fixture Hub", () => {
       tokens: { [APPROVED]: { user: "dana", access: ["google-bert/*"] } },
     });
     dir = tempDir();
-    env = {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: join(dir.path, "cache"),
-      HF_TOKEN: "",
-      HF_HOME: join(dir.path, "hf-home"),
-    };
+    env = hubEnv(hub.url, dir.path);
     for (const name of projects) {
       const cwd = join(dir.path, name);
       mkdirSync(cwd);

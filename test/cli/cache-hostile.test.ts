@@ -27,7 +27,7 @@ import {
 } from "../../src/core/lockfile.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { BIN, type CliResult, runCli, tempDir } from "../helpers/run-cli.js";
+import { BIN, type CliResult, hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const PICKLE = Buffer.from("cposix\nsystem\n(S'echo pwned'\ntR.", "latin1");
@@ -84,12 +84,7 @@ describe("the CLI against a hostile cache and a failing disk", () => {
   });
   beforeEach(() => {
     dir = tempDir();
-    env = {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: join(dir.path, "cache"),
-      HF_TOKEN: "",
-      HF_HOME: join(dir.path, "hf-home"),
-    };
+    env = hubEnv(hub.url, dir.path);
   });
   afterEach(() => {
     for (const m of mounts.splice(0)) unmount(m);

@@ -20,7 +20,7 @@ import { RepoCache } from "../../src/io/cache-layout.js";
 import { computePolicyDigest } from "../../src/io/policy-digest.js";
 import { VERSION } from "../../src/version.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const EVIL = "acme/malicious-pickle";
@@ -52,12 +52,7 @@ describe("ci does not take the verdicts in models.lock on trust", () => {
   });
   beforeEach(() => {
     dir = tempDir();
-    env = {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: join(dir.path, "cache"),
-      HF_TOKEN: "",
-      HF_HOME: join(dir.path, "hf-home"),
-    };
+    env = hubEnv(hub.url, dir.path);
   });
   afterEach(() => {
     hub.resetKnobs();

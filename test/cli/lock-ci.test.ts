@@ -14,7 +14,7 @@ import {
 } from "../../src/core/lockfile.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -31,12 +31,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
   beforeEach(() => {
     dir = tempDir();
-    env = {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: join(dir.path, "cache"),
-      HF_TOKEN: "",
-      HF_HOME: join(dir.path, "hf-home"),
-    };
+    env = hubEnv(hub.url, dir.path);
   });
   afterEach(() => {
     hub.resetKnobs();

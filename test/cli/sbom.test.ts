@@ -12,7 +12,7 @@ import * as CDX from "@cyclonedx/cyclonedx-library";
 import { computeManifestDigest, parseLockfile } from "../../src/core/lockfile.js";
 import { buildSbom, modelPurl } from "../../src/core/sbom.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -105,12 +105,7 @@ describe("modelvet sbom on a lock made by modelvet add", () => {
   before(async () => {
     hub = await startFixtureHub();
     dir = tempDir();
-    env = {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: join(dir.path, "cache"),
-      HF_TOKEN: "",
-      HF_HOME: join(dir.path, "hf-home"),
-    };
+    env = hubEnv(hub.url, dir.path);
     const add = await runCli(["add", TINY, "--quiet"], { cwd: dir.path, env });
     assert.equal(add.code, 0, add.stdout + add.stderr);
   });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HubClient } from "../../src/io/hub.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 import { makeTestKey, signFiles } from "../helpers/signature-sign.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
@@ -49,12 +49,7 @@ describe("modelvet lock and ci with policy.signatures (built CLI)", () => {
           policy: { signatures: [{ models: "google-bert", publicKey: pub }] },
         }),
       );
-    const env = {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: join(dir.path, "cache"),
-      HF_TOKEN: "",
-      HF_HOME: join(dir.path, "hf-home"),
-    };
+    const env = hubEnv(hub.url, dir.path);
     const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
 
     project("signer.pub");

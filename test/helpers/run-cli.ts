@@ -46,3 +46,16 @@ export function tempDir(prefix = "modelvet-test-"): { path: string; cleanup: () 
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/**
+ * The environment a CLI run against a fixture Hub gets: that Hub, no token, and a cache and
+ * HF_HOME of its own inside `dir` (so nothing reads the real ~/.cache or token file).
+ */
+export function hubEnv(hubUrl: string, dir: string): NodeJS.ProcessEnv {
+  return {
+    HF_ENDPOINT: hubUrl,
+    HF_HUB_CACHE: join(dir, "cache"),
+    HF_TOKEN: "",
+    HF_HOME: join(dir, "hf-home"),
+  };
+}
