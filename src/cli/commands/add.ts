@@ -1,11 +1,8 @@
-import { lockProjectFiles } from "../../app/lock-files.js";
-import { locateProject, resolveCacheDir } from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { describeLockChange } from "../../core/lock-diff.js";
 import { parseModelRef } from "../../core/model-ref.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
-import { createProgress } from "../progress.js";
+import { lockWithProgress } from "../lock-with-progress.js";
 import { renderBlockedModels } from "../render/text.js";
 
 export interface AddCommandOptions {
@@ -23,24 +20,9 @@ export async function runAdd(refs: string[], options: AddCommandOptions): Promis
   if (refs.length === 0)
     throw new UsageError("Name at least one model: modelvet add org/name[@ref].");
   const parsed = refs.map(parseModelRef);
-  const location = locateProject(options.config);
-  const progress = await createProgress({ quiet: options.quiet ?? false });
-  let result: Awaited<ReturnType<typeof lockProjectFiles>>;
-  try {
-    result = await lockProjectFiles({
-      location,
-      client: makeHubClient(options, (line) => progress.note(line)),
-      cacheDir: resolveCacheDir(options.cacheDir, process.env),
-      add: { models: parsed, include: options.include ?? [], exclude: options.exclude ?? [] },
-      policyFor: loadPullPolicy,
-      today: today(),
-      onEvent: (e) => progress.onPullEvent(e),
-      onWait: (who) =>
-        progress.note(`waiting for another modelvet (${who}) to finish with models.lock`),
-    });
-  } finally {
-    progress.stop();
-  }
+  const result = await lockWithProgress(options, {
+    add: { models: parsed, include: options.include ?? [], exclude: options.exclude ?? [] },
+  });
   const lines: string[] = [];
   if (result.blocked) {
     lines.push(...renderBlockedModels(result.pulled));
@@ -51,7 +33,7 @@ export async function runAdd(refs: string[], options: AddCommandOptions): Promis
   lines.push(...result.changes.map(describeLockChange));
   lines.push(
     "",
-    `Added ${parsed.map((r) => r.repo).join(", ")} to ${location.configPath} and models.lock. Commit both.`,
+    `Added ${parsed.map((r) => r.repo).join(", ")} to ${result.configPath} and models.lock. Commit both.`,
   );
   process.stdout.write(`${lines.join("\n")}\n`);
   return EXIT.OK;

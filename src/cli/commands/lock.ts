@@ -1,9 +1,6 @@
-import { lockProjectFiles } from "../../app/lock-files.js";
-import { locateProject, resolveCacheDir } from "../../app/session.js";
 import { describeLockChange } from "../../core/lock-diff.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
-import { createProgress } from "../progress.js";
+import { lockWithProgress } from "../lock-with-progress.js";
 import { renderBlockedModels } from "../render/text.js";
 
 export interface LockCommandOptions {
@@ -22,24 +19,7 @@ export async function runLock(options: LockCommandOptions): Promise<ExitCode> {
       : options.update === true || options.update.length === 0
         ? "all"
         : options.update;
-  const location = locateProject(options.config);
-  const progress = await createProgress({ quiet: options.quiet ?? false });
-  let result: Awaited<ReturnType<typeof lockProjectFiles>>;
-  try {
-    result = await lockProjectFiles({
-      location,
-      client: makeHubClient(options, (line) => progress.note(line)),
-      cacheDir: resolveCacheDir(options.cacheDir, process.env),
-      update,
-      policyFor: loadPullPolicy,
-      today: today(),
-      onEvent: (e) => progress.onPullEvent(e),
-      onWait: (who) =>
-        progress.note(`waiting for another modelvet (${who}) to finish with models.lock`),
-    });
-  } finally {
-    progress.stop();
-  }
+  const result = await lockWithProgress(options, { update });
   const lines = renderBlockedModels(result.pulled);
   if (result.blocked) {
     lines.push(
