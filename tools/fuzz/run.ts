@@ -86,6 +86,14 @@ async function scan(bytes: Uint8Array): Promise<{ node?: ScanNode; ms: number; e
   }
 }
 
+/**
+ * True when every answer of a batch (of at least 8 cases) mentions MemoryError: the oracle
+ * process is exhausted, not the cases hostile.
+ */
+function exhausted(records: readonly unknown[]): boolean {
+  return records.length >= 8 && records.every((r) => JSON.stringify(r).includes("MemoryError"));
+}
+
 async function main(): Promise<void> {
   const rng = new Rng(seed);
   let oracle = values["no-oracle"] ? undefined : new OracleClient();
@@ -112,7 +120,20 @@ async function main(): Promise<void> {
     const scans = [];
     for (const c of batch) scans.push(await scan(c.bytes));
     const scanned = performance.now();
-    const answer = pending ? await pending : undefined;
+    let answer = pending ? await pending : undefined;
+    if (oracle && answer && "records" in answer && exhausted(answer.records)) {
+      // After a few hundred thousand hostile cases the oracle's capped address space is so
+      // fragmented that every reader answers MemoryError: such a batch says nothing about the
+      // cases. Start a fresh oracle and ask it again (once), so the batch is really compared.
+      record("oracle-exhausted", batch[0] as FuzzCase, done, {});
+      await oracle.close();
+      oracle = new OracleClient();
+      await oracle.ready();
+      answer = await oracle.examine(batch.map((c) => c.bytes)).then(
+        (records) => ({ records }),
+        (error: unknown) => ({ error }),
+      );
+    }
     const records = answer && "records" in answer ? answer.records : undefined;
     if (answer && "error" in answer) {
       // The oracle died on a case (a reader ran out of its memory cap, or h5py crashed on a
