@@ -615,7 +615,8 @@ def _limit_memory():
     try:
         with open("/proc/self/status") as f:
             vm = next(int(line.split()[1]) for line in f if line.startswith("VmSize:")) * 1024
-        limit = vm + (64 << 20)
+        # MODELVET_ORACLE_HEADROOM_MB shrinks the headroom to exercise the fuzzer's restart path.
+        limit = vm + (int(os.environ.get("MODELVET_ORACLE_HEADROOM_MB", "64")) << 20)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except Exception:  # noqa: BLE001 - best effort
         pass
