@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCi } from "../src/app/ci.js";
 import { lockProject } from "../src/app/lock.js";
-import { loadPullPolicy } from "../src/cli/hub-setup.js";
+import { loadPullPolicy } from "../src/app/session.js";
 import { serializeLockfile } from "../src/core/lockfile.js";
 import { parseProjectFile, serializeProjectFile } from "../src/core/project.js";
 import { RepoCache } from "../src/io/cache-layout.js";

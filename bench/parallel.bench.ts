@@ -36,8 +36,8 @@ import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { Worker } from "node:worker_threads";
 import type * as ScanModule from "../src/app/scan.js";
-import type * as PoolModule from "../src/app/scan-pool.js";
-import type { ScanPoolOptions } from "../src/app/scan-pool.js";
+import type * as PoolModule from "../src/app/scan-threads.js";
+import type { ScanThreadsOptions } from "../src/app/scan-threads.js";
 import { digestFile } from "../src/io/file-digest.js";
 import { HashPool } from "../src/io/hash-pool.js";
 import type * as PolicyModule from "../src/io/policy-files.js";
@@ -81,7 +81,7 @@ async function loadScan(): Promise<{
   const from = existsSync(built) ? "dist" : "src";
   const base = from === "dist" ? "../dist" : "../src";
   const scan = (await import(`${base}/app/scan.js`)) as typeof ScanModule;
-  const pool = (await import(`${base}/app/scan-pool.js`)) as typeof PoolModule;
+  const pool = (await import(`${base}/app/scan-threads.js`)) as typeof PoolModule;
   const policy = (await import(`${base}/io/policy-files.js`)) as typeof PolicyModule;
   return { scan, pool, policy, from };
 }
@@ -104,7 +104,7 @@ async function scanBench(dir: string): Promise<void> {
   const cores = availableParallelism();
   console.log(`scan: 1,000 files, ${cores} cores, code from ${from}/, ${load()}`);
   // What `modelvet scan` does by default (--jobs auto: idle cores only), and fixed ways to share.
-  const variants: [string, ScanPoolOptions | undefined][] = [
+  const variants: [string, ScanThreadsOptions | undefined][] = [
     ["1 thread", undefined],
     ["auto", { minFiles: poolModule.AUTO_JOBS_MIN_FILES }],
     [`${cores - 1} worker(s) + this thread`, { threads: cores - 1, callingThread: "always" }],

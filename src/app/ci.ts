@@ -34,8 +34,8 @@ import { verifyCachedBlob } from "../io/download.js";
 import { type HashPool, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
 import { VERSION } from "../version.js";
+import { mapBounded } from "./map-bounded.js";
 import { checkLockedSignatures } from "./model-signature.js";
-import { mapBounded } from "./pool.js";
 import { type PullPolicy, pullModels } from "./pull.js";
 import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
 

@@ -4,19 +4,25 @@
  * judge each file by its name and the Hub's metadata; read only the small config files that
  * declare custom code (verified against their git blob ids first). No weight file is downloaded.
  *
- * Composes io/hub.ts and the pure core; never prints: progress goes out as events and the result
- * is a report the CLI renders.
+ * Composes io/hub.ts and the pure decisions of core/inspection.ts (what each file, config and code
+ * reference means); never prints: progress goes out as events and the result is a report the CLI
+ * renders.
  */
-import {
-  type CodeReference,
-  CUSTOM_CODE_CONFIG_NAMES,
-  extractCodeReferences,
-} from "../core/auto-map.js";
+import type { CodeReference } from "../core/auto-map.js";
 import { HubError, ModelvetError } from "../core/errors.js";
-import { type Finding, finding } from "../core/finding.js";
+import type { Finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
+import {
+  evaluateCustomCodeConfig,
+  type HubSecuritySummary,
+  hubSecurityFinding,
+  type InspectedFile,
+  inspectFile,
+  oversizeConfigFinding,
+  selectCustomCodeConfigs,
+  summarizeInspections,
+} from "../core/inspection.js";
 import { parseModelRef } from "../core/model-ref.js";
-import { classifyName, type FormatRisk, RISK_REASON } from "../core/name-format.js";
 import {
   evaluateOrgPolicy,
   type OrgAllowlist,
@@ -24,12 +30,7 @@ import {
   policyFindings,
 } from "../core/org-policy.js";
 import type { ProjectPolicy } from "../core/project-policy.js";
-import {
-  type FileDigest,
-  type GatedMode,
-  publishedDigest,
-  type RepoFile,
-} from "../core/repo-file.js";
+import type { GatedMode, RepoFile } from "../core/repo-file.js";
 import type { ResolvedRevision } from "../core/revision.js";
 import { type Verdict, worstVerdict } from "../core/verdict.js";
 import type { HubClient } from "../io/hub.js";
@@ -41,31 +42,7 @@ import {
   type SignaturePolicy,
 } from "./model-signature.js";
 
-export const MAX_CONFIG_BYTES = 1024 * 1024;
-export const MAX_CONFIG_FILES = 32;
-
-export interface InspectedFile {
-  path: string;
-  size: number;
-  gitOid: string;
-  lfs: boolean;
-  /** sha256 for LFS files, git blob sha1 otherwise: what the Hub publishes for this commit. */
-  digest: FileDigest;
-  /** What the name says (see core/name-format.ts). */
-  format: string;
-  risk: FormatRisk;
-  /** The Hub's own per-file scan status, advisory. */
-  hubStatus?: string;
-  verdict: Verdict;
-  findings: Finding[];
-}
-
-export interface HubSecuritySummary {
-  available: boolean;
-  scansDone?: boolean;
-  filesWithIssues?: Array<{ path: string; level: string | undefined }>;
-  note?: string;
-}
+export type { HubSecuritySummary, InspectedFile } from "../core/inspection.js";
 
 export interface ModelInspection {
   /** As typed by the user. */
@@ -160,11 +137,7 @@ export async function inspectModels(options: InspectOptions): Promise<InspectRep
   return {
     tool: { name: "modelvet", version: VERSION },
     models,
-    summary: {
-      models: models.length,
-      blocked: models.filter((m) => m.verdict !== "clean").length,
-      errors: models.filter((m) => m.error !== undefined).length,
-    },
+    summary: summarizeInspections(models),
   };
 }
 
@@ -192,17 +165,8 @@ async function inspectOne(
   });
 
   model.hubSecurity = await readHubSecurity(client, model.repo, revision.commit);
-  if (model.hubSecurity.available) {
-    const issues = model.hubSecurity.filesWithIssues ?? [];
-    model.findings.push(
-      finding(
-        "HUB_SECURITY_STATUS",
-        "clean",
-        `The Hub's own scan (advisory only, never a reason to pass): ${model.hubSecurity.scansDone ? "done" : "not finished"}, ${issues.length === 0 ? "no file flagged" : `flagged ${issues.map((i) => `${i.path}${i.level ? ` (${i.level})` : ""}`).join(", ")}`}.`,
-        { evidence: { scansDone: model.hubSecurity.scansDone, filesWithIssues: issues } },
-      ),
-    );
-  }
+  const hubStatus = hubSecurityFinding(model.hubSecurity);
+  if (hubStatus !== undefined) model.findings.push(hubStatus);
 
   // Custom code is decided from the whole tree: loaders read config.json even if it is excluded.
   const code = await readCustomCode(client, model.repo, revision.commit, all);
@@ -248,11 +212,7 @@ async function readHubSecurity(
   }
 }
 
-function dirOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash === -1 ? "" : path.slice(0, slash + 1);
-}
-
+/** Reads the config files that could declare custom code (each verified against the tree). */
 async function readCustomCode(
   client: HubClient,
   repo: string,
@@ -265,175 +225,20 @@ async function readCustomCode(
   modulePaths: string[];
 }> {
   const byPath = new Map(files.map((f) => [f.path, f]));
-  const configs = files.filter((f) =>
-    CUSTOM_CODE_CONFIG_NAMES.has(f.path.slice(f.path.lastIndexOf("/") + 1)),
-  );
-  const findings: Finding[] = [];
+  const { configFiles, toRead, findings } = selectCustomCodeConfigs(files);
   const references: CodeReference[] = [];
   const modulePaths: string[] = [];
-  if (configs.length > MAX_CONFIG_FILES) {
-    findings.push(
-      finding(
-        "UNSCANNABLE",
-        "unscannable",
-        `${configs.length} config files could declare custom code; inspect reads at most ${MAX_CONFIG_FILES}, so custom code cannot be ruled out.`,
-      ),
-    );
-  }
-  for (const file of configs.slice(0, MAX_CONFIG_FILES)) {
-    if (file.size > MAX_CONFIG_BYTES) {
-      findings.push(
-        finding(
-          "UNSCANNABLE",
-          "unscannable",
-          `${file.path} is ${file.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for config files: custom code it may declare cannot be checked.`,
-          { evidence: { path: file.path } },
-        ),
-      );
+  for (const file of toRead) {
+    const oversize = oversizeConfigFinding(file);
+    if (oversize !== undefined) {
+      findings.push(oversize);
       continue;
     }
-    const result = await client.fetchVerifiedFile(repo, commit, file);
-    if (!result.ok) {
-      findings.push(
-        finding(
-          result.algorithm === "size" ? "SIZE_MISMATCH" : "DIGEST_MISMATCH",
-          "malicious",
-          `${file.path}: the bytes served do not match the ${result.algorithm === "size" ? "size" : result.algorithm} the Hub's tree publishes for this commit.`,
-          { expected: result.expected, actual: result.actual, evidence: { path: file.path } },
-        ),
-      );
-      continue;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(result.bytes));
-    } catch {
-      findings.push(
-        finding(
-          "UNSCANNABLE",
-          "unscannable",
-          `${file.path} is not valid UTF-8 JSON, so the custom code it may declare cannot be read.`,
-          { evidence: { path: file.path } },
-        ),
-      );
-      continue;
-    }
-    const found = extractCodeReferences(file.path, json);
-    const configDir = dirOf(file.path);
-    for (const ref of found) {
-      references.push(ref);
-      findings.push(...referenceFindings(ref, configDir, byPath, repo, modulePaths));
-    }
+    const fetched = await client.fetchVerifiedFile(repo, commit, file);
+    const code = evaluateCustomCodeConfig({ file, fetched, byPath, repo });
+    references.push(...code.references);
+    findings.push(...code.findings);
+    modulePaths.push(...code.modulePaths);
   }
-  return { configFiles: configs.map((f) => f.path), references, findings, modulePaths };
-}
-
-function referenceFindings(
-  ref: CodeReference,
-  configDir: string,
-  byPath: ReadonlyMap<string, RepoFile>,
-  repo: string,
-  modulePaths: string[],
-): Finding[] {
-  const evidence = { source: ref.source, reference: ref.reference };
-  if (ref.problem !== undefined) {
-    return [
-      finding(
-        "REMOTE_CODE",
-        "unscannable",
-        `${ref.source} names custom code "${ref.reference}" that cannot be followed (${ref.problem}).`,
-        { evidence },
-      ),
-    ];
-  }
-  if (ref.repo !== undefined && ref.repo.toLowerCase() !== repo.toLowerCase()) {
-    return [
-      finding(
-        "REMOTE_CODE_CROSS_REPO",
-        "suspicious",
-        `${ref.source} runs ${ref.moduleFile} from ANOTHER repo, ${ref.repo} (class ${ref.className}), with trust_remote_code; inspect that repo too.`,
-        { evidence: { ...evidence, repo: ref.repo } },
-      ),
-    ];
-  }
-  const candidates = [`${configDir}${ref.moduleFile}`, ref.moduleFile!];
-  const present = candidates.find((p) => byPath.has(p));
-  if (present === undefined) {
-    return [
-      finding(
-        "REMOTE_CODE_MISSING",
-        "unscannable",
-        `${ref.source} names ${ref.moduleFile} (class ${ref.className}), which is not in the repo at this commit: what would run cannot be checked.`,
-        { evidence },
-      ),
-    ];
-  }
-  modulePaths.push(present);
-  return [
-    finding(
-      "REMOTE_CODE",
-      "suspicious",
-      `${ref.source} makes loaders run ${present} (class ${ref.className}) with trust_remote_code; its code and whatever it imports must be reviewed or scanned.`,
-      { evidence: { ...evidence, module: present } },
-    ),
-  ];
-}
-
-function inspectFile(file: RepoFile, referencedModules: ReadonlySet<string>): InspectedFile {
-  const { format, risk } = classifyName(file.path);
-  const findings: Finding[] = [];
-  if (risk === "pickle" || risk === "maybe-pickle" || risk === "keras" || risk === "graph") {
-    findings.push(
-      finding(
-        "FORMAT_RISKY",
-        "suspicious",
-        `${file.path}: ${RISK_REASON[risk]}. inspect does not read weight bytes: scan it (modelvet pull) or leave it out with --exclude.`,
-      ),
-    );
-  } else if (risk === "unknown") {
-    findings.push(
-      finding(
-        "UNKNOWN_FORMAT",
-        "suspicious",
-        `${file.path}: the name does not say what format this is, and inspect does not read the bytes: scan it (modelvet pull) or leave it out with --exclude.`,
-      ),
-    );
-  } else if (risk === "code") {
-    findings.push(
-      referencedModules.has(file.path)
-        ? finding(
-            "REMOTE_CODE",
-            "suspicious",
-            `${file.path}: custom code a config tells loaders to run (trust_remote_code).`,
-          )
-        : finding(
-            "REMOTE_CODE",
-            "clean",
-            `${file.path}: code that no config references; transformers does not run it unless a referenced module imports it.`,
-          ),
-    );
-  }
-  if (file.hubSecurity !== undefined && file.hubSecurity.status !== "safe") {
-    findings.push(
-      finding(
-        "HUB_SECURITY_STATUS",
-        "clean",
-        `${file.path}: the Hub's own scan says "${file.hubSecurity.status}" (advisory only).`,
-        { evidence: { hub: file.hubSecurity.detail } },
-      ),
-    );
-  }
-  const out: InspectedFile = {
-    path: file.path,
-    size: file.size,
-    gitOid: file.gitOid,
-    lfs: file.lfs !== undefined,
-    digest: publishedDigest(file),
-    format,
-    risk,
-    verdict: worstVerdict(findings.map((f) => f.verdict)),
-    findings,
-  };
-  if (file.hubSecurity !== undefined) out.hubStatus = file.hubSecurity.status;
-  return out;
+  return { configFiles, references, findings, modulePaths };
 }

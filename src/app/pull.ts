@@ -25,12 +25,12 @@ import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
 import { downloadToCache, removeBlob } from "../io/download.js";
 import type { HubClient } from "../io/hub.js";
 import type { ScanPolicy } from "../scan/policy.js";
+import { mapBounded } from "./map-bounded.js";
 import {
   checkHubSignature,
   type ModelSignatureCheck,
   type SignaturePolicy,
 } from "./model-signature.js";
-import { mapBounded } from "./pool.js";
 import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
 
 export interface ModelRequest {

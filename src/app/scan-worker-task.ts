@@ -1,8 +1,8 @@
 /**
  * One file of a pooled scan, done the same way on the calling thread and in a worker thread
- * (app/scan-pool.ts, app/scan-worker.ts), so a report never depends on which thread scanned what.
+ * (app/scan-threads.ts, app/scan-worker.ts), so a report never depends on which thread scanned what.
  *
- * Kept apart from scan-pool.ts so that a worker does not load the allowlist loader (and zod, its
+ * Kept apart from scan-threads.ts so that a worker does not load the allowlist loader (and zod, its
  * heaviest import) when the caller sends its policy along.
  */
 import { finding } from "../core/finding.js";

@@ -1,8 +1,8 @@
 /**
- * Worker thread entry for the scan pool (app/scan-pool.ts): one file per task, handled by
+ * Worker thread entry for scans on threads (app/scan-threads.ts): one file per task, handled by
  * app/scan-worker-handler.ts.
  */
-import { serveTasks } from "../io/worker-pool.js";
+import { serveTasks } from "../io/thread-pool.js";
 import { handleScanTask } from "./scan-worker-handler.js";
 
 serveTasks(handleScanTask);

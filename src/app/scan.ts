@@ -9,7 +9,7 @@ import { applyCompanionData } from "../scan/companions.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { VERSION } from "../version.js";
 import { applyRemoteCodeAnalysis } from "./remote-code.js";
-import { POOL_MIN_FILES, type ScanPoolOptions, scanFilesInPool } from "./scan-pool.js";
+import { type ScanThreadsOptions, scanFilesOnThreads, THREADS_MIN_FILES } from "./scan-threads.js";
 import { scanFileOrLost } from "./scan-worker-task.js";
 
 export type ScanEvent =
@@ -24,7 +24,7 @@ export interface ScanPathsOptions {
    * Scan files on every core (worker threads, plus this thread) when there are more than a
    * handful; the workers get `policy`. Without it, files are scanned one after another here.
    */
-  workers?: ScanPoolOptions | undefined;
+  workers?: ScanThreadsOptions | undefined;
 }
 
 export async function scanPaths(options: ScanPathsOptions): Promise<Report> {
@@ -34,8 +34,8 @@ export async function scanPaths(options: ScanPathsOptions): Promise<Report> {
     entry.kind === "file" ? [{ index, path: entry.path, absolute: entry.absolute }] : [],
   );
   const pooled = new Map<number, ScanNode>();
-  if (options.workers !== undefined && files.length >= POOL_MIN_FILES) {
-    const results = await scanFilesInPool(files, { ...options.workers, policy: options.policy });
+  if (options.workers !== undefined && files.length >= THREADS_MIN_FILES) {
+    const results = await scanFilesOnThreads(files, { ...options.workers, policy: options.policy });
     for (const [i, node] of results.entries()) pooled.set(files[i]!.index, node);
   }
   const nodes: ScanNode[] = [];

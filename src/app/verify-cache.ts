@@ -20,7 +20,7 @@ import {
 import { type BlobExpectation, verifyCachedBlob } from "../io/download.js";
 import { type FileHasher, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
-import { mapBounded } from "./pool.js";
+import { mapBounded } from "./map-bounded.js";
 
 export interface CacheTarget {
   repo: string;

@@ -7,8 +7,13 @@ import {
   type LockFilesResult,
   lockProjectFiles,
 } from "../app/lock-files.js";
-import { locateProject, resolveCacheDir } from "../app/session.js";
-import { loadPullPolicy, makeHubClient, today } from "./hub-setup.js";
+import {
+  loadPullPolicy,
+  locateProject,
+  makeHubClient,
+  resolveCacheDir,
+  today,
+} from "../app/session.js";
 import { createProgress } from "./progress.js";
 
 export interface LockFlags {

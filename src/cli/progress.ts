@@ -12,6 +12,15 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * Hub retry notes for commands without a progress display: one line each on stderr, unless quiet.
+ * (Commands with one pass `progress.note` instead.)
+ */
+export function retryNotes(quiet: boolean | undefined): ((line: string) => void) | undefined {
+  if (quiet) return undefined;
+  return (line) => process.stderr.write(`modelvet: ${line}\n`);
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ["KiB", "MiB", "GiB", "TiB"];

@@ -4,12 +4,16 @@
  * handed over) computed in the same pass.
  *
  * Two implementations with one contract: `InlineSink` hashes and writes on the calling thread
- * (io/blob-sink.ts), `ThreadedSink` (io/threaded-sink.ts) does both on a worker thread so that the
- * thread receiving the body only receives it. io/download.ts picks one by file size.
+ * (io/blob-writer.ts), `ThreadedSink` (io/download-sink-threaded.ts) does both on a worker thread
+ * so that the thread receiving the body only receives it. io/download.ts picks one by file size.
+ *
+ * The files: download-sink.ts (this contract, InlineSink, and opening a file for a BlobWriter),
+ * download-sink-threaded.ts (ThreadedSink, the caller's side), download-sink-worker.ts (its worker
+ * thread's entry), blob-writer.ts (the hash-and-batched-write both end in).
  */
 import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { BlobSink, type BlobSinkOptions } from "./blob-sink.js";
+import { BlobWriter, type BlobWriterOptions } from "./blob-writer.js";
 import { type FileDigests, Hashes, hashPrefix } from "./file-digest.js";
 
 export interface SinkTarget {
@@ -32,7 +36,7 @@ export interface SinkTarget {
 }
 
 export type SinkOptions = Pick<
-  BlobSinkOptions,
+  BlobWriterOptions,
   "batchBytes" | "maxInFlightBytes" | "syncEveryBytes"
 >;
 
@@ -55,11 +59,11 @@ export interface DownloadSink {
   digests(): FileDigests;
 }
 
-/** Hash the prefix, then open the file for a BlobSink. Shared by InlineSink and the worker. */
-export async function openBlobSink(
+/** Hash the prefix, then open the file for a BlobWriter. Shared by InlineSink and the worker. */
+export async function openBlobWriter(
   target: SinkTarget,
-  options: BlobSinkOptions,
-): Promise<{ hashes: Hashes; handle: FileHandle; sink: BlobSink }> {
+  options: BlobWriterOptions,
+): Promise<{ hashes: Hashes; handle: FileHandle; writer: BlobWriter }> {
   const hashes = new Hashes(target.gitBlobSize);
   const { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDWR, O_TRUNC, O_WRONLY } = constants;
   const flags =
@@ -78,45 +82,45 @@ export async function openBlobSink(
     await handle.close();
     throw error;
   }
-  return { hashes, handle, sink: new BlobSink(handle, target.position, hashes, options) };
+  return { hashes, handle, writer: new BlobWriter(handle, target.position, hashes, options) };
 }
 
 /** Hashes and writes on the calling thread. */
 export class InlineSink implements DownloadSink {
   readonly #hashes: Hashes;
   readonly #handle: FileHandle;
-  readonly #sink: BlobSink;
+  readonly #writer: BlobWriter;
   #digests: FileDigests | undefined;
 
-  private constructor(opened: { hashes: Hashes; handle: FileHandle; sink: BlobSink }) {
+  private constructor(opened: { hashes: Hashes; handle: FileHandle; writer: BlobWriter }) {
     this.#hashes = opened.hashes;
     this.#handle = opened.handle;
-    this.#sink = opened.sink;
+    this.#writer = opened.writer;
   }
 
   static async open(
     target: SinkTarget,
     options: SinkOptions & { onWritten?: ((bytes: number) => void) | undefined },
   ): Promise<InlineSink> {
-    return new InlineSink(await openBlobSink(target, options));
+    return new InlineSink(await openBlobWriter(target, options));
   }
 
   get position(): number {
-    return this.#sink.position;
+    return this.#writer.position;
   }
   write(chunk: Uint8Array): boolean {
-    return this.#sink.write(chunk);
+    return this.#writer.write(chunk);
   }
   whenReady(): Promise<void> {
-    return this.#sink.whenReady();
+    return this.#writer.whenReady();
   }
   async close(): Promise<number> {
-    const end = await this.#sink.close();
+    const end = await this.#writer.close();
     this.#digests = this.#hashes.digests();
     return end;
   }
   async settle(): Promise<void> {
-    await this.#sink.settle();
+    await this.#writer.settle();
     await this.#handle.close();
   }
   digests(): FileDigests {

@@ -30,6 +30,7 @@ import { type Finding, finding } from "../core/finding.js";
 import { CacheError, cacheFsError, ensureCacheDir, lstatOrUndefined } from "./cache-fs.js";
 import type { RepoCache } from "./cache-layout.js";
 import { type DownloadSink, InlineSink, type SinkOptions } from "./download-sink.js";
+import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./download-sink-threaded.js";
 import {
   HUB_RETRY_POLICY,
   RETRY_STATUSES,
@@ -43,7 +44,6 @@ import { digestFile, type FileDigests } from "./file-digest.js";
 import type { FileHasher } from "./hash-pool.js";
 import { type HttpResponse, httpGet, NetworkFailure, redirectTarget } from "./http-get.js";
 import { waitForHubLock } from "./hub-lock.js";
-import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./threaded-sink.js";
 
 export interface BlobExpectation {
   size: number;

@@ -5,7 +5,7 @@
  * the same either way (both paths run io/file-digest.ts).
  */
 import { digestFile, type FileDigestRequest, type FileDigests } from "./file-digest.js";
-import { poolSizeFor, WorkerCrash, WorkerPool, workerFileUrl } from "./worker-pool.js";
+import { poolSizeFor, ThreadPool, WorkerCrash, workerFileUrl } from "./thread-pool.js";
 
 /** Files smaller than this are hashed on the calling thread. */
 export const HASH_POOL_MIN_BYTES = 1 << 20;
@@ -18,12 +18,12 @@ export interface FileHasher {
 
 export class HashPool implements FileHasher {
   readonly width: number;
-  readonly #pool: WorkerPool<FileDigestRequest, FileDigests>;
+  readonly #pool: ThreadPool<FileDigestRequest, FileDigests>;
   readonly #minBytes: number;
 
   constructor(options: { threads?: number; minBytes?: number } = {}) {
     const threads = options.threads ?? poolSizeFor(Number.POSITIVE_INFINITY);
-    this.#pool = new WorkerPool({
+    this.#pool = new ThreadPool({
       url: workerFileUrl(import.meta.url, "hash-worker"),
       size: threads,
     });

@@ -17,7 +17,7 @@ import { describeError } from "../core/errors.js";
 import { Hdf5BudgetExceeded, type Hdf5Contents, type Hdf5Reader } from "../scan/keras/hdf5-read.js";
 import type { ByteSource } from "../scan/source.js";
 import { type Hdf5WorkerData, type Hdf5WorkerReply, READ_DONE } from "./hdf5-wire.js";
-import { startWorker, workerFileUrl } from "./worker-pool.js";
+import { startWorker, workerFileUrl } from "./thread-pool.js";
 
 /**
  * What one file's HDF5 read may take (wall clock, from when the warm worker gets the file). Real

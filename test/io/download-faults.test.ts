@@ -3,7 +3,7 @@
  * Hub, a CDN and a foreign host): retried statuses with the Hub's waits, answers that never
  * improve, redirects that leave http(s) or loop, a body that stalls, a lying Content-Range, and
  * files large enough to cross many write batches. Each test asserts what is left in blobs/, once
- * with the inline sink and once with the worker-thread sink (io/threaded-sink.ts).
+ * with the inline sink and once with the worker-thread sink (io/download-sink-threaded.ts).
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";

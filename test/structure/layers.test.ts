@@ -56,7 +56,7 @@ const FORBIDDEN_LAYERS: Record<string, readonly string[]> = {
 
 test("the import graph is read: a known import of each kind is found", () => {
   const found = importsOf(join(SRC, "app", "scan-worker.ts")).map((i) => i.specifier);
-  assert.ok(found.includes("../io/worker-pool.js"));
+  assert.ok(found.includes("../io/thread-pool.js"));
   const dynamic = importsOf(join(SRC, "app", "scan-worker-handler.ts")).map((i) => i.specifier);
   assert.ok(dynamic.includes("../io/policy-files.js"), "dynamic import() is seen");
 });

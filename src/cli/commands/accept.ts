@@ -1,6 +1,6 @@
 import { acceptInProject } from "../../app/accept.js";
+import { today } from "../../app/session.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { today } from "../hub-setup.js";
 
 export interface AcceptCommandOptions {
   code: string;

@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { runAudit } from "../../app/audit.js";
-import { findLockfiles, isOffline, locateProject } from "../../app/session.js";
+import { findLockfiles, isOffline, locateProject, makeHubClient } from "../../app/session.js";
 import { type AuditResult, SEVERITY_ORDER, worstAuditSeverity } from "../../core/audit.js";
 import { UsageError } from "../../core/errors.js";
 import type { Severity } from "../../core/finding.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { makeHubClient, retryNotes } from "../hub-setup.js";
 import { lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
+import { retryNotes } from "../progress.js";
 import { type ItemPlace, placeFile, type ReportItem } from "../render/report-items.js";
 import { renderSarif } from "../render/sarif.js";
 import { findSourceRoot } from "../source-root.js";

@@ -9,15 +9,19 @@ import {
 import {
   computePolicyDigest,
   isOffline,
+  loadProject,
+  loadPullPolicy,
+  makeHubClient,
   readLockfile,
   resolveCacheDir,
+  today,
 } from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { loadProject, loadPullPolicy, makeHubClient, retryNotes, today } from "../hub-setup.js";
 import { lineOfKey, lockLine } from "../lock-lines.js";
 import { writeResult } from "../output.js";
+import { retryNotes } from "../progress.js";
 import { renderCodeQuality } from "../render/codequality.js";
 import { checkReportFormat } from "../render/formats.js";
 import { type ItemPlace, placeFile, type ReportItem } from "../render/report-items.js";

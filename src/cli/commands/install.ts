@@ -1,8 +1,14 @@
 import { installFromLock } from "../../app/install.js";
-import { readLockfile, resolveCacheDir } from "../../app/session.js";
+import {
+  loadProject,
+  loadPullPolicy,
+  makeHubClient,
+  readLockfile,
+  resolveCacheDir,
+  today,
+} from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { writeResult } from "../output.js";
 import { createProgress } from "../progress.js";
 import { renderNode } from "../render/text.js";

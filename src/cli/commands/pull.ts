@@ -1,10 +1,16 @@
 import { type PulledModel, pullModels } from "../../app/pull.js";
-import { isOffline, resolveCacheDir } from "../../app/session.js";
+import {
+  isOffline,
+  loadProject,
+  loadPullPolicy,
+  makeHubClient,
+  resolveCacheDir,
+  today,
+} from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { parseModelRef } from "../../core/model-ref.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { loadProject, loadPullPolicy, makeHubClient, today } from "../hub-setup.js";
 import { writeResult } from "../output.js";
 import { createProgress } from "../progress.js";
 import { renderNode } from "../render/text.js";

@@ -1,6 +1,6 @@
 import { pickModelFiles } from "../../app/pick-model-files.js";
 import { scanPaths } from "../../app/scan.js";
-import { AUTO_JOBS_MIN_FILES, type ScanPoolOptions } from "../../app/scan-pool.js";
+import { AUTO_JOBS_MIN_FILES, type ScanThreadsOptions } from "../../app/scan-threads.js";
 import { loadScanPolicy } from "../../app/session.js";
 import { UsageError } from "../../core/errors.js";
 import { verdictBlocks } from "../../core/verdict.js";
@@ -28,7 +28,7 @@ export interface ScanCommandOptions {
  * up to a second of CPU starting cold, which a smaller folder does not win back. Any --jobs gives
  * the same report.
  */
-function parseJobs(value: string): 1 | ScanPoolOptions {
+function parseJobs(value: string): 1 | ScanThreadsOptions {
   if (value === "auto") return { minFiles: AUTO_JOBS_MIN_FILES };
   const jobs = Number(value);
   if (!/^\d+$/.test(value) || jobs < 1 || jobs > 64) {

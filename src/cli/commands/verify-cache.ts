@@ -1,12 +1,12 @@
-import { isOffline, resolveCacheDir } from "../../app/session.js";
+import { isOffline, makeHubClient, resolveCacheDir } from "../../app/session.js";
 import { type SnapshotCheck, verifyCache } from "../../app/verify-cache.js";
 import { UsageError } from "../../core/errors.js";
 import { parseModelRef } from "../../core/model-ref.js";
 import { worstVerdict } from "../../core/verdict.js";
 import { VERSION } from "../../version.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
-import { makeHubClient, retryNotes } from "../hub-setup.js";
 import { writeResult } from "../output.js";
+import { retryNotes } from "../progress.js";
 
 export interface VerifyCacheOptions {
   quiet?: boolean;

@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { afterEach, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { markAsUntransferable } from "node:worker_threads";
-import { ThreadedSink, type ThreadedSinkOptions } from "../../src/io/threaded-sink.js";
-import { WorkerCrash } from "../../src/io/worker-pool.js";
+import { ThreadedSink, type ThreadedSinkOptions } from "../../src/io/download-sink-threaded.js";
+import { WorkerCrash } from "../../src/io/thread-pool.js";
 import { tempDir } from "../helpers/run-cli.js";
 
 let dir: { path: string; cleanup: () => void } | undefined;
@@ -262,7 +262,7 @@ test("a write thread that cannot start fails the sink instead of hanging", async
 test("the write thread starts in a process run as `node --input-type=module -e` (its flags are not passed on)", () => {
   dir = tempDir();
   const path = join(dir.path, "blob");
-  const module = new URL("../../src/io/threaded-sink.ts", import.meta.url).href;
+  const module = new URL("../../src/io/download-sink-threaded.ts", import.meta.url).href;
   // A .js entry file, as the built CLI has: a worker started from a file inherits the process's
   // flags, and `--input-type` makes it fail.
   const entry = new URL("./js-entry-sink-worker.mjs", import.meta.url).href;

@@ -1,6 +1,7 @@
 /**
- * Where downloaded bytes go: hashed and written in one pass, with the disk work overlapped with
- * the network.
+ * BlobWriter: writes downloaded bytes into an open blob file (the `.incomplete` download), hashed
+ * and written in one pass, with the disk work overlapped with the network. Both download sinks
+ * (io/download-sink.ts) write through one: on the calling thread or on the sink's worker thread.
  *
  * Each chunk is hashed as it arrives (while it is still in the CPU cache) and kept, not copied;
  * chunks are gathered into batches (default 1 MiB) that libuv's thread pool writes with one
@@ -27,7 +28,7 @@ export interface ChunkHasher {
   update(chunk: Uint8Array): void;
 }
 
-export interface BlobSinkOptions {
+export interface BlobWriterOptions {
   /** Bytes gathered per write (default 1 MiB). */
   batchBytes?: number;
   /** Bytes handed over but not yet written before `write` asks for a pause (default 4 MiB). */
@@ -46,7 +47,7 @@ export const DEFAULT_SYNC_EVERY_BYTES = 64 << 20;
 /** Chunks per writev, well under every system's IOV_MAX (a server may send tiny chunks). */
 const MAX_CHUNKS_PER_WRITE = 512;
 
-export class BlobSink {
+export class BlobWriter {
   readonly #handle: FileHandle;
   readonly #hasher: ChunkHasher;
   readonly #batchBytes: number;
@@ -71,7 +72,7 @@ export class BlobSink {
     handle: FileHandle,
     position: number,
     hasher: ChunkHasher,
-    options: BlobSinkOptions = {},
+    options: BlobWriterOptions = {},
   ) {
     this.#handle = handle;
     this.#position = position;

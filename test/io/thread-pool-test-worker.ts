@@ -1,11 +1,11 @@
 /**
- * Worker for test/io/worker-pool.test.ts. A task `{ n }` answers `{ n, order, thread, overlap }`: the
+ * Worker for test/io/thread-pool.test.ts. A task `{ n }` answers `{ n, order, thread, overlap }`: the
  * order in which this worker ran it and whether another task was running at the same time. A task
  * with `exit` ends the thread while running it; `fail` makes it an error reply.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { threadId } from "node:worker_threads";
-import { serveTasks } from "../../src/io/worker-pool.js";
+import { serveTasks } from "../../src/io/thread-pool.js";
 
 export interface EchoTask {
   n: number;

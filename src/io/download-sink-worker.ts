@@ -1,7 +1,8 @@
 /**
- * Worker thread for io/threaded-sink.ts: opens the `.incomplete` file, hashes the resumed prefix,
- * then hashes and writes every batch of chunks it is sent through a BlobSink (io/blob-sink.ts:
- * 1 MiB writev batches, background fdatasync), acknowledging bytes as they reach the file.
+ * Worker thread for io/download-sink-threaded.ts: opens the `.incomplete` file, hashes the resumed
+ * prefix, then hashes and writes every batch of chunks it is sent through a BlobWriter
+ * (io/blob-writer.ts: 1 MiB writev batches, background fdatasync), acknowledging bytes as they
+ * reach the file.
  *
  * Messages are handled in the order sent. Chunks arriving before the file is open wait in the
  * port (the listener is attached only then). After any failure the worker reports it once and
@@ -10,13 +11,13 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
-import type { BlobSink } from "./blob-sink.js";
-import { openBlobSink } from "./download-sink.js";
+import type { BlobWriter } from "./blob-writer.js";
+import { openBlobWriter } from "./download-sink.js";
+import type { FromSinkWorker, SinkWorkerData, ToSinkWorker } from "./download-sink-threaded.js";
 import type { Hashes } from "./file-digest.js";
-import type { FromSinkWorker, SinkWorkerData, ToSinkWorker } from "./threaded-sink.js";
 
 const port = parentPort;
-if (port === null) throw new Error("blob-sink-worker runs only inside a worker thread");
+if (port === null) throw new Error("download-sink-worker runs only inside a worker thread");
 const data = workerData as SinkWorkerData;
 const post = (message: FromSinkWorker) => port.postMessage(message);
 
@@ -32,9 +33,9 @@ function fail(error: unknown): void {
   });
 }
 
-let opened: { hashes: Hashes; handle: FileHandle; sink: BlobSink } | undefined;
+let opened: { hashes: Hashes; handle: FileHandle; writer: BlobWriter } | undefined;
 try {
-  opened = await openBlobSink(
+  opened = await openBlobWriter(
     { path: data.path, open: data.open, position: data.position, gitBlobSize: data.gitBlobSize },
     {
       ...data.options,
@@ -60,7 +61,7 @@ port.on("message", (message: ToSinkWorker) => {
   if (message.type === "chunks") {
     if (failed || opened === undefined) return;
     try {
-      for (const chunk of message.chunks) opened.sink.write(chunk);
+      for (const chunk of message.chunks) opened.writer.write(chunk);
     } catch (error) {
       fail(error);
     }
@@ -70,7 +71,7 @@ port.on("message", (message: ToSinkWorker) => {
     tail = tail.then(async () => {
       if (failed || opened === undefined) return fail(new Error("the sink had failed"));
       try {
-        const end = await opened.sink.close();
+        const end = await opened.writer.close();
         await closeHandle();
         post({ type: "closed", end, digests: opened.hashes.digests() });
       } catch (error) {
@@ -81,7 +82,7 @@ port.on("message", (message: ToSinkWorker) => {
   }
   tail = tail.then(async () => {
     try {
-      await opened?.sink.settle();
+      await opened?.writer.settle();
       await closeHandle();
     } catch (error) {
       fail(error);

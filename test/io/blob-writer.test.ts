@@ -1,5 +1,5 @@
 /**
- * BlobSink against real files: what is hashed is exactly what lands on disk, across many batches,
+ * BlobWriter against real files: what is hashed is exactly what lands on disk, across many batches,
  * with backpressure honoured, from a resume position, and with a disk that refuses writes.
  */
 import assert from "node:assert/strict";
@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, test } from "node:test";
-import { BlobSink } from "../../src/io/blob-sink.js";
+import { BlobWriter } from "../../src/io/blob-writer.js";
 import { tempDir } from "../helpers/run-cli.js";
 
 let dir: { path: string; cleanup: () => void } | undefined;
@@ -28,7 +28,7 @@ function chunksOf(data: Buffer, seed = 7): Buffer[] {
 }
 
 /** Feeds chunks the way io/download.ts does: pause on false, resume on whenReady. */
-async function feed(sink: BlobSink, chunks: Buffer[], track?: (chunk: Buffer) => void) {
+async function feed(sink: BlobWriter, chunks: Buffer[], track?: (chunk: Buffer) => void) {
   for (const chunk of chunks) {
     track?.(chunk);
     if (!sink.write(chunk)) await sink.whenReady();
@@ -44,7 +44,7 @@ test("the bytes hashed are the bytes on disk, over many batches, with backpressu
   let written = 0;
   let handed = 0;
   let worstWaiting = 0;
-  const sink = new BlobSink(handle, 0, hash, {
+  const sink = new BlobWriter(handle, 0, hash, {
     batchBytes: 64 * 1024,
     maxInFlightBytes: 128 * 1024,
     syncEveryBytes: 256 * 1024,
@@ -76,7 +76,7 @@ test("writing from a resume position keeps the prefix and cuts off stale bytes a
   writeFileSync(path, Buffer.concat([data.subarray(0, 100_000), Buffer.alloc(400_000, 0xee)]));
   const hash = createHash("sha256");
   const handle = await open(path, "r+");
-  const sink = new BlobSink(handle, 100_000, hash, { batchBytes: 32 * 1024 });
+  const sink = new BlobWriter(handle, 100_000, hash, { batchBytes: 32 * 1024 });
   try {
     await feed(sink, chunksOf(data.subarray(100_000), 3));
     assert.equal(await sink.close(), data.length);
@@ -97,7 +97,7 @@ test("thousands of tiny chunks (more than one writev may take) still land in ord
   const data = randomBytes(5000);
   const hash = createHash("sha256");
   const handle = await open(path, "w");
-  const sink = new BlobSink(handle, 0, hash, { batchBytes: 1 << 20 });
+  const sink = new BlobWriter(handle, 0, hash, { batchBytes: 1 << 20 });
   try {
     for (let i = 0; i < data.length; i++) sink.write(new Uint8Array(data.subarray(i, i + 1)));
     sink.write(new Uint8Array(0));
@@ -114,7 +114,7 @@ test("a disk that refuses the write fails the sink: the next write or close thro
   const path = join(dir.path, "blob");
   writeFileSync(path, "");
   const handle = await open(path, "r"); // writes fail with EBADF
-  const sink = new BlobSink(handle, 0, createHash("sha256"), {
+  const sink = new BlobWriter(handle, 0, createHash("sha256"), {
     batchBytes: 1024,
     maxInFlightBytes: 1024,
   });

@@ -1,5 +1,6 @@
 /**
- * A small worker_threads pool: workers started on demand (or all at once with `start()`) up to
+ * ThreadPool, a small worker_threads pool (the generic part under app/scan-threads.ts and
+ * io/hash-pool.ts): workers started on demand (or all at once with `start()`) up to
  * `size`, results as plain (structured-clone) data. Each worker runs its tasks one after another;
  * `prefetch` (default 1) is how many are sent to it ahead, so a worker never waits for the caller's
  * thread between two tasks. A worker that dies rejects the task it was running with a
@@ -9,7 +10,7 @@
  *
  * Worker files are resolved next to the calling module, with the caller's extension: `.js` from
  * the compiled build, `.ts` under tsx, and started by `startWorker` (also used by
- * io/threaded-sink.ts): without the process's flags, through a bootstrap under tsx.
+ * io/download-sink-threaded.ts): without the process's flags, through a bootstrap under tsx.
  *
  * A worker that dies before it is ready (cannot load its file) would die the same way for every
  * task: its failure is given to every queued task instead of restarting workers one task at a time.
@@ -63,7 +64,7 @@ interface Slot<T, R> {
   onReady: ((ready: boolean) => void) | undefined;
 }
 
-export interface WorkerPoolOptions {
+export interface ThreadPoolOptions {
   url: URL;
   size: number;
   /** Passed to every worker as `workerData` (structured clone). */
@@ -72,7 +73,7 @@ export interface WorkerPoolOptions {
   prefetch?: number;
 }
 
-export class WorkerPool<T, R> {
+export class ThreadPool<T, R> {
   readonly size: number;
   readonly #url: URL;
   readonly #data: unknown;
@@ -84,7 +85,7 @@ export class WorkerPool<T, R> {
   /** Why workers cannot start, once one has failed to. */
   #broken: string | undefined;
 
-  constructor(options: WorkerPoolOptions) {
+  constructor(options: ThreadPoolOptions) {
     this.size = Math.max(1, options.size);
     this.#url = options.url;
     this.#data = options.data;

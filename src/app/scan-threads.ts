@@ -1,5 +1,5 @@
 /**
- * Scan files on every core: worker threads (io/worker-pool.ts) plus the calling thread.
+ * Scan files on every core: worker threads (io/thread-pool.ts) plus the calling thread.
  *
  * A worker needs 0.25-0.5 s of CPU before its first file (Node loads our module graph again in
  * each thread) and then runs cold code (its own JIT warm-up: one cold thread spends ~3 s of CPU on
@@ -22,7 +22,7 @@ import { extname } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { ScanNode } from "../core/report.js";
 import { loadScanPolicy, SHIPPED_ALLOWLIST_DIR } from "../io/policy-files.js";
-import { poolSizeFor, WorkerCrash, WorkerPool, workerFileUrl } from "../io/worker-pool.js";
+import { poolSizeFor, ThreadPool, WorkerCrash, workerFileUrl } from "../io/thread-pool.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import {
   lostNode,
@@ -34,7 +34,7 @@ import {
 
 export type { ScanTask } from "./scan-worker-task.js";
 
-export interface ScanPoolOptions {
+export interface ScanThreadsOptions {
   /** The caller's policy, sent to the workers as data. Default: loaded from `policyDir`. */
   policy?: ScanPolicy | undefined;
   /** The allowlist folder to load the policy from when `policy` is not given (default: shipped). */
@@ -44,7 +44,7 @@ export interface ScanPoolOptions {
    * one scanning thread per two idle cores, less the calling thread when it scans throughout.
    */
   threads?: number;
-  /** Fewer files than this are scanned on the calling thread alone (default POOL_MIN_FILES). */
+  /** Fewer files than this are scanned on the calling thread alone (default THREADS_MIN_FILES). */
   minFiles?: number;
   /**
    * What the calling thread does: scan files for the whole run (`always`, the default), only until
@@ -53,7 +53,7 @@ export interface ScanPoolOptions {
   callingThread?: "always" | "warmup" | "never";
   /**
    * The worker thread's entry module (default: app/scan-worker). It must serve ScanTasks with
-   * io/worker-pool.ts `serveTasks`; tests give one that dies on purpose.
+   * io/thread-pool.ts `serveTasks`; tests give one that dies on purpose.
    */
   workerUrl?: URL;
 }
@@ -74,8 +74,8 @@ function prefersCallingThread(path: string): boolean {
   return CALLING_THREAD_EXTENSIONS.has(extname(path).slice(1).toLowerCase());
 }
 
-/** Below this many files the pool's start-up costs more than it saves. */
-export const POOL_MIN_FILES = 8;
+/** Below this many files starting worker threads costs more than it saves. */
+export const THREADS_MIN_FILES = 8;
 
 /**
  * Where `modelvet scan --jobs auto` starts using idle cores. A worker costs up to a second of CPU
@@ -117,14 +117,14 @@ export function workersFor(cores: number, load: number, spareCaller = false): nu
 }
 
 /** Scan `tasks` on worker threads and this one; the nodes come back in the order of `tasks`. */
-export async function scanFilesInPool(
+export async function scanFilesOnThreads(
   tasks: readonly ScanTask[],
-  options: ScanPoolOptions = {},
+  options: ScanThreadsOptions = {},
 ): Promise<ScanNode[]> {
   const policy = options.policy ?? loadScanPolicy(options.policyDir ?? SHIPPED_ALLOWLIST_DIR);
   const calling = options.callingThread ?? "always";
   const threads =
-    tasks.length < (options.minFiles ?? POOL_MIN_FILES)
+    tasks.length < (options.minFiles ?? THREADS_MIN_FILES)
       ? 0
       : Math.min(options.threads ?? idleWorkers(calling !== "always"), tasks.length);
   const results = new Array<ScanNode>(tasks.length);
@@ -154,7 +154,7 @@ export async function scanFilesInPool(
     policy: policyData(policy),
     policyDir: options.policyDir ?? SHIPPED_ALLOWLIST_DIR,
   };
-  const pool = new WorkerPool<ScanTask, ScanNode>({
+  const pool = new ThreadPool<ScanTask, ScanNode>({
     url: options.workerUrl ?? workerFileUrl(import.meta.url, "scan-worker"),
     size: threads,
     data,

@@ -1,11 +1,11 @@
 /**
- * The worker_threads pool (io/worker-pool.ts): a worker that cannot start fails every task; tasks
+ * The worker_threads pool (io/thread-pool.ts): a worker that cannot start fails every task; tasks
  * sent ahead run one at a time and survive the death of the worker they were sent to.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WorkerCrash, WorkerPool, workerFileUrl } from "../../src/io/worker-pool.js";
-import type { EchoReply, EchoTask } from "./worker-pool-test-worker.js";
+import { ThreadPool, WorkerCrash, workerFileUrl } from "../../src/io/thread-pool.js";
+import type { EchoReply, EchoTask } from "./thread-pool-test-worker.js";
 
 test("workerFileUrl keeps the caller's extension", () => {
   assert.equal(workerFileUrl("file:///a/b/pool.ts", "w").href, "file:///a/b/w.ts");
@@ -13,7 +13,7 @@ test("workerFileUrl keeps the caller's extension", () => {
 });
 
 test("a worker file that cannot load rejects every task with WorkerCrash, then close() ends", async () => {
-  const pool = new WorkerPool<number, number>({
+  const pool = new ThreadPool<number, number>({
     url: new URL("./no-such-worker.js", import.meta.url),
     size: 2,
   });
@@ -30,11 +30,11 @@ test("a worker file that cannot load rejects every task with WorkerCrash, then c
   await assert.rejects(pool.run(7), WorkerCrash);
 });
 
-// A worker written for these tests (test/io/worker-pool-test-worker.ts).
-const echoUrl = workerFileUrl(import.meta.url, "worker-pool-test-worker");
+// A worker written for these tests (test/io/thread-pool-test-worker.ts).
+const echoUrl = workerFileUrl(import.meta.url, "thread-pool-test-worker");
 
 test("start() starts every worker; tasks sent ahead run one at a time, in order", async () => {
-  const pool = new WorkerPool<EchoTask, EchoReply>({ url: echoUrl, size: 2, prefetch: 4 });
+  const pool = new ThreadPool<EchoTask, EchoReply>({ url: echoUrl, size: 2, prefetch: 4 });
   try {
     const started = pool.start();
     assert.equal(started.length, 2);
@@ -65,7 +65,7 @@ test("start() starts every worker; tasks sent ahead run one at a time, in order"
 });
 
 test("a worker that dies loses only the task it was running; tasks sent ahead run elsewhere", async () => {
-  const pool = new WorkerPool<EchoTask, EchoReply>({ url: echoUrl, size: 1, prefetch: 4 });
+  const pool = new ThreadPool<EchoTask, EchoReply>({ url: echoUrl, size: 1, prefetch: 4 });
   try {
     await Promise.all(pool.start());
     const tasks: EchoTask[] = [{ n: 0 }, { n: 1, exit: true }, { n: 2 }, { n: 3 }, { n: 4 }];
@@ -93,7 +93,7 @@ test("a worker that dies loses only the task it was running; tasks sent ahead ru
 });
 
 test("an error reply rejects that task only; start() of a missing worker file settles false", async () => {
-  const pool = new WorkerPool<EchoTask, EchoReply>({ url: echoUrl, size: 1, prefetch: 2 });
+  const pool = new ThreadPool<EchoTask, EchoReply>({ url: echoUrl, size: 1, prefetch: 2 });
   try {
     const [bad, good] = await Promise.allSettled([
       pool.run({ n: 0, fail: true }),
@@ -106,7 +106,7 @@ test("an error reply rejects that task only; start() of a missing worker file se
   } finally {
     await pool.close();
   }
-  const missing = new WorkerPool<number, number>({
+  const missing = new ThreadPool<number, number>({
     url: new URL("./no-such-worker.js", import.meta.url),
     size: 2,
   });

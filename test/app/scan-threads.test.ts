@@ -1,5 +1,5 @@
 /**
- * `scanPaths` on worker threads plus the calling thread (app/scan-pool.ts): the same report as the
+ * `scanPaths` on worker threads plus the calling thread (app/scan-threads.ts): the same report as the
  * sequential scan whoever scans which file, and fail closed when a worker dies mid-file (that file
  * ends `unscannable`, never lost, never clean; the files sent ahead to it are scanned elsewhere).
  */
@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { scanPaths } from "../../src/app/scan.js";
 import {
-  POOL_MIN_FILES,
-  type ScanPoolOptions,
-  scanFilesInPool,
+  type ScanThreadsOptions,
+  scanFilesOnThreads,
+  THREADS_MIN_FILES,
   workersFor,
-} from "../../src/app/scan-pool.js";
+} from "../../src/app/scan-threads.js";
 import type { Report } from "../../src/core/report.js";
 import { loadScanPolicy } from "../../src/io/policy-files.js";
 import { tempDir } from "../helpers/run-cli.js";
@@ -34,7 +34,7 @@ async function sequentialFixtures(): Promise<Report> {
   return fixturesReport;
 }
 
-const modes: [string, ScanPoolOptions][] = [
+const modes: [string, ScanThreadsOptions][] = [
   ["one worker beside the calling thread", { threads: 1, callingThread: "always" }],
   [
     "two workers, the calling thread only while they start",
@@ -67,7 +67,7 @@ for (const mode of ["throw", "exit"] as const) {
     const dir = pickleFolder();
     try {
       const sequential = await scanPaths({ paths: [dir.path], policy });
-      assert.ok(sequential.files.length >= POOL_MIN_FILES);
+      assert.ok(sequential.files.length >= THREADS_MIN_FILES);
       // An early file: the single worker has files sent ahead of it when it dies.
       const victim = sequential.files.find((f) => f.path.includes("benign-"))!;
       assert.equal(victim.verdict, "clean", "the victim would be clean if it were scanned");
@@ -154,9 +154,9 @@ test("a file that cannot be opened is unscannable, the same whichever thread mee
     // Listed, then gone before it is opened.
     tasks.splice(3, 0, { path: "gone.pkl", absolute: join(dir.path, "gone.pkl") });
     const runs = await Promise.all([
-      scanFilesInPool(tasks, { policy, minFiles: Number.POSITIVE_INFINITY }),
-      scanFilesInPool(tasks, { policy, threads: 1, callingThread: "always" }),
-      scanFilesInPool(tasks, { policy, threads: 1, callingThread: "never" }),
+      scanFilesOnThreads(tasks, { policy, minFiles: Number.POSITIVE_INFINITY }),
+      scanFilesOnThreads(tasks, { policy, threads: 1, callingThread: "always" }),
+      scanFilesOnThreads(tasks, { policy, threads: 1, callingThread: "never" }),
     ]);
     for (const nodes of runs) {
       assert.deepEqual(nodes, runs[0]);

@@ -1,6 +1,6 @@
 /**
  * A DownloadSink (io/download-sink.ts) whose hashing and writing run on one worker thread
- * (io/blob-sink-worker.ts), so that on a large download the thread receiving the body does little
+ * (io/download-sink-worker.ts), so that on a large download the thread receiving the body does little
  * else: receiving, hashing and the disk each get their own core where there are cores.
  *
  * Chunks are gathered into messages of about `batchBytes` (at most 64 chunks) and their memory is
@@ -17,10 +17,10 @@
  * has finished the writes it started (or has died) and then terminates it.
  */
 import type { Worker } from "node:worker_threads";
-import { DEFAULT_BATCH_BYTES } from "./blob-sink.js";
+import { DEFAULT_BATCH_BYTES } from "./blob-writer.js";
 import type { DownloadSink, SinkOptions, SinkTarget } from "./download-sink.js";
 import type { FileDigests } from "./file-digest.js";
-import { startWorker, WorkerCrash, workerFileUrl } from "./worker-pool.js";
+import { startWorker, WorkerCrash, workerFileUrl } from "./thread-pool.js";
 
 /**
  * Files at least this large go through a ThreadedSink. Starting and stopping the worker costs
@@ -64,7 +64,7 @@ export type FromSinkWorker =
 
 export interface ThreadedSinkOptions extends SinkOptions {
   onWritten?: ((bytes: number) => void) | undefined;
-  /** The worker's module (default io/blob-sink-worker); tests pass one that misbehaves. */
+  /** The worker's module (default io/download-sink-worker); tests pass one that misbehaves. */
   workerUrl?: URL;
 }
 
@@ -127,7 +127,7 @@ export class ThreadedSink implements DownloadSink {
         syncEveryBytes: options.syncEveryBytes,
       },
     };
-    const url = options.workerUrl ?? workerFileUrl(import.meta.url, "blob-sink-worker");
+    const url = options.workerUrl ?? workerFileUrl(import.meta.url, "download-sink-worker");
     let worker: Worker | undefined;
     try {
       worker = startWorker(url, data);
