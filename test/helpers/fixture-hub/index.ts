@@ -1,7 +1,8 @@
 /**
  * A protocol-faithful fixture of the Hugging Face Hub (see /work/shared/hub-api.md §2 and §7) on
- * three loopback origins: the Hub itself, a "CDN" that serves LFS objects (no token needed), and a
- * "foreign" origin used by the cross-origin redirect knob. Repos are data under fixtures/hub/repos.
+ * three loopback origins: the Hub itself (127.0.0.1), a "CDN" that serves LFS objects (no token
+ * needed; 127.0.0.2, another host as the real CDN is), and a "foreign" origin used by the
+ * cross-origin redirect knob (127.0.0.3). Repos are data under fixtures/hub/repos.
  *
  *   const hub = await startFixtureHub();
  *   // HF_ENDPOINT=hub.url, or modelInfo({ name: "acme/tiny-safetensors", hubUrl: hub.url })
@@ -27,7 +28,7 @@ import {
   resolveRevision,
   type StoredFile,
 } from "./repo-model.js";
-import { listen, originHandler } from "./servers.js";
+import { listen, listenOnOtherHost, originHandler } from "./servers.js";
 import { HubState, type TokenGrant } from "./state.js";
 
 export { gitBlobId, gitCommitId, gitTreeId, lfsPointerText, sha256Hex } from "./git-objects.js";
@@ -82,7 +83,7 @@ export interface PushCommitInput {
 export interface FixtureHub {
   /** http://127.0.0.1:<port>; pass as HF_ENDPOINT / hubUrl */
   url: string;
-  /** origin of the LFS "CDN" the Hub redirects to (serves bytes without a token) */
+  /** origin of the LFS "CDN" the Hub redirects to (serves bytes without a token); another host */
   cdnUrl: string;
   /** origin used by the foreignRedirect knob; records whether Authorization arrived */
   foreignUrl: string;
@@ -175,8 +176,8 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
   const servers = [hubServer, cdnServer, foreignServer];
   try {
     state.hubUrl = `http://127.0.0.1:${await listen(hubServer, options.port ?? 0)}`;
-    state.cdnUrl = `http://127.0.0.1:${await listen(cdnServer, 0)}`;
-    state.foreignUrl = `http://127.0.0.1:${await listen(foreignServer, 0)}`;
+    state.cdnUrl = await listenOnOtherHost(cdnServer, "127.0.0.2");
+    state.foreignUrl = await listenOnOtherHost(foreignServer, "127.0.0.3");
   } catch (err) {
     for (const s of servers) if (s.listening) s.close();
     throw err;
