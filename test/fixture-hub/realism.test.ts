@@ -225,3 +225,41 @@ describe("fixture Hub realism: short commit ids", () => {
     assert.equal((await json<{ sha: string }>(res)).sha, older);
   });
 });
+
+describe("fixture Hub: repos added at run time (the conformance script's built model)", () => {
+  let hub: FixtureHub;
+  before(async () => {
+    hub = await startFixtureHub();
+  });
+  after(() => hub.close());
+
+  it("addRepo serves the files at main, extra branches and tags, through every endpoint", async () => {
+    const weights = Buffer.alloc(20_000, 7);
+    const commit = hub.addRepo({
+      id: "conformance/tiny",
+      files: { "config.json": '{"model_type":"gpt2"}\n', "model.safetensors": weights },
+      branches: ["stable"],
+      tags: ["v1.0"],
+      info: { library_name: "transformers" },
+    });
+    assert.match(commit, HEX40);
+    assert.equal(hub.resolve("conformance/tiny", "stable"), commit);
+    assert.equal(hub.resolve("conformance/tiny", "v1.0"), commit);
+    const info = await json<{ sha: string; siblings: Array<{ rfilename: string }> }>(
+      await get(`${hub.url}/api/models/conformance/tiny`),
+    );
+    assert.equal(info.sha, commit);
+    assert.deepEqual(
+      info.siblings.map((s) => s.rfilename),
+      ["config.json", "model.safetensors"],
+    );
+    const lfs = await get(`${hub.url}/conformance/tiny/resolve/stable/model.safetensors`);
+    assert.equal(lfs.status, 302);
+    const body = await get(lfs.headers.get("location")!);
+    assert.deepEqual(Buffer.from(await body.arrayBuffer()), weights);
+    assert.throws(() => hub.addRepo({ id: "conformance/tiny", files: {} }), /already exists/);
+    assert.throws(() => hub.addRepo({ id: "../x", files: {} }), /invalid repo id/);
+    hub.resetRepos();
+    assert.equal(hub.repoIds().includes("conformance/tiny"), false);
+  });
+});
