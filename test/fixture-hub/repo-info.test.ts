@@ -147,11 +147,13 @@ describe("repo info", () => {
     assert.equal(seen.size, 4, "main, dev, release/v1 and the PR are four different commits");
   });
 
-  it("unknown revisions and short SHAs are 404 RevisionNotFound 'Invalid rev id'", async () => {
+  it("unknown revisions, SHA prefixes under 7 hex and unknown SHAs are 404 RevisionNotFound 'Invalid rev id'", async () => {
+    // (a unique prefix of 7+ hex resolves, as on the real Hub: test/fixture-hub/realism.test.ts)
     for (const rev of [
       "nope",
-      hub.resolve("acme/tiny-safetensors", "main").slice(0, 7),
+      hub.resolve("acme/tiny-safetensors", "main").slice(0, 6),
       "0".repeat(40),
+      "0".repeat(7),
     ]) {
       const res = await get(`${hub.url}/api/models/acme/tiny-safetensors/revision/${rev}`);
       assert.equal(res.status, 404);

@@ -283,7 +283,7 @@ describe("resolve: Xet advertisement (knobs.xet)", () => {
     );
     assert.match(
       link,
-      /<http:\/\/127\.0\.0\.1:\d+\/v1\/reconstructions\/[0-9a-f]{64}>; rel="xet-reconstruction-info"/,
+      /<http:\/\/127\.0\.0\.2:\d+\/v1\/reconstructions\/[0-9a-f]{64}>; rel="xet-reconstruction-info"/,
     );
     const token = (await (
       await fetch(`${hub.url}/api/models/${REPO}/xet-read-token/main`)

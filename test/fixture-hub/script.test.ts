@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PROJECT_ROOT } from "../helpers/fixture-hub/index.js";
@@ -51,6 +53,47 @@ describe("scripts/fixture-hub.ts", () => {
       assert.equal(code, 0);
     });
   }
+
+  it("--add serves a folder as a repo, --repos another fixture set, --xet advertises Xet", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "fixture-hub-add-"));
+    try {
+      mkdirSync(join(folder, "sub"));
+      writeFileSync(join(folder, "config.json"), '{"model_type":"gpt2"}\n');
+      writeFileSync(join(folder, "sub", "model.safetensors"), Buffer.alloc(2048, 1));
+      const run = startScript([
+        "--repos",
+        join(PROJECT_ROOT, "fixtures", "hub", "repos"),
+        "--add",
+        `conformance/tiny=${folder}`,
+        "--xet",
+      ]);
+      const url = await run.ready;
+      assert.match(run.output().stdout, /conformance\/tiny\s+main=[0-9a-f]{40}/);
+      const info = (await (await fetch(`${url}/api/models/conformance/tiny`)).json()) as {
+        siblings: Array<{ rfilename: string }>;
+      };
+      assert.deepEqual(
+        info.siblings.map((s) => s.rfilename),
+        ["config.json", "sub/model.safetensors"],
+      );
+      const res = await fetch(`${url}/conformance/tiny/resolve/main/sub/model.safetensors`, {
+        method: "HEAD",
+        redirect: "manual",
+      });
+      assert.equal(res.status, 302);
+      assert.match(res.headers.get("x-xet-hash") ?? "", /^[0-9a-f]{64}$/);
+      const exited = once(run.child, "exit");
+      run.child.kill("SIGTERM");
+      assert.equal((await exited)[0], 0);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects an --add without a folder with exit 1", async () => {
+    const run = startScript(["--add", "conformance/tiny"]);
+    await assert.rejects(run.ready, /exited early \(1\).*ORG\/NAME=FOLDER/s);
+  });
 
   it("rejects a bad --port with exit 1", async () => {
     const run = startScript(["--port", "http"]);

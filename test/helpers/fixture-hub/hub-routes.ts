@@ -297,7 +297,10 @@ async function pathsInfo(
   sendJson(ex, 200, out);
 }
 
-/** `GET /api/models/{repo}/xet-read-token/{rev}` (§2.6 g): a token for the (absent) CAS. */
+/**
+ * `GET /api/models/{repo}/xet-read-token/{rev}` (§2.6 g): a token for the (absent) CAS, in the JSON
+ * body (what @huggingface/hub reads) and in X-Xet-* headers (all huggingface_hub 1.x reads).
+ */
 function xetReadToken(
   ex: Exchange,
   state: HubState,
@@ -309,11 +312,7 @@ function xetReadToken(
   if (!repo) return;
   const commit = resolveOrFail(ex, repo, tail.join("/"));
   if (!commit) return;
-  sendJson(ex, 200, {
-    accessToken: `xet_fixture_${commit.id.slice(0, 16)}`,
-    exp: 4102444800,
-    casUrl: state.cdnUrl,
-  });
+  sendJson(ex, 200, state.xetToken(commit.id), state.xetTokenHeaders(commit.id));
 }
 
 /** `GET /api/models/{repo}/auth-check`: 200 when the caller may read the files, else the §2.7 error. */

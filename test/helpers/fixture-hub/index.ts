@@ -1,7 +1,8 @@
 /**
  * A protocol-faithful fixture of the Hugging Face Hub (see /work/shared/hub-api.md §2 and §7) on
- * three loopback origins: the Hub itself, a "CDN" that serves LFS objects (no token needed), and a
- * "foreign" origin used by the cross-origin redirect knob. Repos are data under fixtures/hub/repos.
+ * three loopback origins: the Hub itself (127.0.0.1), a "CDN" that serves LFS objects (no token
+ * needed; 127.0.0.2, another host as the real CDN is), and a "foreign" origin used by the
+ * cross-origin redirect knob (127.0.0.3). Repos are data under fixtures/hub/repos.
  *
  *   const hub = await startFixtureHub();
  *   // HF_ENDPOINT=hub.url, or modelInfo({ name: "acme/tiny-safetensors", hubUrl: hub.url })
@@ -14,6 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { handleCdn, handleForeign } from "./cdn-routes.js";
+import { sha1Hex } from "./git-objects.js";
 import type { RecordedRequest } from "./http-kit.js";
 import { handleHub } from "./hub-routes.js";
 import { defaultKnobs, type FaultKnobs } from "./knobs.js";
@@ -27,7 +29,7 @@ import {
   resolveRevision,
   type StoredFile,
 } from "./repo-model.js";
-import { listen, originHandler } from "./servers.js";
+import { listen, listenOnOtherHost, originHandler } from "./servers.js";
 import { HubState, type TokenGrant } from "./state.js";
 
 export { gitBlobId, gitCommitId, gitTreeId, lfsPointerText, sha256Hex } from "./git-objects.js";
@@ -79,10 +81,30 @@ export interface PushCommitInput {
   date?: string;
 }
 
+export interface AddRepoInput {
+  /** "org/name"; must not exist yet */
+  id: string;
+  /** path → content of the one commit (string = UTF-8 text) */
+  files: Record<string, string | Uint8Array>;
+  message?: string;
+  author?: string;
+  /** default 2025-01-01T00:00:00.000Z (ids stay reproducible) */
+  date?: string;
+  /** default "main" */
+  defaultBranch?: string;
+  /** more branches and tags at the same commit */
+  branches?: string[];
+  tags?: string[];
+  private?: boolean;
+  gated?: false | "auto" | "manual";
+  purpose?: string;
+  info?: Partial<Repo["info"]>;
+}
+
 export interface FixtureHub {
   /** http://127.0.0.1:<port>; pass as HF_ENDPOINT / hubUrl */
   url: string;
-  /** origin of the LFS "CDN" the Hub redirects to (serves bytes without a token) */
+  /** origin of the LFS "CDN" the Hub redirects to (serves bytes without a token); another host */
   cdnUrl: string;
   /** origin used by the foreignRedirect knob; records whether Authorization arrived */
   foreignUrl: string;
@@ -99,6 +121,11 @@ export interface FixtureHub {
   file(repo: string, revision: string, path: string): FixtureFile;
   /** Commit ids reachable from a revision, newest first */
   history(repo: string, revision: string): string[];
+  /**
+   * Adds a repo with one commit at run time (e.g. a model built by a tool) and returns the commit
+   * id. Like every other change, resetRepos() drops it.
+   */
+  addRepo(input: AddRepoInput): string;
   /** Points (or creates) a branch at an existing commit */
   moveBranch(repo: string, branch: string, commit: string): void;
   /** Points (or creates) a tag at an existing commit (a re-tag) */
@@ -175,8 +202,8 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
   const servers = [hubServer, cdnServer, foreignServer];
   try {
     state.hubUrl = `http://127.0.0.1:${await listen(hubServer, options.port ?? 0)}`;
-    state.cdnUrl = `http://127.0.0.1:${await listen(cdnServer, 0)}`;
-    state.foreignUrl = `http://127.0.0.1:${await listen(foreignServer, 0)}`;
+    state.cdnUrl = await listenOnOtherHost(cdnServer, "127.0.0.2");
+    state.foreignUrl = await listenOnOtherHost(foreignServer, "127.0.0.3");
   } catch (err) {
     for (const s of servers) if (s.listening) s.close();
     throw err;
@@ -232,6 +259,43 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
     history: (repoId, revision) => {
       const repo = repoOf(repoId);
       return history(repo, commitOf(repo, revision)).map((c) => c.id);
+    },
+    addRepo: (input) => {
+      if (!/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(input.id)) {
+        throw new Error(`fixture hub: invalid repo id ${JSON.stringify(input.id)}`);
+      }
+      if (repos.has(input.id)) throw new Error(`fixture hub: ${input.id} already exists`);
+      const changes = new Map<string, StoredFile | null>();
+      for (const [path, content] of Object.entries(input.files)) {
+        changes.set(path, makeStoredFile(path, Buffer.from(content)));
+      }
+      const date = input.date ?? "2025-01-01T00:00:00.000Z";
+      const commit = buildCommit({
+        parent: null,
+        message: input.message ?? "Upload model",
+        author: input.author ?? "fixture-bot",
+        date,
+        changes,
+      });
+      const defaultBranch = input.defaultBranch ?? "main";
+      const branchNames = [defaultBranch, ...(input.branches ?? [])];
+      repos.set(input.id, {
+        id: input.id,
+        mongoId: sha1Hex(`repo:${input.id}`).slice(0, 24),
+        purpose: input.purpose ?? "added at run time",
+        private: input.private ?? false,
+        gated: input.gated ?? false,
+        disabled: false,
+        defaultBranch,
+        info: { tags: [], downloads: 0, likes: 0, ...input.info },
+        createdAt: date,
+        commits: new Map([[commit.id, commit]]),
+        vanished: new Set(),
+        branches: new Map(branchNames.map((b) => [b, commit.id])),
+        tags: new Map((input.tags ?? []).map((t) => [t, commit.id])),
+        pullRequests: new Map(),
+      });
+      return commit.id;
     },
     moveBranch: (repoId, branch, commit) => {
       const repo = repoOf(repoId);

@@ -234,7 +234,11 @@ export function buildCommit(input: NewCommitInput): Commit {
 
 export type Resolved = { commit: Commit; kind: "branch" | "tag" | "pr" | "sha" | "head" };
 
-/** Resolves a decoded revision string: HEAD, branch, tag, refs/heads|tags|pr/…, or a full SHA. */
+/**
+ * Resolves a decoded revision string: HEAD, branch, tag, refs/heads|tags|pr/…, a full SHA, or (as
+ * the real Hub does) a unique prefix of 7 to 39 hex digits of a live commit. Ref names win over a
+ * prefix; a prefix two live commits share resolves to nothing (RevisionNotFound), like git.
+ */
 export function resolveRevision(repo: Repo, rev: string): Resolved | null {
   const get = (id: string | undefined): Commit | null =>
     id && !repo.vanished.has(id) ? (repo.commits.get(id) ?? null) : null;
@@ -247,7 +251,19 @@ export function resolveRevision(repo: Repo, rev: string): Resolved | null {
   if (rev.startsWith("refs/tags/")) return wrap(get(repo.tags.get(rev.slice(10))), "tag");
   if (rev.startsWith("refs/pr/")) return wrap(get(repo.pullRequests.get(rev.slice(8))), "pr");
   if (/^[0-9a-f]{40}$/.test(rev)) return wrap(get(rev), "sha");
+  if (/^[0-9a-f]{7,39}$/.test(rev)) return wrap(uniquePrefix(repo, rev), "sha");
   return null;
+}
+
+/** The one live commit whose id starts with `prefix`, or null when none or several do. */
+function uniquePrefix(repo: Repo, prefix: string): Commit | null {
+  let found: Commit | null = null;
+  for (const [id, commit] of repo.commits) {
+    if (!id.startsWith(prefix) || repo.vanished.has(id)) continue;
+    if (found !== null) return null;
+    found = commit;
+  }
+  return found;
 }
 
 /** Every ref name (as a client could write it) used to split "<rev>/<path>" URL tails. */

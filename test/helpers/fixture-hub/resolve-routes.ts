@@ -63,11 +63,17 @@ export function resolveFile(
     };
     if (state.knobs.xet) {
       const xetHash = state.xetHash(file);
+      const refreshUrl = `${state.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.id}`;
+      const reconstructionUrl = `${state.cdnUrl}/v1/reconstructions/${xetHash}`;
+      // The refresh route travels both as the `xet-auth` Link and as X-Xet-Refresh-Route, and the
+      // connection info (CAS URL, token, expiry) as headers too, as the real Hub sends them.
       Object.assign(headers, {
         "X-Xet-Hash": xetHash,
+        "X-Xet-Refresh-Route": refreshUrl,
+        ...state.xetTokenHeaders(commit.id),
         Link:
-          `<${state.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.id}>; rel="xet-auth", ` +
-          `<${state.cdnUrl}/v1/reconstructions/${xetHash}>; rel="xet-reconstruction-info"`,
+          `<${refreshUrl}>; rel="xet-auth", ` +
+          `<${reconstructionUrl}>; rel="xet-reconstruction-info"`,
       });
       if ((ex.req.headers.accept ?? "").includes("application/vnd.xet-fileinfo+json")) {
         sendJson(
@@ -75,7 +81,11 @@ export function resolveFile(
           200,
           {
             hash: xetHash,
-            refreshUrl: `${state.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.id}`,
+            refreshUrl,
+            reconstructionUrl,
+            etag: file.sha256,
+            size: file.size,
+            ...state.xetToken(commit.id),
           },
           { ...headers, "Content-Type": "application/vnd.xet-fileinfo+json" },
         );

@@ -11,10 +11,10 @@ import {
 import { type Origin, takeRule } from "./knobs.js";
 import type { HubState } from "./state.js";
 
-export function listen(server: Server, port: number): Promise<number> {
+export function listen(server: Server, port: number, host = "127.0.0.1"): Promise<number> {
   return new Promise((ok, fail) => {
     server.once("error", fail);
-    server.listen(port, "127.0.0.1", () => {
+    server.listen(port, host, () => {
       server.off("error", fail);
       ok((server.address() as AddressInfo).port);
     });
@@ -30,7 +30,7 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
 }
 
 const EXPOSE =
-  "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash";
+  "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Access-Token,X-Xet-Token-Expiration,X-Xet-Refresh-Route,X-Xet-Cas-Url,X-Xet-Hash";
 
 /** A request listener for one origin: records the request, builds the Exchange, runs `handle`. */
 export function originHandler(
@@ -85,4 +85,19 @@ export function originHandler(
         else res.destroy();
       });
   };
+}
+
+/**
+ * Listens on another loopback host than the Hub's 127.0.0.1 and returns its origin, so clients that
+ * compare host names and ignore ports (huggingface_hub 1.x) see a cross-host redirect as with the
+ * real Hub. Linux answers all of 127.0.0.0/8; where `address` is not available (macOS without an
+ * alias), the server listens on 127.0.0.1 and is named `localhost`, still another host name.
+ */
+export async function listenOnOtherHost(server: Server, address: string): Promise<string> {
+  try {
+    return `http://${address}:${await listen(server, 0, address)}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRNOTAVAIL") throw err;
+    return `http://localhost:${await listen(server, 0, "127.0.0.1")}`;
+  }
 }

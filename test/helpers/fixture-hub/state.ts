@@ -69,6 +69,25 @@ export class HubState {
     return createHmac("sha256", "fixture-xet").update(file.sha256).digest("hex");
   }
 
+  /** The Xet CAS read token for a commit: the JSON body of xet-read-token and its headers. */
+  xetToken(commitId: string): { accessToken: string; exp: number; casUrl: string } {
+    return {
+      accessToken: `xet_fixture_${commitId.slice(0, 16)}`,
+      exp: 4102444800,
+      casUrl: this.cdnUrl,
+    };
+  }
+
+  /** The same token as the headers huggingface_hub 1.x reads (it ignores the JSON body). */
+  xetTokenHeaders(commitId: string): Record<string, string> {
+    const t = this.xetToken(commitId);
+    return {
+      "X-Xet-Cas-Url": t.casUrl,
+      "X-Xet-Access-Token": t.accessToken,
+      "X-Xet-Token-Expiration": String(t.exp),
+    };
+  }
+
   /** Any stored file (of any commit, vanished ones too) with this content digest and path. */
   findLfsObject(repo: Repo, sha256: string, path: string): StoredFile | null {
     for (const commit of repo.commits.values()) {
