@@ -6,10 +6,10 @@
  * moment. Nothing is re-resolved. Never prints: the caller renders the result.
  */
 import type { Finding } from "../core/finding.js";
+import { syncProblemsOf } from "../core/lock-sync.js";
 import type { Lockfile } from "../core/lockfile.js";
 import type { ProjectFile } from "../core/project.js";
 import type { HubClient } from "../io/hub.js";
-import { syncProblemsOf } from "./ci.js";
 import {
   type PullEvent,
   type PulledFile,
