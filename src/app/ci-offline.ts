@@ -1,125 +1,64 @@
 /**
- * `modelvet ci --offline`: every locked file read back from the cache, verified against the lock,
- * and the verified bytes judged exactly as `pull` judges them.
+ * `modelvet ci --offline`: every locked file read back from the cache (app/cache-read.ts),
+ * verified against the lock, and the verified bytes judged exactly as `pull` judges them.
+ * A locked file that is not in the cache (never fetched: transformers skips README.md, `pull
+ * --include`) cannot be loaded, so it is a note, not a failure, unless `requireComplete`.
  */
-import { type Finding, finding } from "../core/finding.js";
+import { finding } from "../core/finding.js";
 import { blockingFindings, type CiProblem } from "../core/lock-sync.js";
 import type { Lockfile } from "../core/lockfile.js";
 import { verdictBlocks } from "../core/verdict.js";
 import { RepoCache } from "../io/cache-layout.js";
-import { listSnapshot } from "../io/cache-store.js";
-import { verifyCachedBlob } from "../io/download.js";
-import type { HashPool } from "../io/hash-pool.js";
-import { mapBounded } from "./pool.js";
+import type { FileHasher } from "../io/hash-pool.js";
+import { judgeVerified, readLockedFiles } from "./cache-read.js";
 import type { PullPolicy } from "./pull.js";
-import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
 
 export interface OfflineCheckOptions {
   cacheDir: string;
   lock: Lockfile;
   policy: PullPolicy;
   today: string;
-}
-
-/** One locked file read back from the cache: its problems, and its blob when it verified. */
-interface OfflineFile {
-  problems: CiProblem[];
-  verified?: { path: string; blobPath: string; sha256: string };
+  /** A locked file absent from the cache fails (CACHE_MISSING) instead of being a note. */
+  requireComplete?: boolean | undefined;
 }
 
 export async function checkOffline(
   repo: string,
   options: OfflineCheckOptions,
-  hasher: HashPool,
+  hasher: FileHasher,
+  notes: string[],
 ): Promise<{ problems: CiProblem[]; files: number }> {
   const entry = options.lock.models[repo]!;
   const cache = new RepoCache(options.cacheDir, repo);
-  // Entries are judged by the file they resolve to, never by a link's text (io/cache-store.ts).
-  const entries = listSnapshot(cache, entry.revision);
-  const linked = new Map(entries.map((e) => [e.path, e]));
-  const folder = entries.find((e) => e.path === "" && e.status === "untrusted");
-  // Several files at once (hashed on every core); problems keep the lock's file order.
-  const perFile = await mapBounded(
-    Object.entries(entry.files),
-    hasher.width * 2,
-    async ([path, locked]): Promise<OfflineFile> => {
-      const problems: CiProblem[] = [];
-      const link = linked.get(path) ?? folder;
-      const integrity = (f: Finding) =>
-        problems.push({ class: "integrity", model: repo, path, finding: f });
-      if (link?.status === "untrusted") {
-        integrity(finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${link.detail}.`));
-        return { problems };
-      }
-      if (link === undefined) {
-        integrity(
-          finding(
+  const states = await readLockedFiles({ repo, entry, cache, hasher });
+  const problems: CiProblem[] = [];
+  const absent: string[] = [];
+  for (const s of states) {
+    if (s.state === "corrupt")
+      problems.push({ class: "integrity", model: repo, path: s.path, finding: s.finding });
+    else if (s.state === "absent") {
+      if (options.requireComplete === true)
+        problems.push({
+          class: "integrity",
+          model: repo,
+          path: s.path,
+          finding: finding(
             "CACHE_MISSING",
             "unscannable",
-            `${repo}/${path} is not in the cache (run \`modelvet pull\` with the network on).`,
+            `${s.detail} (--require-complete; \`modelvet pull\` with the network on fetches it).`,
           ),
-        );
-        return { problems };
-      }
-      if (link.status === "missing") {
-        integrity(
-          finding(
-            "CACHE_MISSING",
-            "unscannable",
-            `${repo}/${path}: its blob is missing from the cache.`,
-          ),
-        );
-        return { problems };
-      }
-      const blobPath = link.blobPath;
-      const checked = await verifyCachedBlob(
-        path,
-        blobPath,
-        {
-          size: locked.size,
-          gitOid: locked.lfs ? "" : locked.gitOid,
-          lfsSha256: locked.lfs ? locked.sha256 : undefined,
-        },
-        hasher,
-      );
-      if ("code" in checked) {
-        integrity(
-          finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${checked.message}`, {
-            ...(checked.expected !== undefined ? { expected: checked.expected } : {}),
-            ...(checked.actual !== undefined ? { actual: checked.actual } : {}),
-          }),
-        );
-        return { problems };
-      }
-      if (checked.sha256 !== locked.sha256) {
-        integrity(
-          finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: sha256 differs from the lock.`, {
-            expected: `sha256:${locked.sha256}`,
-            actual: `sha256:${checked.sha256}`,
-          }),
-        );
-        return { problems };
-      }
-      return { problems, verified: { path, blobPath, sha256: checked.sha256 } };
-    },
-  );
-  const problems = perFile.flatMap((r) => r.problems);
-  // The verified bytes are judged exactly as `pull` (and so `ci --download`) judges them: each
-  // file, then the repo-level pass (trust_remote_code, companion data), then accepted findings.
-  const verified = perFile.flatMap((r) => (r.verified === undefined ? [] : [r.verified]));
-  const scanned = await mapBounded(verified, hasher.width, async (f) => ({
-    path: f.path,
-    blobPath: f.blobPath,
-    scan: await scanBlob(f.blobPath, f.path, options.policy.scan),
-  }));
-  const nodes = await scanRepoLevel(scanned, options.policy.scan);
-  nodes.forEach((node, i) => {
+        });
+      else absent.push(s.path);
+    }
+  }
+  if (absent.length > 0)
+    notes.push(
+      `${repo}: ${absent.length} locked file(s) not in the cache, so nothing can load them unverified: ${absent.join(", ")} (never fetched; --require-complete fails on this).`,
+    );
+  const verified = states.flatMap((s) => (s.state === "verified" ? [s] : []));
+  const nodes = await judgeVerified(repo, verified, { ...options, width: hasher.width });
+  nodes.forEach(({ scan }, i) => {
     const f = verified[i]!;
-    const scan = withAccepted(node, f.sha256, {
-      model: repo,
-      accepted: options.policy.acceptedFindings,
-      today: options.today,
-    });
     if (verdictBlocks(scan.verdict))
       for (const x of blockingFindings(scan, `${repo}/${f.path}`))
         problems.push({ class: "blocked", model: repo, path: f.path, finding: x });

@@ -73,6 +73,8 @@ export interface CiOptions {
   today: string;
   download: boolean;
   offline: boolean;
+  /** Offline: a locked file absent from the cache fails instead of being a note. */
+  requireComplete?: boolean;
   /** Re-derive every verdict except those of large weights-only files (downloads the rest). */
   rescan?: boolean;
   concurrency?: number;
@@ -123,7 +125,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   const concurrency = options.concurrency ?? 8;
   if (options.offline) {
     const checked = await withHashPool((hasher) =>
-      mapBounded(admitted, concurrency, (repo) => checkOffline(repo, options, hasher)),
+      mapBounded(admitted, concurrency, (repo) => checkOffline(repo, options, hasher, notes)),
     );
     for (const r of checked) {
       problems.push(...r.problems);

@@ -10,6 +10,7 @@ import { syncProblemsOf } from "../core/lock-sync.js";
 import type { Lockfile } from "../core/lockfile.js";
 import type { ProjectFile } from "../core/project.js";
 import type { HubClient } from "../io/hub.js";
+import { installFromCache } from "./install-offline.js";
 import {
   type PullEvent,
   type PulledFile,
@@ -19,7 +20,8 @@ import {
 } from "./pull.js";
 
 export interface InstallOptions {
-  client: HubClient;
+  /** Undefined: offline (HF_HUB_OFFLINE), install from the cache alone (app/install-offline.ts). */
+  client: HubClient | undefined;
   cacheDir: string;
   project: ProjectFile;
   lock: Lockfile;
@@ -36,6 +38,8 @@ export interface InstalledModel {
   findings: Finding[];
   /** Files that were not linked: wrong bytes (against the tree or the lock) or a blocking scan. */
   withheld: PulledFile[];
+  /** Offline only: locked files the cache does not hold, so they could not be installed. */
+  absent: string[];
 }
 
 export type InstallResult =
@@ -46,6 +50,18 @@ export async function installFromLock(options: InstallOptions): Promise<InstallR
   const sync = syncProblemsOf(options.project, options.lock);
   if (sync.length > 0) return { status: "out-of-sync", problems: sync.map((p) => p.finding) };
   const { lock } = options;
+  if (options.client === undefined) {
+    const installed = await installFromCache(options);
+    return {
+      status: "installed",
+      models: installed.map(({ model, absent }) => ({
+        model,
+        findings: model.findings,
+        withheld: model.files.filter((f) => f.status !== "linked"),
+        absent,
+      })),
+    };
+  }
   const repos = Object.keys(lock.models).sort();
   const models = await pullModels({
     client: options.client,
@@ -64,6 +80,7 @@ export async function installFromLock(options: InstallOptions): Promise<InstallR
         repo,
         {
           commit: lock.models[repo]!.revision,
+          ref: lock.models[repo]!.ref,
           files: Object.keys(lock.models[repo]!.files).sort(),
           locked: lock.models[repo]!.files,
         },
@@ -77,6 +94,7 @@ export async function installFromLock(options: InstallOptions): Promise<InstallR
       model,
       findings: model.findings,
       withheld: model.files.filter((f) => f.status !== "linked"),
+      absent: [],
     })),
   };
 }
