@@ -138,8 +138,10 @@ Examples:
   $ modelvet pull google-bert/bert-base-uncased
   $ modelvet pull acme/model@v1.2.0 --include "*.json" --include "*.safetensors"
   $ HF_HUB_OFFLINE=1 modelvet pull acme/model    # fetch nothing: verify the cached snapshot
+  $ HF_HUB_OFFLINE=1 modelvet pull               # install models.lock from the cache alone
 
-Exit codes: 0 every file verified and admitted, 1 something blocks or did not verify, 2 usage/config error, 3 Hub or network error.`,
+Exit codes: 0 every file verified and admitted, 1 something blocks or did not verify, 2 usage/config error, 3 Hub or network error
+(with HF_HUB_OFFLINE and no model: a locked file is not in the cache), 9 bytes do not match models.lock.`,
     )
     .action(async (models: string[], opts: import("./commands/pull.js").PullCommandOptions) => {
       const { runPull } = await import("./commands/pull.js");
@@ -256,6 +258,10 @@ models.lock is written atomically, and only when nothing blocks. Exit codes: 0 w
       "re-derive the locked verdicts without downloading large safetensors weights: download (verified against the lock) and rescan every other file",
     )
     .option("--offline", "check the local cache only (also when HF_HUB_OFFLINE is set)")
+    .option(
+      "--require-complete",
+      "with --offline: a locked file absent from the cache fails (by default it is a note)",
+    )
     .addOption(shared.cacheDir())
     .addOption(shared.hubUrl())
     .addOption(shared.token())
@@ -296,12 +302,16 @@ wins; every problem is printed.`,
     .option("-o, --output <file>", "write the result to a file instead of stdout")
     .addOption(shared.cacheDir())
     .option("--offline", "do not ask the Hub; check each blob against its own name")
+    .option(
+      "--require-complete",
+      "a file the Hub lists that the cache lacks fails (by default it is a note)",
+    )
     .addOption(shared.hubUrl())
     .addOption(shared.token())
     .option("-q, --quiet", "no retry notes on stderr")
     .addHelpText(
       "after",
-      "\nExit codes: 0 the cache matches, 1 missing, extra or corrupted files, 2 usage error, 3 Hub or network error.",
+      "\nExit codes: 0 the cache matches (files never fetched are noted), 1 extra or corrupted files (or, with --require-complete, missing ones), 2 usage error, 3 Hub or network error.",
     )
     .action(
       async (models: string[], opts: import("./commands/verify-cache.js").VerifyCacheOptions) => {
