@@ -3,7 +3,10 @@
  * file is fetched at its pinned commit, and the lock's size, git id and SHA-256 are the download's
  * expectations together with the Hub's tree (io/download.ts): bytes that differ from the lock never
  * leave their partial file, so nothing that differs from the lock is ever linked, not even for a
- * moment. Nothing is re-resolved. Never prints: the caller renders the result.
+ * moment. Nothing is re-resolved: refs/ are written for the ref each model was locked from,
+ * pointing at the locked commit, as the official client writes them (app/locked-refs.ts). With no
+ * client (HF_HUB_OFFLINE) the lock is installed from the cache alone (app/install-offline.ts).
+ * Never prints: the caller renders the result.
  */
 import type { Finding } from "../core/finding.js";
 import { syncProblemsOf } from "../core/lock-sync.js";
