@@ -174,6 +174,10 @@ describe("caches shared with the official client", () => {
     assert.deepEqual(refsOf(cacheDir, MULTI), { "refs/pr/1": hub.resolve(MULTI, "refs/pr/1") });
     assert.deepEqual(refsOf(cacheDir, SEMVER), { "v1.0.0": hub.resolve(SEMVER, "v1.0.0") });
     assert.deepEqual(refsOf(cacheDir, SAFE), { [short]: hub.resolve(SAFE, "main") });
+    // `pull org/name@ref` (here through `lock`) writes the same refs as the install from the lock.
+    const lockCache = join(dir!.path, "lock-cache");
+    assert.deepEqual(refsOf(lockCache, MULTI), { "refs/pr/1": hub.resolve(MULTI, "refs/pr/1") });
+    assert.deepEqual(refsOf(lockCache, SAFE), { [short]: hub.resolve(SAFE, "main") });
     // The snapshot folder is the full commit, never the short id.
     const snapshots = readdirSync(join(new RepoCache(cacheDir, SAFE).repoDir, "snapshots"));
     assert.deepEqual(snapshots, [hub.resolve(SAFE, "main")]);
