@@ -2,7 +2,8 @@
  * `modelvet ci --offline`: every locked file read back from the cache (app/cache-read.ts),
  * verified against the lock, and the verified bytes judged exactly as `pull` judges them.
  * A locked file that is not in the cache (never fetched: transformers skips README.md, `pull
- * --include`) cannot be loaded, so it is a note, not a failure, unless `requireComplete`.
+ * --include`) cannot be loaded, so it is a note, not a failure, unless `requireComplete`; a model
+ * none of whose files is cached fails, since nothing about it was verified.
  */
 import { finding } from "../core/finding.js";
 import { blockingFindings, type CiProblem } from "../core/lock-sync.js";
@@ -51,7 +52,18 @@ export async function checkOffline(
       else absent.push(s.path);
     }
   }
-  if (absent.length > 0)
+  if (absent.length > 0 && absent.length === states.length && options.requireComplete !== true)
+    // Nothing of the model is cached: nothing was verified, so this run proves nothing about it.
+    problems.push({
+      class: "integrity",
+      model: repo,
+      finding: finding(
+        "CACHE_MISSING",
+        "unscannable",
+        `${repo}: none of its ${absent.length} locked file(s) is in the cache at ${entry.revision.slice(0, 12)}; run \`modelvet pull\` (with the network on) first.`,
+      ),
+    });
+  else if (absent.length > 0)
     notes.push(
       `${repo}: ${absent.length} locked file(s) not in the cache, so nothing can load them unverified: ${absent.join(", ")} (never fetched; --require-complete fails on this).`,
     );

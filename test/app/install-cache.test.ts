@@ -310,6 +310,13 @@ describe("caches shared with the official client", () => {
       ["integrity CACHE_MISSING README.md", "integrity CACHE_MISSING onnx/README.md"],
     );
 
+    // A model with nothing in the cache proves nothing: that fails.
+    const cold = await ci(state, join(dir!.path, "cold-cache"));
+    assert.deepEqual(
+      cold.problems.map((p) => `${p.class} ${p.finding.code} ${p.finding.verdict}`),
+      ["integrity CACHE_MISSING unscannable"],
+    );
+
     const [online] = await verifyCache({ cacheDir, targets: [{ repo: SAFE }], client });
     assert.deepEqual(online?.missing, ["README.md", "onnx/README.md"]);
     assert.ok(online?.findings.every((f) => f.verdict === "clean"));
