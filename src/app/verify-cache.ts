@@ -93,7 +93,8 @@ function pinnedExpectation(
   commit: string,
   path: string,
 ): { expected: BlobExpectation; sha256: string } | undefined {
-  const locked = pin?.revision === commit ? pin.files[path] : undefined;
+  const locked =
+    pin?.revision === commit && Object.hasOwn(pin.files, path) ? pin.files[path] : undefined;
   if (locked === undefined) return undefined;
   return {
     expected: {
