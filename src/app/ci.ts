@@ -20,43 +20,27 @@
  * weights-only files (see `verdictKeptOnTrust`) by downloading and scanning the rest, through
  * the same pull path as `--download`, verified against the lock while streaming.
  */
-import { HubError } from "../core/errors.js";
-import { type Finding, finding } from "../core/finding.js";
-import { compileGlobFilter } from "../core/globs.js";
+import { finding } from "../core/finding.js";
+import {
+  blockingFindings,
+  CI_CLASSES,
+  type CiClass,
+  type CiProblem,
+  syncProblemsOf,
+} from "../core/lock-sync.js";
 import type { LockedFile, LockedModel, Lockfile } from "../core/lockfile.js";
 import { evaluateOrgPolicy, policyFindings } from "../core/org-policy.js";
-import { DEFAULT_REF, declaredModels, type ProjectFile } from "../core/project.js";
-import type { ScanNode } from "../core/report.js";
-import { verdictBlocks } from "../core/verdict.js";
-import { RepoCache } from "../io/cache-layout.js";
-import { listSnapshot } from "../io/cache-store.js";
-import { verifyCachedBlob } from "../io/download.js";
-import { type HashPool, withHashPool } from "../io/hash-pool.js";
+import type { ProjectFile } from "../core/project.js";
+import { withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
 import { VERSION } from "../version.js";
+import { checkMetadata } from "./ci-metadata.js";
+import { checkOffline } from "./ci-offline.js";
 import { mapBounded } from "./map-bounded.js";
 import { checkLockedSignatures } from "./model-signature.js";
 import { type PullPolicy, pullModels } from "./pull.js";
-import { scanBlob, scanRepoLevel, withAccepted } from "./repo-scan.js";
 
-export const CI_CLASSES = [
-  "out-of-sync",
-  "revision-gone",
-  "drift",
-  "policy",
-  "signature",
-  "integrity",
-  "blocked",
-] as const;
-export type CiClass = (typeof CI_CLASSES)[number];
-
-export interface CiProblem {
-  class: CiClass;
-  model: string;
-  /** Repo path of the file concerned, when there is one. */
-  path?: string | undefined;
-  finding: Finding;
-}
+export { CI_CLASSES, type CiClass, type CiProblem, syncProblemsOf };
 
 /** A verdict read from models.lock that this run did not re-derive from the bytes. */
 export interface TrustedVerdict {
@@ -89,6 +73,8 @@ export interface CiOptions {
   today: string;
   download: boolean;
   offline: boolean;
+  /** Offline: a locked file absent from the cache fails instead of being a note. */
+  requireComplete?: boolean;
   /** Re-derive every verdict except those of large weights-only files (downloads the rest). */
   rescan?: boolean;
   concurrency?: number;
@@ -113,306 +99,6 @@ export function verdictKeptOnTrust(path: string, locked: LockedFile): boolean {
     locked.size > RESCAN_ALWAYS_BELOW
   );
 }
-
-const same = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
-
-export function syncProblemsOf(project: ProjectFile, lock: Lockfile): CiProblem[] {
-  const out: CiProblem[] = [];
-  const declared = declaredModels(project);
-  const names = new Set(declared.map((m) => m.repo));
-  for (const m of declared) {
-    const entry = lock.models[m.repo];
-    const problem = (message: string) =>
-      out.push({
-        class: "out-of-sync",
-        model: m.repo,
-        finding: finding("LOCK_OUT_OF_SYNC", "unscannable", message),
-      });
-    if (entry === undefined) problem(`${m.repo} is in modelvet.json but not in models.lock.`);
-    else if (entry.ref !== (m.ref ?? DEFAULT_REF))
-      problem(
-        `${m.repo}: modelvet.json asks for ${m.ref ?? DEFAULT_REF}, the lock was made for ${entry.ref}.`,
-      );
-    else if (!same(entry.include, m.include) || !same(entry.exclude, m.exclude))
-      problem(`${m.repo}: the include/exclude globs in modelvet.json differ from the lock.`);
-  }
-  for (const repo of Object.keys(lock.models).sort()) {
-    if (!names.has(repo)) {
-      out.push({
-        class: "out-of-sync",
-        model: repo,
-        finding: finding(
-          "LOCK_OUT_OF_SYNC",
-          "unscannable",
-          `${repo} is in models.lock but no longer in modelvet.json.`,
-        ),
-      });
-    }
-  }
-  return out;
-}
-
-async function checkMetadata(
-  repo: string,
-  options: CiOptions,
-  notes: string[],
-): Promise<{ problems: CiProblem[]; files: number }> {
-  const entry = options.lock.models[repo]!;
-  const problems: CiProblem[] = [];
-  let tree: Awaited<ReturnType<HubClient["listRepoFiles"]>>;
-  try {
-    tree = await options.client!.listRepoFiles(repo, entry.revision);
-  } catch (error) {
-    if (error instanceof HubError && error.code === "HUB_REVISION_NOT_FOUND") {
-      problems.push({
-        class: "revision-gone",
-        model: repo,
-        finding: finding(
-          "REVISION_GONE",
-          "unscannable",
-          `${repo}: the pinned commit ${entry.revision} no longer exists on the Hub (history rewritten or squashed).`,
-        ),
-      });
-      return { problems, files: 0 };
-    }
-    throw error;
-  }
-  const keep = compileGlobFilter({ include: entry.include, exclude: entry.exclude });
-  const byPath = new Map(tree.filter((f) => keep(f.path)).map((f) => [f.path, f]));
-  for (const [path, locked] of Object.entries(entry.files)) {
-    const f = byPath.get(path);
-    const drift = (
-      code: "LOCK_MISMATCH" | "LOCK_MISSING_ENTRY",
-      message: string,
-      expected?: string | number,
-      actual?: string | number,
-    ) =>
-      problems.push({
-        class: "drift",
-        model: repo,
-        path,
-        finding: finding(code, "malicious", message, {
-          ...(expected !== undefined ? { expected } : {}),
-          ...(actual !== undefined ? { actual } : {}),
-        }),
-      });
-    if (f === undefined) {
-      drift(
-        "LOCK_MISSING_ENTRY",
-        `${repo}/${path} is in the lock but not in the Hub's tree at ${entry.revision.slice(0, 12)}.`,
-      );
-      continue;
-    }
-    byPath.delete(path);
-    if (f.size !== locked.size)
-      drift(
-        "LOCK_MISMATCH",
-        `${repo}/${path}: size ${f.size} on the Hub, ${locked.size} in the lock.`,
-        locked.size,
-        f.size,
-      );
-    else if (f.gitOid !== locked.gitOid)
-      drift(
-        "LOCK_MISMATCH",
-        `${repo}/${path}: git id differs from the lock.`,
-        locked.gitOid,
-        f.gitOid,
-      );
-    else if ((f.lfs !== undefined) !== locked.lfs)
-      drift(
-        "LOCK_MISMATCH",
-        `${repo}/${path}: ${locked.lfs ? "was" : "was not"} an LFS file in the lock.`,
-      );
-    else if (f.lfs !== undefined && f.lfs.sha256 !== locked.sha256)
-      drift(
-        "LOCK_MISMATCH",
-        `${repo}/${path}: sha256 on the Hub differs from the lock.`,
-        `sha256:${locked.sha256}`,
-        `sha256:${f.lfs.sha256}`,
-      );
-  }
-  for (const path of [...byPath.keys()].sort()) {
-    problems.push({
-      class: "drift",
-      model: repo,
-      path,
-      finding: finding(
-        "LOCK_EXTRA_ENTRY",
-        "malicious",
-        `${repo}/${path} is in the Hub's tree at ${entry.revision.slice(0, 12)} under the globs but not in the lock.`,
-      ),
-    });
-  }
-  await checkUpstreamRef(repo, options, problems, notes);
-  return { problems, files: Object.keys(entry.files).length };
-}
-
-/**
- * Where does the locked ref point now? A tag that points elsewhere was re-tagged upstream: tags
- * are meant to be immutable, so that is drift. A branch or semver range that moved on is normal:
- * a note says how to move the pin.
- */
-async function checkUpstreamRef(
-  repo: string,
-  options: CiOptions,
-  problems: CiProblem[],
-  notes: string[],
-): Promise<void> {
-  const entry = options.lock.models[repo]!;
-  if (/^[0-9a-f]{40}$/.test(entry.ref)) return;
-  let now: Awaited<ReturnType<HubClient["resolveModel"]>>;
-  try {
-    now = await options.client!.resolveModel(
-      repo,
-      entry.ref === DEFAULT_REF ? undefined : entry.ref,
-    );
-  } catch (error) {
-    notes.push(
-      `${repo}: could not resolve ${entry.ref} upstream (${(error as Error).message}); the pinned commit was checked.`,
-    );
-    return;
-  }
-  if (now.revision.commit === entry.revision) return;
-  const source = now.revision.source;
-  if (source.kind === "tag") {
-    problems.push({
-      class: "drift",
-      model: repo,
-      finding: finding(
-        "LOCK_MISMATCH",
-        "malicious",
-        `${repo}: tag ${source.name} now points at ${now.revision.commit.slice(0, 12)}, the lock pinned ${entry.revision.slice(0, 12)}: it was re-tagged upstream.`,
-        {
-          expected: entry.revision,
-          actual: now.revision.commit,
-        },
-      ),
-    });
-    return;
-  }
-  notes.push(
-    `${repo}: ${entry.ref} has moved to ${now.revision.commit.slice(0, 12)} (locked ${entry.revision.slice(0, 12)}); \`modelvet lock --update ${repo}\` moves the pin.`,
-  );
-}
-
-/** One locked file read back from the cache: its problems, and its blob when it verified. */
-interface OfflineFile {
-  problems: CiProblem[];
-  verified?: { path: string; blobPath: string; sha256: string };
-}
-
-async function checkOffline(
-  repo: string,
-  options: CiOptions,
-  hasher: HashPool,
-): Promise<{ problems: CiProblem[]; files: number }> {
-  const entry = options.lock.models[repo]!;
-  const cache = new RepoCache(options.cacheDir, repo);
-  // Entries are judged by the file they resolve to, never by a link's text (io/cache-store.ts).
-  const entries = listSnapshot(cache, entry.revision);
-  const linked = new Map(entries.map((e) => [e.path, e]));
-  const folder = entries.find((e) => e.path === "" && e.status === "untrusted");
-  // Several files at once (hashed on every core); problems keep the lock's file order.
-  const perFile = await mapBounded(
-    Object.entries(entry.files),
-    hasher.width * 2,
-    async ([path, locked]): Promise<OfflineFile> => {
-      const problems: CiProblem[] = [];
-      const link = linked.get(path) ?? folder;
-      const integrity = (f: Finding) =>
-        problems.push({ class: "integrity", model: repo, path, finding: f });
-      if (link?.status === "untrusted") {
-        integrity(finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${link.detail}.`));
-        return { problems };
-      }
-      if (link === undefined) {
-        integrity(
-          finding(
-            "CACHE_MISSING",
-            "unscannable",
-            `${repo}/${path} is not in the cache (run \`modelvet pull\` with the network on).`,
-          ),
-        );
-        return { problems };
-      }
-      if (link.status === "missing") {
-        integrity(
-          finding(
-            "CACHE_MISSING",
-            "unscannable",
-            `${repo}/${path}: its blob is missing from the cache.`,
-          ),
-        );
-        return { problems };
-      }
-      const blobPath = link.blobPath;
-      const checked = await verifyCachedBlob(
-        path,
-        blobPath,
-        {
-          size: locked.size,
-          gitOid: locked.lfs ? "" : locked.gitOid,
-          lfsSha256: locked.lfs ? locked.sha256 : undefined,
-        },
-        hasher,
-      );
-      if ("code" in checked) {
-        integrity(
-          finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: ${checked.message}`, {
-            ...(checked.expected !== undefined ? { expected: checked.expected } : {}),
-            ...(checked.actual !== undefined ? { actual: checked.actual } : {}),
-          }),
-        );
-        return { problems };
-      }
-      if (checked.sha256 !== locked.sha256) {
-        integrity(
-          finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: sha256 differs from the lock.`, {
-            expected: `sha256:${locked.sha256}`,
-            actual: `sha256:${checked.sha256}`,
-          }),
-        );
-        return { problems };
-      }
-      return { problems, verified: { path, blobPath, sha256: checked.sha256 } };
-    },
-  );
-  const problems = perFile.flatMap((r) => r.problems);
-  // The verified bytes are judged exactly as `pull` (and so `ci --download`) judges them: each
-  // file, then the repo-level pass (trust_remote_code, companion data), then accepted findings.
-  const verified = perFile.flatMap((r) => (r.verified === undefined ? [] : [r.verified]));
-  const scanned = await mapBounded(verified, hasher.width, async (f) => ({
-    path: f.path,
-    blobPath: f.blobPath,
-    scan: await scanBlob(f.blobPath, f.path, options.policy.scan),
-  }));
-  const nodes = await scanRepoLevel(scanned, options.policy.scan);
-  nodes.forEach((node, i) => {
-    const f = verified[i]!;
-    const scan = withAccepted(node, f.sha256, {
-      model: repo,
-      accepted: options.policy.acceptedFindings,
-      today: options.today,
-    });
-    if (verdictBlocks(scan.verdict))
-      for (const x of blockingFindings(scan, `${repo}/${f.path}`))
-        problems.push({ class: "blocked", model: repo, path: f.path, finding: x });
-  });
-  return { problems, files: Object.keys(entry.files).length };
-}
-
-/** Every blocking finding of a node and its members, with the member path in the message. */
-function blockingFindings(node: ScanNode, prefix = ""): Finding[] {
-  const here = node.findings
-    .filter((f) => f.verdict !== "clean")
-    .map((f) => (prefix === "" ? f : { ...f, message: `${prefix}: ${f.message}` }));
-  const inner = (node.members ?? []).flatMap((m) =>
-    blockingFindings(m, prefix === "" ? m.path : `${prefix}/${m.path}`),
-  );
-  return [...here, ...inner];
-}
-
 export async function runCi(options: CiOptions): Promise<CiResult> {
   const problems: CiProblem[] = syncProblemsOf(options.project, options.lock);
   const notes: string[] = [];
@@ -439,7 +125,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   const concurrency = options.concurrency ?? 8;
   if (options.offline) {
     const checked = await withHashPool((hasher) =>
-      mapBounded(admitted, concurrency, (repo) => checkOffline(repo, options, hasher)),
+      mapBounded(admitted, concurrency, (repo) => checkOffline(repo, options, hasher, notes)),
     );
     for (const r of checked) {
       problems.push(...r.problems);
@@ -448,7 +134,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     return { mode: "offline", models: repos.length, files, problems, notes, trusted: [] };
   }
   const metadata = await mapBounded(admitted, concurrency, (repo) =>
-    checkMetadata(repo, options, notes),
+    checkMetadata(repo, { client: options.client!, lock: options.lock }, notes),
   );
   const healthy: string[] = [];
   metadata.forEach((r, i) => {

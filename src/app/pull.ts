@@ -21,11 +21,12 @@ import { makeNode, type ScanNode } from "../core/report.js";
 import type { ResolvedRevision } from "../core/revision.js";
 import { type Verdict, verdictBlocks, worstVerdict } from "../core/verdict.js";
 import { RepoCache } from "../io/cache-layout.js";
-import { linkSnapshot, unlinkSnapshot, writeRef } from "../io/cache-store.js";
+import { linkSnapshot, unlinkSnapshot } from "../io/cache-store.js";
 import { downloadToCache, removeBlob } from "../io/download.js";
 import type { HubClient } from "../io/hub.js";
 import type { ScanPolicy } from "../scan/policy.js";
 import { mapBounded } from "./map-bounded.js";
+import { lockedRefSource, writeCacheRefs } from "./locked-refs.js";
 import {
   checkHubSignature,
   type ModelSignatureCheck,
@@ -115,6 +116,11 @@ export interface PinnedFile {
 
 export interface PinnedModel {
   commit: string;
+  /**
+   * The ref the lock was resolved from (models.lock `ref`): refs/ are written for it, pointing at
+   * the pinned commit, as the official client would. Undefined: no ref is written.
+   */
+  ref?: string | undefined;
   files: readonly string[];
   /**
    * The lock's digests, by path. The bytes must match them as well as the tree, inside the
@@ -330,10 +336,11 @@ async function pullModel(request: ModelRequest, options: PullOptions): Promise<P
       f.status = "blocked";
     }
   }
-  const source = revision.source;
-  if (source.kind === "branch" || source.kind === "tag") writeRef(cache, source.name, commit);
-  else if (source.kind === "default-branch") writeRef(cache, "main", commit);
-  else if (source.kind === "semver") writeRef(cache, source.tag, commit);
+  // refs/ as the official client writes them, so it finds this snapshot by the same revision.
+  if (pin?.ref !== undefined) {
+    const source = await lockedRefSource(options.client, request.repo, pin.ref, commit);
+    writeCacheRefs(cache, pin.ref, commit, source);
+  } else writeCacheRefs(cache, request.ref, commit, revision.source);
   return {
     repo: request.repo,
     requested: request.ref,

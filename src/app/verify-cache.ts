@@ -5,18 +5,20 @@
  *
  * Each snapshot entry is judged by the file it resolves to (io/cache-store.ts listSnapshot), the
  * file a loader reads: a link whose text names blobs/<right id> but that resolves anywhere else is
- * CACHE_CORRUPT, never "matches".
+ * CACHE_CORRUPT, never "matches". A regular file (huggingface_hub's layout without symlinks) is
+ * judged by its bytes: against the Hub's tree online, against models.lock offline (`pins`); with
+ * neither it cannot be checked (CACHE_UNVERIFIED, which fails).
+ *
+ * Absent is not corrupt: a file the Hub lists that the cache lacks (never fetched: transformers
+ * skips README.md, `pull --include`, files modelvet withheld) cannot be loaded from the cache, so
+ * it is noted (CACHE_MISSING at verdict clean) unless `requireComplete`.
  */
 import { readdirSync } from "node:fs";
 import { type Finding, finding } from "../core/finding.js";
+import type { LockedModel } from "../core/lockfile.js";
 import { lstatOrUndefined } from "../io/cache-fs.js";
 import { RepoCache } from "../io/cache-layout.js";
-import {
-  listSnapshot,
-  listSnapshotCommits,
-  readRef,
-  type SnapshotEntry,
-} from "../io/cache-store.js";
+import { listSnapshot, listSnapshotCommits, readRef } from "../io/cache-store.js";
 import { type BlobExpectation, verifyCachedBlob } from "../io/download.js";
 import { type FileHasher, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
@@ -66,26 +68,18 @@ function corrupt(repo: string, path: string, detail: Finding): Finding {
   });
 }
 
-async function checkBlob(
-  repo: string,
-  path: string,
-  blobPath: string,
-  expected: BlobExpectation,
-  hasher: FileHasher,
-): Promise<Finding | undefined> {
-  const result = await verifyCachedBlob(path, blobPath, expected, hasher);
-  return "code" in result ? corrupt(repo, path, result) : undefined;
+/** A file a loader cannot find: informational, or a failure with `requireComplete`. */
+function absent(message: string, requireComplete: boolean): Finding {
+  return requireComplete
+    ? finding("CACHE_MISSING", "unscannable", `${message} (--require-complete).`)
+    : finding(
+        "CACHE_MISSING",
+        "clean",
+        `${message}: not in the cache (never fetched), so nothing can load it.`,
+      );
 }
 
-/** The finding for an entry that does not resolve to a blob. */
-function unresolved(repo: string, entry: Exclude<SnapshotEntry, { status: "blob" }>): Finding {
-  if (entry.status === "missing") {
-    return finding(
-      "CACHE_MISSING",
-      "unscannable",
-      `${repo}/${entry.path}: its blob ${entry.blobId} is not in the cache.`,
-    );
-  }
+function untrusted(repo: string, entry: { path: string; detail: string }): Finding {
   return finding(
     "CACHE_CORRUPT",
     "malicious",
@@ -93,19 +87,66 @@ function unresolved(repo: string, entry: Exclude<SnapshotEntry, { status: "blob"
   );
 }
 
-export async function verifyCache(options: {
+/** What a lock pins for a copied file, as a blob expectation plus the lock's sha256. */
+function pinnedExpectation(
+  pin: LockedModel | undefined,
+  commit: string,
+  path: string,
+): { expected: BlobExpectation; sha256: string } | undefined {
+  const locked =
+    pin?.revision === commit && Object.hasOwn(pin.files, path) ? pin.files[path] : undefined;
+  if (locked === undefined) return undefined;
+  return {
+    expected: {
+      size: locked.size,
+      gitOid: locked.lfs ? "" : locked.gitOid,
+      lfsSha256: locked.lfs ? locked.sha256 : undefined,
+    },
+    sha256: locked.sha256,
+  };
+}
+
+export interface VerifyCacheOptions {
   cacheDir: string;
   targets: readonly CacheTarget[];
   /** Online: compare with the Hub's tree. Undefined: offline, blobs against their names. */
   client?: HubClient | undefined;
-}): Promise<SnapshotCheck[]> {
+  /**
+   * models.lock entries by repo: offline, a copied snapshot file (no blob name to check) is
+   * checked against the lock when it pins that commit.
+   */
+  pins?: ReadonlyMap<string, LockedModel> | undefined;
+  /** Files the Hub lists but the cache lacks fail (CACHE_MISSING) instead of being noted. */
+  requireComplete?: boolean | undefined;
+}
+
+export async function verifyCache(options: VerifyCacheOptions): Promise<SnapshotCheck[]> {
   return withHashPool((hasher) => verifyTargets(options, hasher));
 }
 
+async function checkBytes(
+  repo: string,
+  path: string,
+  bytesPath: string,
+  expected: BlobExpectation,
+  sha256: string | undefined,
+  hasher: FileHasher,
+): Promise<Finding | undefined> {
+  const result = await verifyCachedBlob(path, bytesPath, expected, hasher);
+  if ("code" in result) return corrupt(repo, path, result);
+  if (sha256 !== undefined && result.sha256 !== sha256)
+    return finding("CACHE_CORRUPT", "malicious", `${repo}/${path}: sha256 differs from the lock.`, {
+      expected: `sha256:${sha256}`,
+      actual: `sha256:${result.sha256}`,
+    });
+  return undefined;
+}
+
 async function verifyTargets(
-  options: Parameters<typeof verifyCache>[0],
+  options: VerifyCacheOptions,
   hasher: FileHasher,
 ): Promise<SnapshotCheck[]> {
+  const requireComplete = options.requireComplete === true;
   const targets: readonly CacheTarget[] =
     options.targets.length > 0
       ? options.targets
@@ -131,6 +172,7 @@ async function verifyTargets(
       });
       continue;
     }
+    const pin = options.pins?.get(target.repo);
     for (const commit of commits) {
       const entries = listSnapshot(cache, commit);
       const check: SnapshotCheck = {
@@ -141,9 +183,11 @@ async function verifyTargets(
         extra: [],
         findings: [],
       };
-      // Blob checks run several at once (hashed on every core); findings keep the file order.
+      // Byte checks run several at once (hashed on every core); findings keep the file order.
       const pending: (() => Promise<Finding | undefined>)[] = [];
       const now = (f: Finding) => pending.push(async () => f);
+      const bytes = (path: string, at: string, expected: BlobExpectation, sha256?: string) =>
+        pending.push(() => checkBytes(target.repo, path, at, expected, sha256, hasher));
       if (options.client !== undefined) {
         const tree = await options.client.listRepoFiles(target.repo, commit);
         const have = new Map(entries.map((e) => [e.path, e]));
@@ -156,12 +200,22 @@ async function verifyTargets(
           }
           const expected = { size: file.size, gitOid: file.gitOid, lfsSha256: file.lfs?.sha256 };
           const blobId = file.lfs?.sha256 ?? file.gitOid;
-          check.checked++;
           if (entry.status === "untrusted") {
-            now(unresolved(target.repo, entry));
-            continue;
-          }
-          if (entry.blobId !== blobId) {
+            check.checked++;
+            now(untrusted(target.repo, entry));
+          } else if (entry.status === "missing") {
+            check.missing.push(file.path);
+            now(
+              absent(
+                `${target.repo}/${file.path}: its blob ${entry.blobId} is not in the cache`,
+                requireComplete,
+              ),
+            );
+          } else if (entry.status === "copy") {
+            check.checked++;
+            bytes(file.path, entry.filePath, expected);
+          } else if (entry.blobId !== blobId) {
+            check.checked++;
             now(
               finding(
                 "CACHE_CORRUPT",
@@ -170,45 +224,60 @@ async function verifyTargets(
                 { expected: blobId, actual: entry.blobId },
               ),
             );
-            continue;
+          } else {
+            check.checked++;
+            bytes(file.path, entry.blobPath, expected);
           }
-          if (entry.status === "missing") {
-            now(unresolved(target.repo, entry));
-            continue;
-          }
-          const blobPath = entry.blobPath;
-          pending.push(() => checkBlob(target.repo, file.path, blobPath, expected, hasher));
         }
         const extra = entries.filter((e) => !want.has(e.path));
-        for (const e of extra) if (e.status === "untrusted") now(unresolved(target.repo, e));
+        for (const e of extra) if (e.status === "untrusted") now(untrusted(target.repo, e));
         check.extra = extra.filter((e) => e.status !== "untrusted").map((e) => e.path);
+        for (const path of check.missing)
+          if (have.get(path) === undefined)
+            now(
+              absent(
+                `${target.repo}/${path} is at ${commit.slice(0, 12)} on the Hub`,
+                requireComplete,
+              ),
+            );
       } else {
         for (const entry of entries) {
-          check.checked++;
-          if (entry.status !== "blob") {
-            now(unresolved(target.repo, entry));
-            continue;
+          if (entry.status === "untrusted") {
+            check.checked++;
+            now(untrusted(target.repo, entry));
+          } else if (entry.status === "missing") {
+            check.missing.push(entry.path);
+            now(
+              absent(
+                `${target.repo}/${entry.path}: its blob ${entry.blobId} is not in the cache`,
+                requireComplete,
+              ),
+            );
+          } else if (entry.status === "copy") {
+            check.checked++;
+            const pinned = pinnedExpectation(pin, commit, entry.path);
+            if (pinned === undefined)
+              now(
+                finding(
+                  "CACHE_UNVERIFIED",
+                  "unscannable",
+                  `${target.repo}/${entry.path}: a copied file (a cache written without symlinks) has no blob name to check offline; check it against the Hub (without --offline) or from a project whose models.lock pins ${commit.slice(0, 12)}.`,
+                ),
+              );
+            else bytes(entry.path, entry.filePath, pinned.expected, pinned.sha256);
+          } else {
+            check.checked++;
+            const size = lstatOrUndefined(entry.blobPath)?.size ?? 0;
+            const expected: BlobExpectation =
+              entry.blobId.length === 64
+                ? { size, gitOid: "", lfsSha256: entry.blobId }
+                : { size, gitOid: entry.blobId };
+            bytes(entry.path, entry.blobPath, expected);
           }
-          const size = lstatOrUndefined(entry.blobPath)?.size ?? 0;
-          const expected: BlobExpectation =
-            entry.blobId.length === 64
-              ? { size, gitOid: "", lfsSha256: entry.blobId }
-              : { size, gitOid: entry.blobId };
-          const blobPath = entry.blobPath;
-          pending.push(() => checkBlob(target.repo, entry.path, blobPath, expected, hasher));
         }
       }
       for (const problem of await mapBounded(pending, hasher.width * 2, (run) => run()))
         if (problem) check.findings.push(problem);
-      for (const path of check.missing) {
-        check.findings.push(
-          finding(
-            "CACHE_MISSING",
-            "unscannable",
-            `${target.repo}/${path} is at ${commit.slice(0, 12)} on the Hub but not in the snapshot.`,
-          ),
-        );
-      }
       for (const path of check.extra) {
         check.findings.push(
           finding(

@@ -74,6 +74,7 @@ export type FindingCode =
   | "CACHE_MISSING"
   | "CACHE_EXTRA"
   | "CACHE_CORRUPT"
+  | "CACHE_UNVERIFIED" // a snapshot file with nothing to check its bytes against (a copy, offline, no lock)
   // --- audit (modelvet audit: what became known after a model was locked)
   | "ADVISORY_MATCH" // an advisory names the locked model, commit or file (by path or digest)
   | "REPO_DISABLED" // the Hub has disabled the repo

@@ -9,6 +9,8 @@
  */
 import { randomBytes } from "node:crypto";
 import {
+  constants,
+  copyFileSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -31,7 +33,20 @@ import type { RepoCache } from "./cache-layout.js";
 
 const BLOB_NAME = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
-/** Create (or replace) snapshots/<commit>/<path> as a relative symlink to blobs/<blobId>. */
+/**
+ * HF_HUB_DISABLE_SYMLINKS, read as huggingface_hub reads it (`_is_true`: 1, ON, YES, TRUE in any
+ * case): snapshot entries are copies of their blobs instead of links, as the official client
+ * makes them when symlinks are off or unsupported.
+ */
+export function symlinksDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.HF_HUB_DISABLE_SYMLINKS;
+  return value !== undefined && ["1", "on", "yes", "true"].includes(value.trim().toLowerCase());
+}
+
+/**
+ * Create (or replace) snapshots/<commit>/<path> as a relative symlink to blobs/<blobId>, or, with
+ * HF_HUB_DISABLE_SYMLINKS set, as a copy of the blob (the blob stays, so later pulls reuse it).
+ */
 export function linkSnapshot(
   cache: RepoCache,
   commit: string,
@@ -42,8 +57,9 @@ export function linkSnapshot(
   const target = cache.linkTarget(path, blobId);
   const dir = dirname(linkPath);
   ensureCacheDir(cache.root, dir);
+  const copy = symlinksDisabled();
   const there = lstatOrUndefined(linkPath);
-  if (there?.isSymbolicLink() && readlinkSync(linkPath) === target) return linkPath;
+  if (!copy && there?.isSymbolicLink() && readlinkSync(linkPath) === target) return linkPath;
   if (there?.isDirectory()) {
     throw new CacheError(
       `${linkPath} is a folder where the snapshot needs a link to ${path}'s blob. Remove it and pull again.`,
@@ -51,7 +67,8 @@ export function linkSnapshot(
   }
   const temp = join(dir, `.${randomBytes(8).toString("hex")}.modelvet-link.tmp`);
   try {
-    symlinkSync(target, temp);
+    if (copy) copyFileSync(cache.blobPath(blobId), temp, constants.COPYFILE_EXCL);
+    else symlinkSync(target, temp);
     renameSync(temp, linkPath);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -98,11 +115,15 @@ export function readRef(cache: RepoCache, ref: string): string | undefined {
  * One file under snapshots/<commit>/, judged by what it resolves to:
  * - `blob`: resolves to a regular file directly in this repo's blobs/ (`blobId` is that file's name,
  *   whatever the link's text says; `blobPath` is the resolved path, the file a loader reads);
+ * - `copy`: a regular file holding the bytes itself, as huggingface_hub writes a snapshot when
+ *   symlinks are off (HF_HUB_DISABLE_SYMLINKS, Windows without Developer Mode). It has no name to
+ *   be checked against: the caller verifies its bytes against the lock or the Hub's tree;
  * - `missing`: a link into blobs/<id> whose blob is not there;
- * - `untrusted`: anything else (a link out of blobs/, a regular file, a linked folder…).
+ * - `untrusted`: anything else (a link out of blobs/, a linked folder, a device…).
  */
 export type SnapshotEntry =
   | { path: string; status: "blob"; blobId: string; blobPath: string }
+  | { path: string; status: "copy"; filePath: string }
   | { path: string; status: "missing"; blobId: string }
   | { path: string; status: "untrusted"; detail: string };
 
@@ -136,14 +157,8 @@ export function listSnapshot(cache: RepoCache, commit: string): SnapshotEntry[] 
       const path = relative(root, full).split("\\").join("/");
       if (stat.isDirectory()) walk(full);
       else if (stat.isSymbolicLink()) out.push(resolveEntry(path, full, realBlobs));
-      else
-        out.push({
-          path,
-          status: "untrusted",
-          detail: stat.isFile()
-            ? "a regular file, not a link into blobs/"
-            : "not a link into blobs/",
-        });
+      else if (stat.isFile()) out.push({ path, status: "copy", filePath: full });
+      else out.push({ path, status: "untrusted", detail: "not a file or a link into blobs/" });
     }
   };
   walk(root);

@@ -151,15 +151,23 @@ describe("verify-cache on a pulled snapshot", () => {
     }
   });
 
-  test("a link removed from the snapshot is CACHE_MISSING online (offline sees only what is linked)", async () => {
+  test("a link removed from the snapshot is a CACHE_MISSING note online, a failure with requireComplete (offline sees only what is linked)", async () => {
     await pulled();
     unlinkSync(link("tokenizer_config.json"));
     const [check] = await online();
     assert.deepEqual(check?.missing, ["tokenizer_config.json"]);
     assert.match(
       check?.findings[0]?.message ?? "",
-      /tokenizer_config\.json is at .* not in the snapshot/,
+      /tokenizer_config\.json is at .* not in the cache \(never fetched\)/,
     );
+    assert.equal(check?.findings[0]?.verdict, "clean", "absent is not corrupt");
+    const [strict] = await verifyCache({
+      cacheDir: dir!.path,
+      targets: [{ repo: TINY }],
+      client,
+      requireComplete: true,
+    });
+    assert.equal(strict?.findings[0]?.verdict, "unscannable");
     const [seen] = await offline();
     assert.deepEqual(seen?.findings, []);
     assert.equal(seen?.checked, 3);
@@ -175,16 +183,24 @@ describe("verify-cache on a pulled snapshot", () => {
     ]);
   });
 
-  test("a regular file in place of a link is CACHE_CORRUPT, online and offline", async () => {
+  test("a regular file in place of a link is judged by its bytes: it matches online, is unverifiable offline without a lock, and other bytes are CACHE_CORRUPT", async () => {
     await pulled();
     const body = readFileSync(link("config.json"));
     unlinkSync(link("config.json"));
     writeFileSync(link("config.json"), body);
-    for (const checks of [await online(), await offline()])
-      assert.deepEqual(
-        checks.flatMap((c) => c.findings.map((f) => f.code)),
-        ["CACHE_CORRUPT"],
-      );
+    assert.deepEqual(
+      (await online()).flatMap((c) => c.findings),
+      [],
+    );
+    assert.deepEqual(
+      (await offline()).flatMap((c) => c.findings.map((f) => `${f.code} ${f.verdict}`)),
+      ["CACHE_UNVERIFIED unscannable"],
+    );
+    writeFileSync(link("config.json"), "{}");
+    assert.deepEqual(
+      (await online()).flatMap((c) => c.findings.map((f) => f.code)),
+      ["CACHE_CORRUPT"],
+    );
   });
 
   test("a link whose blob is gone is CACHE_MISSING, online and offline", async () => {

@@ -33,6 +33,7 @@ export interface CiCommandOptions {
   download?: boolean;
   rescan?: boolean;
   offline?: boolean;
+  requireComplete?: boolean;
   cacheDir?: string;
   hubUrl?: string;
   token?: string;
@@ -133,6 +134,8 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
     throw new UsageError(
       `HF_HUB_OFFLINE is set: --${options.download ? "download" : "rescan"} cannot fetch anything.`,
     );
+  if (options.requireComplete && !offline)
+    throw new UsageError("--require-complete checks the cache: use it with --offline.");
   const result = await runCi({
     client: offline ? undefined : makeHubClient(options, retryNotes(options.quiet)),
     cacheDir: resolveCacheDir(options.cacheDir, process.env),
@@ -144,6 +147,7 @@ export async function runCiCommand(options: CiCommandOptions): Promise<ExitCode>
     download: options.download === true,
     rescan: options.rescan === true,
     offline,
+    requireComplete: options.requireComplete === true,
   });
   let text: string;
   if (options.format === "json") {

@@ -70,11 +70,13 @@ export const definePull: DefineCommand = (program, setExit) => {
   );
   helpAfter(
     command,
-    "Exit codes: 0 every file verified and admitted, 1 something blocks or did not verify, 2 usage/config error, 3 Hub or network error.",
+    `Exit codes: 0 every file verified and admitted, 1 something blocks or did not verify, 2 usage/config error, 3 Hub or network error
+(with HF_HUB_OFFLINE and no model: a locked file is not in the cache), 9 bytes do not match models.lock.`,
     [
       "$ modelvet pull google-bert/bert-base-uncased",
       '$ modelvet pull acme/model@v1.2.0 --include "*.json" --include "*.safetensors"',
       "$ HF_HUB_OFFLINE=1 modelvet pull acme/model    # fetch nothing: verify the cached snapshot",
+      "$ HF_HUB_OFFLINE=1 modelvet pull               # install models.lock from the cache alone",
     ],
   );
   command.action(async (models: string[], opts: PullCommandOptions) => {
@@ -96,12 +98,16 @@ export const defineVerifyCache: DefineCommand = (program, setExit) => {
     outputOption("result"),
     cacheDirOption(),
     offlineOption("do not ask the Hub; check each blob against its own name"),
+    new Option(
+      "--require-complete",
+      "a file the Hub lists that the cache lacks fails (by default it is a note)",
+    ),
     hubOptions(),
     quietOption("no retry notes on stderr"),
   );
   helpAfter(
     command,
-    "Exit codes: 0 the cache matches, 1 missing, extra or corrupted files, 2 usage error, 3 Hub or network error.",
+    "Exit codes: 0 the cache matches (files never fetched are noted), 1 extra or corrupted files (or, with --require-complete, missing ones), 2 usage error, 3 Hub or network error.",
   );
   command.action(async (models: string[], opts: VerifyCacheOptions) => {
     const { runVerifyCache } = await import("./verify-cache.js");

@@ -144,6 +144,10 @@ export const defineCi: DefineCommand = (program, setExit) => {
       "re-derive the locked verdicts without downloading large safetensors weights: download (verified against the lock) and rescan every other file",
     ),
     offlineOption("check the local cache only (also when HF_HUB_OFFLINE is set)"),
+    new Option(
+      "--require-complete",
+      "with --offline: a locked file absent from the cache fails (by default it is a note)",
+    ),
     cacheDirOption(),
     hubOptions(),
     configOption(),

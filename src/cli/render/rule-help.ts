@@ -170,6 +170,10 @@ const CODES: Partial<Record<FindingCode, [AreaName, string]>> = {
   CACHE_MISSING: ["integrity", "A locked file is missing from the cache."],
   CACHE_EXTRA: ["integrity", "The cache holds a file the lock does not pin."],
   CACHE_CORRUPT: ["integrity", "A cached file does not match its digest."],
+  CACHE_UNVERIFIED: [
+    "integrity",
+    "A copied snapshot file (no symlinks) has nothing to be checked against offline.",
+  ],
 };
 
 export interface RuleHelp {
