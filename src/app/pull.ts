@@ -25,8 +25,8 @@ import { linkSnapshot, unlinkSnapshot } from "../io/cache-store.js";
 import { downloadToCache, removeBlob } from "../io/download.js";
 import type { HubClient } from "../io/hub.js";
 import type { ScanPolicy } from "../scan/policy.js";
-import { mapBounded } from "./map-bounded.js";
 import { lockedRefSource, writeCacheRefs } from "./locked-refs.js";
+import { mapBounded } from "./map-bounded.js";
 import {
   checkHubSignature,
   type ModelSignatureCheck,
