@@ -172,6 +172,7 @@ function runFile(file, index) {
   });
 }
 
+const cpuOf = (r) => (r.cpu ? r.cpu.user + r.cpu.sys : Number.NaN);
 const results = [];
 const runStarted = process.hrtime.bigint();
 let next = 0;
@@ -180,7 +181,8 @@ async function worker() {
     const index = next++;
     const result = await runFile(files[index], index);
     results.push(result);
-    process.stdout.write(`\n# ${result.file}\n${result.output}`);
+    const cost = `${result.cpu ? `cpu ${cpuOf(result).toFixed(1)} s, ` : ""}wall ${result.wall.toFixed(1)} s`;
+    process.stdout.write(`\n# ${result.file} (${cost})\n${result.output}`);
     if (!result.ok) {
       const why = result.timedOut
         ? `timed out after ${FILE_TIMEOUT_MS / 1000} s`
@@ -199,7 +201,6 @@ const KEYS = ["tests", "suites", "pass", "fail", "cancelled", "skipped", "todo"]
 const sum = Object.fromEntries(KEYS.map((k) => [k, 0]));
 for (const r of results) for (const k of KEYS) sum[k] += r.totals?.[k] ?? 0;
 const failed = results.filter((r) => !r.ok);
-const cpuOf = (r) => (r.cpu ? r.cpu.user + r.cpu.sys : Number.NaN);
 const cpuTotal = results.reduce((s, r) => s + (r.cpu ? cpuOf(r) : 0), 0);
 
 if (profile) {
