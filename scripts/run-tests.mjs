@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DURATIONS_FILE = join(ROOT, "scripts", "test-durations.json");
 const REPORTER = join(ROOT, "scripts", "test-totals-reporter.mjs");
+const BATCH_ENTRY = join(ROOT, "scripts", "test-batch.mjs");
 // A test file that hangs fails after eight minutes instead of holding CI until its cap (the
 // slowest files take well under a minute on an idle 2-core machine, longer under load).
 const FILE_TIMEOUT_MS = Number(process.env.MODELVET_TEST_FILE_TIMEOUT_MS) || 480_000;
@@ -62,12 +63,34 @@ const weight = (f) => (typeof durations[f] === "number" ? durations[f] : Number.
 const files = collect(join(ROOT, "test"))
   .map((f) => relative(ROOT, f).split("\\").join("/"))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
-  .sort()
-  .sort((a, b) => weight(b) - weight(a));
+  .sort();
 if (files.length === 0) {
   console.error("run-tests: no test files matched");
   process.exit(1);
 }
+
+// Starting a file's process costs about half a second of CPU (Node, then tsx's loader), as much as
+// many a small file's tests. The tests of the pure layers (test/core, test/scan: bytes in, findings
+// out) that start no process, thread, server or CLI and touch no process-wide state run several
+// files to a process, in path order (scripts/test-batch.mjs imports them one after another);
+// every other file has a process of its own. MODELVET_TEST_BATCH=1 gives every file its own.
+const BATCH_DIRS = ["test/core/", "test/scan/"];
+const PROCESS_WIDE =
+  /\b(runCli|startFixtureHub|child_process|worker_threads|Worker|process\.(env|chdir|exit|exitCode|on|once|umask|emitWarning)|globalThis|mock)\b/;
+const batchSize = Math.max(1, Number(process.env.MODELVET_TEST_BATCH) || 8);
+function batchable(file) {
+  if (!BATCH_DIRS.some((d) => file.startsWith(d))) return false;
+  return !PROCESS_WIDE.test(readFileSync(join(ROOT, file), "utf8"));
+}
+const units = [];
+const pooled = [];
+for (const file of files) (batchSize > 1 && batchable(file) ? pooled : units).push([file]);
+for (let i = 0; i < pooled.length; i += batchSize)
+  units.push(pooled.slice(i, i + batchSize).flat());
+const unitWeight = (unit) => unit.reduce((sum, f) => sum + weight(f), 0);
+units.sort((a, b) => unitWeight(b) - unitWeight(a));
+const labelOf = (unit) =>
+  unit.length === 1 ? unit[0] : `${unit[0]} and ${unit.length - 1} more (one process)`;
 
 // Test files run in parallel processes: one per core plus one keeps both cores of a 2-core machine
 // busy while files wait on a child CLI or a loopback server. MODELVET_TEST_CONCURRENCY overrides it
@@ -109,8 +132,8 @@ function parseTimes(text) {
   return secs.length === 2 ? { user: secs[0], sys: secs[1] } : undefined;
 }
 
-/** Runs one test file; resolves with its output, exit status, totals, CPU and wall time. */
-function runFile(file, index) {
+/** Runs one unit (a file, or a batch of files in one process); resolves with its output, exit status, totals, CPU and wall time. */
+function runUnit(unit, index) {
   const totalsFile = join(scratch, `${index}.json`);
   const nodeArgs = [
     "--import",
@@ -119,7 +142,7 @@ function runFile(file, index) {
     "--test-reporter-destination=stdout",
     `--test-reporter=${REPORTER}`,
     `--test-reporter-destination=${totalsFile}`,
-    file,
+    ...(unit.length === 1 ? unit : [BATCH_ENTRY, ...unit]),
   ];
   // On POSIX the file runs under `sh`, whose `times` then reports the CPU time of the file's
   // process and every process it waited for (writing it to fd 3), and in a process group of its
@@ -158,7 +181,8 @@ function runFile(file, index) {
         totals = undefined;
       }
       resolve({
-        file,
+        file: labelOf(unit),
+        files: unit,
         output: Buffer.concat(chunks).toString("utf8"),
         ok: code === 0 && !timedOut && totals !== undefined && totals.fail === 0,
         code,
@@ -177,12 +201,13 @@ const results = [];
 const runStarted = process.hrtime.bigint();
 let next = 0;
 async function worker() {
-  while (next < files.length && !interrupted) {
+  while (next < units.length && !interrupted) {
     const index = next++;
-    const result = await runFile(files[index], index);
+    const result = await runUnit(units[index], index);
     results.push(result);
     const cost = `${result.cpu ? `cpu ${cpuOf(result).toFixed(1)} s, ` : ""}wall ${result.wall.toFixed(1)} s`;
-    process.stdout.write(`\n# ${result.file} (${cost})\n${result.output}`);
+    const names = result.files.length > 1 ? `\n#   ${result.files.join("\n#   ")}` : "";
+    process.stdout.write(`\n# ${result.file} (${cost})${names}\n${result.output}`);
     if (!result.ok) {
       const why = result.timedOut
         ? `timed out after ${FILE_TIMEOUT_MS / 1000} s`
@@ -209,18 +234,20 @@ if (profile) {
     `${cpuOf(r).toFixed(1).padStart(7)} ${(r.cpu?.user ?? Number.NaN).toFixed(1).padStart(7)} ${(r.cpu?.sys ?? Number.NaN).toFixed(1).padStart(6)} ${r.wall.toFixed(1).padStart(7)} ${String(r.totals?.tests ?? "?").padStart(5)}  ${r.file}`;
   const header = `${"cpu s".padStart(7)} ${"user".padStart(7)} ${"sys".padStart(6)} ${"wall s".padStart(7)} ${"tests".padStart(5)}  file`;
   console.log(
-    `\n# profile: top ${top} of ${results.length} files by CPU (user+sys, children included)`,
+    `\n# profile: top ${top} of ${results.length} processes by CPU (user+sys, children included)`,
   );
   console.log(header);
   for (const r of [...results].sort((a, b) => cpuOf(b) - cpuOf(a)).slice(0, top))
     console.log(row(r));
-  console.log(`\n# profile: top ${top} files by wall time (at concurrency ${concurrency})`);
+  console.log(`\n# profile: top ${top} processes by wall time (at concurrency ${concurrency})`);
   console.log(header);
   for (const r of [...results].sort((a, b) => b.wall - a.wall).slice(0, top)) console.log(row(r));
 }
 if (record) {
   const merged = { ...durations };
-  for (const r of results) if (r.ok) merged[r.file] = Math.round(r.wall * 1000);
+  // A batch's time is shared out evenly among its files.
+  for (const r of results)
+    if (r.ok) for (const f of r.files) merged[f] = Math.round((r.wall * 1000) / r.files.length);
   const sorted = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
   writeFileSync(
     DURATIONS_FILE,
@@ -232,7 +259,7 @@ if (record) {
 }
 
 console.log(
-  `\n# ${results.length} files, concurrency ${concurrency}: ${KEYS.map((k) => `${k} ${sum[k]}`).join(", ")}`,
+  `\n# ${files.length} files in ${results.length} processes, concurrency ${concurrency}: ${KEYS.map((k) => `${k} ${sum[k]}`).join(", ")}`,
 );
 console.log(
   `# wall ${runWall.toFixed(1)} s, test-file CPU ${cpuTotal.toFixed(1)} s (user+sys, children included)`,
@@ -241,4 +268,4 @@ if (failed.length > 0) {
   console.log(`# ${failed.length} file(s) failed:`);
   for (const r of failed) console.log(`#   ${r.file}`);
 }
-process.exit(failed.length === 0 && results.length === files.length ? 0 : 1);
+process.exit(failed.length === 0 && results.length === units.length ? 0 : 1);
