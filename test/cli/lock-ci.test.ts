@@ -3,9 +3,9 @@
  * class of `ci` and per kind of lockfile tampering. Exit codes, outputs and files on disk.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import {
   computeManifestDigest,
   type Lockfile,
@@ -14,6 +14,7 @@ import {
 } from "../../src/core/lockfile.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { withHubProject } from "../helpers/hub-project.js";
+import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -26,6 +27,19 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   const writeProject = (project: unknown) =>
     writeFileSync(join(p.dir, "modelvet.json"), `${JSON.stringify(project, null, 2)}\n`);
   const ACME = { organizations: { add: [{ name: "acme", reason: "fixture organization" }] } };
+
+  // What `add TINY` leaves (modelvet.json, models.lock and the cache), made once against the
+  // fresh Hub: the tests that start from there copy it rather than run the CLI again each (the
+  // first test checks add itself). The cache's links are relative, so the copy is whole.
+  let added: { path: string; cleanup: () => void } | undefined;
+  before(async () => {
+    added = tempDir();
+    const env = hubEnv(p.hub.url, added.path);
+    const add = await runCli(["add", TINY, "--quiet"], { cwd: added.path, env });
+    assert.equal(add.code, 0, add.stdout + add.stderr);
+  });
+  after(() => added?.cleanup());
+  const startAdded = () => cpSync(added!.path, p.dir, { recursive: true, verbatimSymlinks: true });
 
   test("add writes modelvet.json and models.lock; ci, ci --offline and ci --download hold; pull installs from the lock", async () => {
     const add = await cli("add", TINY, "--quiet");
@@ -63,7 +77,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("out of sync: a model declared but not locked exits 5 and says to run modelvet lock", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     writeProject({ models: { [TINY]: "HEAD", "acme/tiny-safetensors": "main" }, policy: ACME });
     const r = await cli("ci");
     assert.equal(r.code, 5, r.stdout + r.stderr);
@@ -74,7 +88,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("policy: an organization removed from the allowlist exits 6", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     writeProject({
       models: { [TINY]: "HEAD" },
       policy: { organizations: { remove: [{ name: "google-bert", reason: "legal review" }] } },
@@ -111,7 +125,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("drift: the Hub's tree at the pinned commit differs from a consistent lock (digest, size, extra and missing files) exits 7", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     const lock = readLock();
     const files = lock.models[TINY]!.files;
     files["model.safetensors"]!.sha256 = "0".repeat(64);
@@ -135,7 +149,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("integrity: wrong bytes under the right digest pass the metadata check but exit 9 with --download", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     p.env.HF_HUB_CACHE = join(p.dir, "other-cache");
     p.hub.tamper(TINY, "model.safetensors");
     assert.equal((await cli("ci")).code, 0, "metadata alone cannot see it");
@@ -149,7 +163,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("integrity offline: a missing or corrupted cache exits 9", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     const cache = new RepoCache(p.env.HF_HUB_CACHE!, TINY);
     const blob = cache.blobPath(p.hub.file(TINY, "main", "model.safetensors").sha256);
     writeFileSync(blob, Buffer.alloc(readFileSync(blob).length));
@@ -248,7 +262,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("tampered lockfiles are refused with exit 2 and a message naming the problem", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     const good = readFileSync(join(p.dir, "models.lock"), "utf8");
     const cases: [string, string, RegExp][] = [
       [
@@ -284,7 +298,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("sarif output points at models.lock lines", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     writeProject({
       models: { [TINY]: "HEAD" },
       policy: { organizations: { remove: [{ name: "google-bert", reason: "legal review" }] } },
