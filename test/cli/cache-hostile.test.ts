@@ -19,15 +19,15 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 import {
   computeManifestDigest,
   parseLockfile,
   serializeLockfile,
 } from "../../src/core/lockfile.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
-import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { BIN, type CliResult, hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { withHubProject } from "../helpers/hub-project.js";
+import { BIN, type CliResult } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const PICKLE = Buffer.from("cposix\nsystem\n(S'echo pwned'\ntR.", "latin1");
@@ -71,37 +71,22 @@ function unmount(where: string): void {
 const isRoot = process.getuid?.() === 0;
 
 describe("the CLI against a hostile cache and a failing disk", () => {
-  let hub: FixtureHub;
-  let dir: { path: string; cleanup: () => void };
-  let env: NodeJS.ProcessEnv;
   const mounts: string[] = [];
-
-  before(async () => {
-    hub = await startFixtureHub();
-  });
-  after(async () => {
-    await hub.close();
-  });
-  beforeEach(() => {
-    dir = tempDir();
-    env = hubEnv(hub.url, dir.path);
-  });
+  // Registered before the project's hooks so that it runs first: the folder holding the mounts
+  // can only be removed once they are gone.
   afterEach(() => {
     for (const m of mounts.splice(0)) unmount(m);
-    hub.resetKnobs();
-    hub.resetRepos();
-    dir.cleanup();
   });
-
-  const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
-  const cache = () => new RepoCache(env.HF_HUB_CACHE!, TINY);
+  const p = withHubProject();
+  const { cli } = p;
+  const cache = () => new RepoCache(p.env.HF_HUB_CACHE!, TINY);
   const partials = () =>
     existsSync(cache().blobsDir)
       ? readdirSync(cache().blobsDir).filter((b) => b.endsWith(".incomplete"))
       : [];
   /** A commit with a 512 KiB file on top of TINY's main. */
   const bigCommit = () =>
-    hub.pushCommit(TINY, {
+    p.hub.pushCommit(TINY, {
       branch: "main",
       message: "big weights",
       files: { "big.safetensors": randomBytes(512 * 1024) },
@@ -109,9 +94,9 @@ describe("the CLI against a hostile cache and a failing disk", () => {
 
   test("ci --offline: a link re-pointed at /elsewhere/blobs/<right id> holding a pickle is exit 9, not 'The lock holds'", async () => {
     assert.equal((await cli("add", TINY, "--quiet")).code, 0);
-    const f = hub.file(TINY, "main", "model.safetensors");
-    const link = cache().snapshotPath(hub.resolve(TINY, "main"), "model.safetensors");
-    const elsewhere = join(dir.path, "elsewhere", "blobs");
+    const f = p.hub.file(TINY, "main", "model.safetensors");
+    const link = cache().snapshotPath(p.hub.resolve(TINY, "main"), "model.safetensors");
+    const elsewhere = join(p.dir, "elsewhere", "blobs");
     mkdirSync(elsewhere, { recursive: true });
     const pickle = Buffer.alloc(f.size, 0x20);
     PICKLE.copy(pickle);
@@ -130,13 +115,13 @@ describe("the CLI against a hostile cache and a failing disk", () => {
 
   test("pull from the lock: bytes that match the Hub but not the lock's sha256 are never linked and never kept", async () => {
     assert.equal((await cli("add", TINY, "--quiet")).code, 0);
-    const lockPath = join(dir.path, "models.lock");
+    const lockPath = join(p.dir, "models.lock");
     const lock = parseLockfile(readFileSync(lockPath, "utf8"));
     const files = lock.models[TINY]!.files;
     files["config.json"]!.sha256 = "0".repeat(64); // same size and git id as the Hub's tree
     lock.models[TINY]!.manifestDigest = computeManifestDigest(files);
     writeFileSync(lockPath, serializeLockfile(lock));
-    env.HF_HUB_CACHE = join(dir.path, "fresh-cache");
+    p.env.HF_HUB_CACHE = join(p.dir, "fresh-cache");
     const r = await cli("pull", "--quiet");
     assert.equal(r.code, 9, r.stdout + r.stderr);
     assert.match(r.stdout, /config\.json/);
@@ -144,7 +129,7 @@ describe("the CLI against a hostile cache and a failing disk", () => {
     const snapshot = cache().snapshotDir(commit);
     assert.ok(!existsSync(join(snapshot, "config.json")), "not linked");
     assert.ok(existsSync(join(snapshot, "model.safetensors")), "the other files are");
-    const config = hub.file(TINY, "main", "config.json");
+    const config = p.hub.file(TINY, "main", "config.json");
     assert.ok(!existsSync(cache().blobPath(config.oid)), "the bytes are not kept in blobs/");
     assert.deepEqual(partials(), []);
   });
@@ -152,8 +137,8 @@ describe("the CLI against a hostile cache and a failing disk", () => {
   test("a file-size limit (ulimit -f: a real EFBIG) is exit 2 with its own message, and no partial file stays", async () => {
     bigCommit();
     const r = await runShell("trap '' XFSZ; ulimit -f 64;", ["pull", TINY, "--quiet"], {
-      cwd: dir.path,
-      env,
+      cwd: p.dir,
+      env: p.env,
     });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /larger than this process may write/);
@@ -162,13 +147,13 @@ describe("the CLI against a hostile cache and a failing disk", () => {
   });
 
   test("a full disk (a 256 KiB tmpfs) is exit 2 with its own message, and the space is given back", async (t) => {
-    const mount = join(dir.path, "small");
+    const mount = join(p.dir, "small");
     if (!mountTmpfs(mount, "256k")) {
       t.skip("this process may not mount a tmpfs (not root)");
       return;
     }
     mounts.push(mount);
-    env.HF_HUB_CACHE = mount;
+    p.env.HF_HUB_CACHE = mount;
     bigCommit();
     const r = await cli("pull", TINY, "--quiet");
     assert.equal(r.code, 2, r.stdout + r.stderr);
@@ -178,13 +163,13 @@ describe("the CLI against a hostile cache and a failing disk", () => {
   });
 
   test("a read-only filesystem is exit 2 with its own message", async (t) => {
-    const mount = join(dir.path, "ro");
+    const mount = join(p.dir, "ro");
     if (!mountTmpfs(mount, "1m", true)) {
       t.skip("this process may not mount a tmpfs (not root)");
       return;
     }
     mounts.push(mount);
-    env.HF_HUB_CACHE = join(mount, "hub");
+    p.env.HF_HUB_CACHE = join(mount, "hub");
     const r = await cli("pull", TINY, "--quiet");
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /read-only filesystem/);
@@ -195,21 +180,21 @@ describe("the CLI against a hostile cache and a failing disk", () => {
       t.skip("needs root to run the CLI as another user");
       return;
     }
-    const locked = join(dir.path, "locked");
+    const locked = join(p.dir, "locked");
     mkdirSync(locked);
-    chmodSync(dir.path, 0o755);
+    chmodSync(p.dir, 0o755);
     chmodSync(locked, 0o555);
-    env.HF_HUB_CACHE = join(locked, "hub");
-    env.HF_HOME = join(locked, "hf-home");
-    const r = await runShell("", ["pull", TINY, "--quiet"], { cwd: "/", env, uid: 65534 });
+    p.env.HF_HUB_CACHE = join(locked, "hub");
+    p.env.HF_HOME = join(locked, "hf-home");
+    const r = await runShell("", ["pull", TINY, "--quiet"], { cwd: "/", env: p.env, uid: 65534 });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /Permission denied/);
     assert.deepEqual(readdirSync(locked), []);
   });
 
   test("a planted snapshots/<commit> link: pull exits 2 and writes nothing through it", async () => {
-    const commit = hub.resolve(TINY, "main");
-    const elsewhere = join(dir.path, "attacker");
+    const commit = p.hub.resolve(TINY, "main");
+    const elsewhere = join(p.dir, "attacker");
     mkdirSync(elsewhere);
     mkdirSync(join(cache().repoDir, "snapshots"), { recursive: true });
     symlinkSync(elsewhere, cache().snapshotDir(commit));

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { RESCAN_ALWAYS_BELOW, verdictKeptOnTrust } from "../../src/app/ci.js";
 import {
   computeManifestDigest,
@@ -19,8 +19,7 @@ import { parseProjectFile } from "../../src/core/project.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { computePolicyDigest } from "../../src/io/policy-digest.js";
 import { VERSION } from "../../src/version.js";
-import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { withHubProject } from "../helpers/hub-project.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const EVIL = "acme/malicious-pickle";
@@ -40,36 +39,17 @@ interface CiJson {
 }
 
 describe("ci does not take the verdicts in models.lock on trust", () => {
-  let hub: FixtureHub;
-  let dir: { path: string; cleanup: () => void };
-  let env: NodeJS.ProcessEnv;
-
-  before(async () => {
-    hub = await startFixtureHub();
-  });
-  after(async () => {
-    await hub.close();
-  });
-  beforeEach(() => {
-    dir = tempDir();
-    env = hubEnv(hub.url, dir.path);
-  });
-  afterEach(() => {
-    hub.resetKnobs();
-    hub.resetRepos();
-    dir.cleanup();
-  });
-
-  const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
+  const p = withHubProject();
+  const { cli } = p;
 
   /** The perfect forgery: everything a real lock of EVIL would hold, with every verdict clean. */
   function forgeLock(): string {
     const projectText = `${JSON.stringify({ models: { [EVIL]: "main" }, policy: ACME }, null, 2)}\n`;
-    writeFileSync(join(dir.path, "modelvet.json"), projectText);
+    writeFileSync(join(p.dir, "modelvet.json"), projectText);
     const policy = computePolicyDigest(parseProjectFile(projectText).policy);
     const files: Record<string, LockedFile> = {};
     for (const [path, format] of Object.entries(EVIL_FILES)) {
-      const f = hub.file(EVIL, "main", path);
+      const f = p.hub.file(EVIL, "main", path);
       files[path] = {
         size: f.size,
         gitOid: f.oid,
@@ -83,7 +63,7 @@ describe("ci does not take the verdicts in models.lock on trust", () => {
       models: {
         [EVIL]: {
           ref: "main",
-          revision: hub.resolve(EVIL, "main"),
+          revision: p.hub.resolve(EVIL, "main"),
           include: [],
           exclude: [],
           manifestDigest: computeManifestDigest(files),
@@ -92,7 +72,7 @@ describe("ci does not take the verdicts in models.lock on trust", () => {
       },
     };
     const text = serializeLockfile(lock);
-    writeFileSync(join(dir.path, "models.lock"), text);
+    writeFileSync(join(p.dir, "models.lock"), text);
     return text;
   }
 
@@ -155,7 +135,9 @@ describe("ci does not take the verdicts in models.lock on trust", () => {
     );
     assert.deepEqual([...blocked].sort(), ["pytorch_model.bin", "training_args.bin"]);
     assert.ok(result.problems.some((p) => p.finding.code.startsWith("PICKLE_DANGEROUS")));
-    const snapshot = new RepoCache(env.HF_HUB_CACHE!, EVIL).snapshotDir(hub.resolve(EVIL, "main"));
+    const snapshot = new RepoCache(p.env.HF_HUB_CACHE!, EVIL).snapshotDir(
+      p.hub.resolve(EVIL, "main"),
+    );
     for (const path of ["pytorch_model.bin", "training_args.bin"])
       assert.ok(!existsSync(join(snapshot, path)), `${path} is not linked into the cache`);
 
@@ -172,8 +154,8 @@ describe("ci does not take the verdicts in models.lock on trust", () => {
     assert.match(ok.stdout, /The lock holds\./);
     assert.doesNotMatch(ok.stdout, /verdict\(s\)/, "every verdict was re-derived");
 
-    env.HF_HUB_CACHE = join(dir.path, "other-cache");
-    hub.tamper(TINY, "model.safetensors");
+    p.env.HF_HUB_CACHE = join(p.dir, "other-cache");
+    p.hub.tamper(TINY, "model.safetensors");
     const r = await cli("ci", "--rescan");
     assert.equal(r.code, 9, r.stdout + r.stderr);
     assert.match(r.stdout, /integrity/);

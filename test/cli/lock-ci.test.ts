@@ -3,9 +3,9 @@
  * class of `ci` and per kind of lockfile tampering. Exit codes, outputs and files on disk.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import {
   computeManifestDigest,
   type Lockfile,
@@ -13,54 +13,48 @@ import {
   serializeLockfile,
 } from "../../src/core/lockfile.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
-import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
+import { withHubProject } from "../helpers/hub-project.js";
 import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
 describe("add, lock, ci and pull against the fixture Hub", () => {
-  let hub: FixtureHub;
-  let dir: { path: string; cleanup: () => void };
-  let env: NodeJS.ProcessEnv;
-
-  before(async () => {
-    hub = await startFixtureHub();
-  });
-  after(async () => {
-    await hub.close();
-  });
-  beforeEach(() => {
-    dir = tempDir();
-    env = hubEnv(hub.url, dir.path);
-  });
-  afterEach(() => {
-    hub.resetKnobs();
-    hub.resetRepos();
-    dir.cleanup();
-  });
-
-  const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
-  const readLock = () => parseLockfile(readFileSync(join(dir.path, "models.lock"), "utf8"));
+  const p = withHubProject();
+  const { cli } = p;
+  const readLock = () => parseLockfile(readFileSync(join(p.dir, "models.lock"), "utf8"));
   const writeLock = (lock: Lockfile) =>
-    writeFileSync(join(dir.path, "models.lock"), serializeLockfile(lock));
+    writeFileSync(join(p.dir, "models.lock"), serializeLockfile(lock));
   const writeProject = (project: unknown) =>
-    writeFileSync(join(dir.path, "modelvet.json"), `${JSON.stringify(project, null, 2)}\n`);
+    writeFileSync(join(p.dir, "modelvet.json"), `${JSON.stringify(project, null, 2)}\n`);
   const ACME = { organizations: { add: [{ name: "acme", reason: "fixture organization" }] } };
+
+  // What `add TINY` leaves (modelvet.json, models.lock and the cache), made once against the
+  // fresh Hub: the tests that start from there copy it rather than run the CLI again each (the
+  // first test checks add itself). The cache's links are relative, so the copy is whole.
+  let added: { path: string; cleanup: () => void } | undefined;
+  before(async () => {
+    added = tempDir();
+    const env = hubEnv(p.hub.url, added.path);
+    const add = await runCli(["add", TINY, "--quiet"], { cwd: added.path, env });
+    assert.equal(add.code, 0, add.stdout + add.stderr);
+  });
+  after(() => added?.cleanup());
+  const startAdded = () => cpSync(added!.path, p.dir, { recursive: true, verbatimSymlinks: true });
 
   test("add writes modelvet.json and models.lock; ci, ci --offline and ci --download hold; pull installs from the lock", async () => {
     const add = await cli("add", TINY, "--quiet");
     assert.equal(add.code, 0, add.stdout + add.stderr);
     assert.match(add.stdout, /\+ google-bert\/fixture-tiny-bert @ [0-9a-f]{12}/);
-    const project = JSON.parse(readFileSync(join(dir.path, "modelvet.json"), "utf8")) as {
+    const project = JSON.parse(readFileSync(join(p.dir, "modelvet.json"), "utf8")) as {
       models: Record<string, string>;
     };
     assert.deepEqual(project.models, { [TINY]: "HEAD" });
     const lock = readLock();
     const entry = lock.models[TINY]!;
-    assert.equal(entry.revision, hub.resolve(TINY, "main"));
+    assert.equal(entry.revision, p.hub.resolve(TINY, "main"));
     assert.equal(
       entry.files["model.safetensors"]?.sha256,
-      hub.file(TINY, "main", "model.safetensors").sha256,
+      p.hub.file(TINY, "main", "model.safetensors").sha256,
     );
     assert.equal(entry.files["model.safetensors"]?.scan.verdict, "clean");
 
@@ -69,21 +63,21 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /The lock holds\./);
     }
-    const before = readFileSync(join(dir.path, "models.lock"), "utf8");
+    const before = readFileSync(join(p.dir, "models.lock"), "utf8");
     const lockAgain = await cli("lock", "--quiet");
     assert.equal(lockAgain.code, 0);
     assert.match(lockAgain.stdout, /up to date/);
-    assert.equal(readFileSync(join(dir.path, "models.lock"), "utf8"), before, "lock is stable");
+    assert.equal(readFileSync(join(p.dir, "models.lock"), "utf8"), before, "lock is stable");
 
-    env.HF_HUB_CACHE = join(dir.path, "fresh-cache");
+    p.env.HF_HUB_CACHE = join(p.dir, "fresh-cache");
     const install = await cli("pull", "--quiet");
     assert.equal(install.code, 0, install.stdout + install.stderr);
-    const snapshot = new RepoCache(env.HF_HUB_CACHE, TINY).snapshotDir(entry.revision);
+    const snapshot = new RepoCache(p.env.HF_HUB_CACHE, TINY).snapshotDir(entry.revision);
     assert.deepEqual(readdirSync(snapshot).sort(), Object.keys(entry.files).sort());
   });
 
   test("out of sync: a model declared but not locked exits 5 and says to run modelvet lock", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     writeProject({ models: { [TINY]: "HEAD", "acme/tiny-safetensors": "main" }, policy: ACME });
     const r = await cli("ci");
     assert.equal(r.code, 5, r.stdout + r.stderr);
@@ -94,7 +88,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("policy: an organization removed from the allowlist exits 6", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     writeProject({
       models: { [TINY]: "HEAD" },
       policy: { organizations: { remove: [{ name: "google-bert", reason: "legal review" }] } },
@@ -108,7 +102,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
     writeProject({ models: { "acme/tiny-safetensors": "main" }, policy: ACME });
     const lock = await cli("lock", "--quiet");
     assert.equal(lock.code, 0, lock.stdout + lock.stderr);
-    hub.superSquash("acme/tiny-safetensors", "main");
+    p.hub.superSquash("acme/tiny-safetensors", "main");
     const r = await cli("ci");
     assert.equal(r.code, 8, r.stdout + r.stderr);
     assert.match(r.stdout, /REVISION_GONE/);
@@ -117,21 +111,21 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   test("drift: a re-tagged release exits 7; a branch that moved on is only a note", async () => {
     writeProject({ models: { "acme/semver-model": "v1.0.0" }, policy: ACME });
     assert.equal((await cli("lock", "--quiet")).code, 0);
-    hub.moveTag("acme/semver-model", "v1.0.0", hub.resolve("acme/semver-model", "v2.0.0"));
+    p.hub.moveTag("acme/semver-model", "v1.0.0", p.hub.resolve("acme/semver-model", "v2.0.0"));
     const r = await cli("ci");
     assert.equal(r.code, 7, r.stdout + r.stderr);
     assert.match(r.stdout, /re-tagged upstream/);
 
     writeProject({ models: { "acme/semver-model": "main" }, policy: ACME });
     assert.equal((await cli("lock", "--quiet")).code, 0);
-    hub.moveBranch("acme/semver-model", "main", hub.resolve("acme/semver-model", "v1.2.0"));
+    p.hub.moveBranch("acme/semver-model", "main", p.hub.resolve("acme/semver-model", "v1.2.0"));
     const moved = await cli("ci");
     assert.equal(moved.code, 0, moved.stdout);
     assert.match(moved.stdout, /note: acme\/semver-model: main has moved/);
   });
 
   test("drift: the Hub's tree at the pinned commit differs from a consistent lock (digest, size, extra and missing files) exits 7", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     const lock = readLock();
     const files = lock.models[TINY]!.files;
     files["model.safetensors"]!.sha256 = "0".repeat(64);
@@ -155,21 +149,23 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("integrity: wrong bytes under the right digest pass the metadata check but exit 9 with --download", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
-    env.HF_HUB_CACHE = join(dir.path, "other-cache");
-    hub.tamper(TINY, "model.safetensors");
+    startAdded();
+    p.env.HF_HUB_CACHE = join(p.dir, "other-cache");
+    p.hub.tamper(TINY, "model.safetensors");
     assert.equal((await cli("ci")).code, 0, "metadata alone cannot see it");
     const r = await cli("ci", "--download");
     assert.equal(r.code, 9, r.stdout + r.stderr);
     assert.match(r.stdout, /DIGEST_MISMATCH/);
-    const snapshot = new RepoCache(env.HF_HUB_CACHE, TINY).snapshotDir(hub.resolve(TINY, "main"));
+    const snapshot = new RepoCache(p.env.HF_HUB_CACHE, TINY).snapshotDir(
+      p.hub.resolve(TINY, "main"),
+    );
     assert.ok(!existsSync(join(snapshot, "model.safetensors")), "the tampered file is not linked");
   });
 
   test("integrity offline: a missing or corrupted cache exits 9", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
-    const cache = new RepoCache(env.HF_HUB_CACHE!, TINY);
-    const blob = cache.blobPath(hub.file(TINY, "main", "model.safetensors").sha256);
+    startAdded();
+    const cache = new RepoCache(p.env.HF_HUB_CACHE!, TINY);
+    const blob = cache.blobPath(p.hub.file(TINY, "main", "model.safetensors").sha256);
     writeFileSync(blob, Buffer.alloc(readFileSync(blob).length));
     const r = await cli("ci", "--offline");
     assert.equal(r.code, 9, r.stdout + r.stderr);
@@ -181,10 +177,10 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
     writeProject({ models: { [repo]: "main" }, policy: ACME });
     const refused = await cli("lock", "--quiet");
     assert.equal(refused.code, 1, "lock refuses to pin a malicious model");
-    assert.ok(!existsSync(join(dir.path, "models.lock")), "and writes nothing");
+    assert.ok(!existsSync(join(p.dir, "models.lock")), "and writes nothing");
     const files: Lockfile["models"][string]["files"] = {};
     for (const path of ["config.json", "pytorch_model.bin"]) {
-      const f = hub.file(repo, "main", path);
+      const f = p.hub.file(repo, "main", path);
       files[path] = {
         size: f.size,
         gitOid: f.oid,
@@ -207,7 +203,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
       models: {
         [repo]: {
           ref: "main",
-          revision: hub.resolve(repo, "main"),
+          revision: p.hub.resolve(repo, "main"),
           include: ["config.json", "pytorch_model.bin"],
           exclude: [],
           manifestDigest: computeManifestDigest(files),
@@ -227,7 +223,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
     const accepted = {
       model: repo,
       path: "config.json",
-      sha256: hub.file(repo, "main", "config.json").sha256,
+      sha256: p.hub.file(repo, "main", "config.json").sha256,
       code: "REMOTE_CODE",
       reason: "reviewed modeling_tiny.py",
     };
@@ -266,8 +262,8 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("tampered lockfiles are refused with exit 2 and a message naming the problem", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
-    const good = readFileSync(join(dir.path, "models.lock"), "utf8");
+    startAdded();
+    const good = readFileSync(join(p.dir, "models.lock"), "utf8");
     const cases: [string, string, RegExp][] = [
       [
         "digest",
@@ -288,7 +284,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
       ["malformed", good.slice(0, good.length / 2), /not valid JSON/],
     ];
     for (const [name, text, pattern] of cases) {
-      writeFileSync(join(dir.path, "models.lock"), text);
+      writeFileSync(join(p.dir, "models.lock"), text);
       const r = await cli("ci");
       if (name === "size") {
         // A size edit alone keeps the manifest digest (it covers digests, not sizes): drift.
@@ -302,7 +298,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   });
 
   test("sarif output points at models.lock lines", async () => {
-    assert.equal((await cli("add", TINY, "--quiet")).code, 0);
+    startAdded();
     writeProject({
       models: { [TINY]: "HEAD" },
       policy: { organizations: { remove: [{ name: "google-bert", reason: "legal review" }] } },
@@ -332,9 +328,9 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
     assert.equal(b.code, 0, b.stdout + b.stderr);
     const lock = readLock();
     assert.deepEqual(Object.keys(lock.models).sort(), ["acme/tiny-safetensors", TINY]);
-    assert.ok(!existsSync(join(dir.path, "models.lock.lock")), "the mutex file is gone");
+    assert.ok(!existsSync(join(p.dir, "models.lock.lock")), "the mutex file is gone");
     assert.deepEqual(
-      readdirSync(dir.path).filter((n) => n.includes("tmp")),
+      readdirSync(p.dir).filter((n) => n.includes("tmp")),
       [],
     );
   });

@@ -8,51 +8,32 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { parseLockfile } from "../../src/core/lockfile.js";
-import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { withHubProject } from "../helpers/hub-project.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const ACME_MODEL = "acme/tiny-safetensors";
 const ACME = { organizations: { add: [{ name: "acme", reason: "fixture organization" }] } };
 
 describe("concurrent add and lock keep every model", () => {
-  let hub: FixtureHub;
-  let dir: { path: string; cleanup: () => void };
-  let env: NodeJS.ProcessEnv;
-
-  before(async () => {
-    hub = await startFixtureHub();
-  });
-  after(async () => {
-    await hub.close();
-  });
-  beforeEach(() => {
-    dir = tempDir();
-    env = hubEnv(hub.url, dir.path);
-  });
-  afterEach(() => {
-    hub.resetKnobs();
-    dir.cleanup();
-  });
-
-  const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
+  const p = withHubProject({ resetRepos: false });
+  const { cli } = p;
   const writeProject = (project: unknown) =>
-    writeFileSync(join(dir.path, "modelvet.json"), `${JSON.stringify(project, null, 2)}\n`);
+    writeFileSync(join(p.dir, "modelvet.json"), `${JSON.stringify(project, null, 2)}\n`);
   const readProject = () =>
-    JSON.parse(readFileSync(join(dir.path, "modelvet.json"), "utf8")) as {
+    JSON.parse(readFileSync(join(p.dir, "modelvet.json"), "utf8")) as {
       models: Record<string, unknown>;
     };
-  const readLock = () => parseLockfile(readFileSync(join(dir.path, "models.lock"), "utf8"));
+  const readLock = () => parseLockfile(readFileSync(join(p.dir, "models.lock"), "utf8"));
 
   /** Starts `first` with its first Hub request for `repo` held back, then `second` meanwhile. */
   async function race(repo: string, first: string[], second: string[]) {
-    hub.knobs.delay.push({ route: `/${repo}`, ms: 4_000, times: 1 });
-    const seen = hub.requests.length;
+    p.hub.knobs.delay.push({ route: `/${repo}`, ms: 4_000, times: 1 });
+    const seen = p.hub.requests.length;
     const a = cli(...first);
     // Once the Hub sees the first run's request, that run holds the project mutex.
-    for (let i = 0; !hub.requests.slice(seen).some((r) => r.path.includes(repo)); i++) {
+    for (let i = 0; !p.hub.requests.slice(seen).some((r) => r.path.includes(repo)); i++) {
       assert.ok(i < 600, "the first run never reached the Hub");
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -62,7 +43,7 @@ describe("concurrent add and lock keep every model", () => {
 
   const noLeftovers = () =>
     assert.deepEqual(
-      readdirSync(dir.path).filter(
+      readdirSync(p.dir).filter(
         (n) => n !== "modelvet.json" && n !== "models.lock" && n !== "cache" && n !== "hf-home",
       ),
       [],
@@ -114,7 +95,7 @@ describe("concurrent add and lock keep every model", () => {
       pidns: optional(() => readlinkSync("/proc/self/ns/pid")),
       boot: optional(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8")),
     };
-    writeFileSync(join(dir.path, "models.lock.lock"), `${JSON.stringify(record)}\n`);
+    writeFileSync(join(p.dir, "models.lock.lock"), `${JSON.stringify(record)}\n`);
     const r = await cli("lock", "--quiet");
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(Object.keys(readLock().models), [TINY]);
@@ -125,7 +106,7 @@ describe("concurrent add and lock keep every model", () => {
     const r = await cli("lock", "--quiet");
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /modelvet add org\/name/);
-    assert.ok(!existsSync(join(dir.path, "models.lock.lock")));
-    assert.ok(!existsSync(join(dir.path, "models.lock")));
+    assert.ok(!existsSync(join(p.dir, "models.lock.lock")));
+    assert.ok(!existsSync(join(p.dir, "models.lock")));
   });
 });
