@@ -24,6 +24,7 @@ import { HubError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
 import type { LockedFile, LockedModel, Lockfile } from "../core/lockfile.js";
+import { HEX40 } from "../core/object-id.js";
 import { evaluateOrgPolicy, policyFindings } from "../core/org-policy.js";
 import { DEFAULT_REF, declaredModels, type ProjectFile } from "../core/project.js";
 import type { ScanNode } from "../core/report.js";
@@ -260,7 +261,7 @@ async function checkUpstreamRef(
   notes: string[],
 ): Promise<void> {
   const entry = options.lock.models[repo]!;
-  if (/^[0-9a-f]{40}$/.test(entry.ref)) return;
+  if (HEX40.test(entry.ref)) return;
   let now: Awaited<ReturnType<HubClient["resolveModel"]>>;
   try {
     now = await options.client!.resolveModel(

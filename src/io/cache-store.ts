@@ -18,6 +18,7 @@ import {
   symlinkSync,
 } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
+import { BLOB_ID, BLOB_ID_SOURCE, HEX40 } from "../core/object-id.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import {
   CacheError,
@@ -28,8 +29,6 @@ import {
   untrustedDir,
 } from "./cache-fs.js";
 import type { RepoCache } from "./cache-layout.js";
-
-const BLOB_NAME = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Create (or replace) snapshots/<commit>/<path> as a relative symlink to blobs/<blobId>. */
 export function linkSnapshot(
@@ -152,7 +151,7 @@ export function listSnapshot(cache: RepoCache, commit: string): SnapshotEntry[] 
 
 function resolveEntry(path: string, full: string, realBlobs: string | undefined): SnapshotEntry {
   const text = readlinkSync(full);
-  const named = /(?:^|\/)blobs\/([0-9a-f]{40}|[0-9a-f]{64})$/.exec(text)?.[1];
+  const named = new RegExp(`(?:^|/)blobs/(${BLOB_ID_SOURCE})$`).exec(text)?.[1];
   let real: string;
   try {
     real = realpathSync(full);
@@ -161,7 +160,7 @@ function resolveEntry(path: string, full: string, realBlobs: string | undefined)
     return { path, status: "untrusted", detail: `a broken link (to ${text})` };
   }
   const name = basename(real);
-  if (realBlobs === undefined || dirname(real) !== realBlobs || !BLOB_NAME.test(name)) {
+  if (realBlobs === undefined || dirname(real) !== realBlobs || !BLOB_ID.test(name)) {
     return {
       path,
       status: "untrusted",
@@ -178,7 +177,7 @@ function resolveEntry(path: string, full: string, realBlobs: string | undefined)
 export function listSnapshotCommits(cache: RepoCache): string[] {
   try {
     return readdirSync(join(cache.repoDir, "snapshots"))
-      .filter((n) => /^[0-9a-f]{40}$/.test(n))
+      .filter((n) => HEX40.test(n))
       .sort();
   } catch {
     return [];
