@@ -69,24 +69,8 @@ export function openMember(source: ByteSource, entry: ZipEntry, ctx: ScanContext
       findings: [capFinding(cap, entry.compressedSize, "The member (by its declared size)")],
     };
   }
-  let out: Uint8Array;
-  try {
-    const compressed = raw.read(0, entry.compressedSize);
-    out =
-      entry.method === 12 ? bunzipCapped(compressed, cap) : inflateCapped("raw", compressed, cap);
-  } catch (error) {
-    if (error instanceof OutputCapError)
-      return { findings: [capFinding(error.cap, entry.compressedSize, "The member")] };
-    return {
-      findings: [
-        finding(
-          "ZIP_MALFORMED",
-          "unscannable",
-          `The member's compressed data is corrupt: ${(error as Error).message}`,
-        ),
-      ],
-    };
-  }
+  const out = decompress(raw, entry, cap);
+  if (!(out instanceof Uint8Array)) return out;
   const findings: Finding[] = [];
   if (!ctx.budget.chargeDecompressed(out.length)) {
     return {
@@ -113,6 +97,32 @@ export function openMember(source: ByteSource, entry: ZipEntry, ctx: ScanContext
     );
   }
   return { data: bytesSource(out), findings };
+}
+
+/** The member's data decompressed (deflate or bzip2) within `cap`, or why it could not be. */
+function decompress(
+  raw: ByteSource,
+  entry: ZipEntry,
+  cap: ReturnType<typeof outputCap>,
+): Uint8Array | Opened {
+  try {
+    const compressed = raw.read(0, entry.compressedSize);
+    return entry.method === 12
+      ? bunzipCapped(compressed, cap)
+      : inflateCapped("raw", compressed, cap);
+  } catch (error) {
+    if (error instanceof OutputCapError)
+      return { findings: [capFinding(error.cap, entry.compressedSize, "The member")] };
+    return {
+      findings: [
+        finding(
+          "ZIP_MALFORMED",
+          "unscannable",
+          `The member's compressed data is corrupt: ${(error as Error).message}`,
+        ),
+      ],
+    };
+  }
 }
 
 export async function scanMember(
