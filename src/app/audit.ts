@@ -14,6 +14,7 @@ import type { AuditItem, AuditResult } from "../core/audit.js";
 import { HubError, InputError } from "../core/errors.js";
 import { finding, type Severity } from "../core/finding.js";
 import type { LockedModel, Lockfile } from "../core/lockfile.js";
+import { HEX40 } from "../core/object-id.js";
 import { readAdvisorySource } from "../io/advisory-source.js";
 import type { HubClient } from "../io/hub.js";
 import { readLockfile } from "../io/project-files.js";
@@ -177,7 +178,7 @@ async function hubItems(
     });
   }
 
-  if (!/^[0-9a-f]{40}$/.test(model.ref) && model.ref !== "HEAD") {
+  if (!HEX40.test(model.ref) && model.ref !== "HEAD") {
     const now = await client.resolveModel(repo, model.ref);
     const source = now.revision.source;
     if (source.kind === "tag" && now.revision.commit !== model.revision)

@@ -8,6 +8,7 @@ import { finding } from "../core/finding.js";
 import { compileGlobFilter } from "../core/globs.js";
 import type { CiProblem } from "../core/lock-sync.js";
 import type { Lockfile } from "../core/lockfile.js";
+import { HEX40 } from "../core/object-id.js";
 import { DEFAULT_REF } from "../core/project.js";
 import type { HubClient } from "../io/hub.js";
 
@@ -123,7 +124,7 @@ async function checkUpstreamRef(
   notes: string[],
 ): Promise<void> {
   const entry = options.lock.models[repo]!;
-  if (/^[0-9a-f]{40}$/.test(entry.ref)) return;
+  if (HEX40.test(entry.ref)) return;
   let now: Awaited<ReturnType<HubClient["resolveModel"]>>;
   try {
     now = await options.client.resolveModel(

@@ -16,6 +16,7 @@
 import { readdirSync } from "node:fs";
 import { type Finding, finding } from "../core/finding.js";
 import type { LockedModel } from "../core/lockfile.js";
+import { HEX40 } from "../core/object-id.js";
 import { lstatOrUndefined } from "../io/cache-fs.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { listSnapshot, listSnapshotCommits, readRef } from "../io/cache-store.js";
@@ -56,7 +57,7 @@ export function listCachedRepos(cacheDir: string): string[] {
 
 function commitsFor(cache: RepoCache, revision: string | undefined): string[] {
   if (revision === undefined) return listSnapshotCommits(cache);
-  if (/^[0-9a-f]{40}$/.test(revision)) return [revision];
+  if (HEX40.test(revision)) return [revision];
   const commit = readRef(cache, revision);
   return commit === undefined ? [] : [commit];
 }

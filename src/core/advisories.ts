@@ -28,11 +28,11 @@ import { z } from "zod";
 import { InputError } from "./errors.js";
 import { compileGlobFilter } from "./globs.js";
 import type { LockedModel } from "./lockfile.js";
+import { HEX40 } from "./object-id.js";
 import { describeSchemaError } from "./schema-error.js";
 
 export const ADVISORIES_VERSION = "1.0.0";
 
-const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const DATE = /^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2}))?$/;

@@ -29,6 +29,7 @@ import semver from "semver";
 import { z } from "zod";
 import { canonicalJson } from "./canonical-json.js";
 import { InputError } from "./errors.js";
+import { HEX40 } from "./object-id.js";
 import { isSafeRepoPath } from "./repo-file.js";
 import { describeSchemaError } from "./schema-error.js";
 import { VERDICTS } from "./verdict.js";
@@ -48,7 +49,6 @@ export function lockfileVersionFor(
     : LOCKFILE_VERSION;
 }
 
-const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -18,8 +18,8 @@
  */
 import semver from "semver";
 import { HubError, UsageError } from "./errors.js";
+import { HEX40 } from "./object-id.js";
 
-export const COMMIT_ID = /^[0-9a-f]{40}$/;
 const SHORT_COMMIT = /^[0-9a-f]{7,39}$/i;
 
 export interface RefTarget {
@@ -59,7 +59,7 @@ export type RefRequest =
 
 export function classifyRef(ref: string | undefined): RefRequest {
   if (ref === undefined || ref === "" || ref === "HEAD") return { kind: "default" };
-  if (/^[0-9a-fA-F]{40}$/.test(ref)) return { kind: "commit", commit: ref.toLowerCase() };
+  if (HEX40.test(ref.toLowerCase())) return { kind: "commit", commit: ref.toLowerCase() };
   if (ref.startsWith("refs/heads/")) return qualified("branch", ref, "refs/heads/");
   if (ref.startsWith("refs/tags/")) return qualified("tag", ref, "refs/tags/");
   if (/^refs\/pr\/[0-9]+$/.test(ref)) return { kind: "pull-request", ref };

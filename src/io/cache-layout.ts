@@ -11,6 +11,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { ModelvetError } from "../core/errors.js";
+import { BLOB_ID, HEX40 } from "../core/object-id.js";
 import { isSafeRepoPath } from "../core/repo-file.js";
 import { CacheError, MAX_NAME_BYTES, MAX_PATH_BYTES } from "./cache-fs.js";
 
@@ -44,9 +45,6 @@ export function resolveCacheDir(flag: string | undefined, env: CacheEnv): string
 export function repoFolderName(repoId: string): string {
   return `models--${repoId.split("/").join("--")}`;
 }
-
-const HEX40 = /^[0-9a-f]{40}$/;
-const BLOB_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** A path from the Hub, checked: relative, POSIX, no `..`, no empty or `.` parts, no NUL. */
 export function checkRepoPath(path: string): string {

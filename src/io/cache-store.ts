@@ -20,6 +20,7 @@ import {
   symlinkSync,
 } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
+import { BLOB_ID, BLOB_ID_SOURCE, HEX40 } from "../core/object-id.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import {
   CacheError,
@@ -30,8 +31,6 @@ import {
   untrustedDir,
 } from "./cache-fs.js";
 import type { RepoCache } from "./cache-layout.js";
-
-const BLOB_NAME = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /**
  * HF_HUB_DISABLE_SYMLINKS, read as huggingface_hub reads it (`_is_true`: 1, ON, YES, TRUE in any
@@ -167,7 +166,7 @@ export function listSnapshot(cache: RepoCache, commit: string): SnapshotEntry[] 
 
 function resolveEntry(path: string, full: string, realBlobs: string | undefined): SnapshotEntry {
   const text = readlinkSync(full);
-  const named = /(?:^|\/)blobs\/([0-9a-f]{40}|[0-9a-f]{64})$/.exec(text)?.[1];
+  const named = new RegExp(`(?:^|/)blobs/(${BLOB_ID_SOURCE})$`).exec(text)?.[1];
   let real: string;
   try {
     real = realpathSync(full);
@@ -176,7 +175,7 @@ function resolveEntry(path: string, full: string, realBlobs: string | undefined)
     return { path, status: "untrusted", detail: `a broken link (to ${text})` };
   }
   const name = basename(real);
-  if (realBlobs === undefined || dirname(real) !== realBlobs || !BLOB_NAME.test(name)) {
+  if (realBlobs === undefined || dirname(real) !== realBlobs || !BLOB_ID.test(name)) {
     return {
       path,
       status: "untrusted",
@@ -193,7 +192,7 @@ function resolveEntry(path: string, full: string, realBlobs: string | undefined)
 export function listSnapshotCommits(cache: RepoCache): string[] {
   try {
     return readdirSync(join(cache.repoDir, "snapshots"))
-      .filter((n) => /^[0-9a-f]{40}$/.test(n))
+      .filter((n) => HEX40.test(n))
       .sort();
   } catch {
     return [];

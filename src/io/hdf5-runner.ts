@@ -14,7 +14,8 @@
  */
 import type { Worker } from "node:worker_threads";
 import { describeError } from "../core/errors.js";
-import { Hdf5BudgetExceeded, type Hdf5Contents, type Hdf5Reader } from "../scan/keras/hdf5-read.js";
+import { Hdf5BudgetExceeded } from "../core/hdf5-budget.js";
+import type { Hdf5Contents, Hdf5Reader } from "../scan/keras/hdf5-read.js";
 import type { ByteSource } from "../scan/source.js";
 import { type Hdf5WorkerData, type Hdf5WorkerReply, READ_DONE } from "./hdf5-wire.js";
 import { startWorker, workerFileUrl } from "./thread-pool.js";

@@ -6,8 +6,8 @@
  * read-ahead block, so HDF5's many small metadata reads cost few round trips.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { Hdf5BudgetExceeded } from "../core/hdf5-budget.js";
 import {
-  Hdf5BudgetExceeded,
   type Hdf5Contents,
   type Hdf5ReadLimits,
   readHdf5Contents,

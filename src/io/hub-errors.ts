@@ -4,6 +4,7 @@
  * The 401/403/404 semantics follow shared/hub-api.md §2.7.
  */
 import { type ErrorCode, HubError } from "../core/errors.js";
+import { HEX40 } from "../core/object-id.js";
 import { type FailureRecord, redactSecrets } from "./fetch.js";
 
 export interface CallContext {
@@ -64,7 +65,7 @@ export function classifyFailure(ctx: CallContext, f: FailureRecord, detail?: str
       );
     case "RevisionNotFound": {
       const rev = ctx.revision ?? "(default branch)";
-      const rewritten = /^[0-9a-f]{40}$/.test(rev)
+      const rewritten = HEX40.test(rev)
         ? " The commit may have been removed by a history rewrite (super-squash or force-push)."
         : "";
       return make("HUB_REVISION_NOT_FOUND", `${ctx.repo} has no revision "${rev}".${rewritten}`);

@@ -15,6 +15,7 @@ import {
 } from "@huggingface/hub";
 import { z } from "zod";
 import { HubError, ModelvetError, UsageError } from "../core/errors.js";
+import { HEX40 } from "../core/object-id.js";
 import {
   type DownloadInfo,
   type HubSecurityStatus,
@@ -42,7 +43,6 @@ import {
 import type { HubConfig } from "./hub-config.js";
 import { type CallContext, classifyFailure, cleanHubText } from "./hub-errors.js";
 
-const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 const refTargetWire = z.object({

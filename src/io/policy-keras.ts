@@ -15,7 +15,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { describeError, InputError } from "../core/errors.js";
-import { dangerousModuleReason, type KerasPolicy, kerasKey } from "../scan/keras/policy.js";
+import { dangerousModuleReason, kerasKey } from "../core/policy-keys.js";
+import type { KerasPolicy } from "../scan/keras/policy.js";
 
 /** allowlist/ at the package root (same place as policy-files.ts computes; no import cycle). */
 const SHIPPED_ALLOWLIST_DIR = join(

@@ -12,7 +12,7 @@ import { type Finding, finding, SEVERITY_FOR_VERDICT } from "../../core/finding.
 import { makeNode } from "../../core/report.js";
 import type { Scanner } from "../context.js";
 import { type ByteSource, readAll } from "../source.js";
-import { ModuleAnalyzer, type RelativeImport } from "./analyze.js";
+import { type InlineCode, ModuleAnalyzer, type RelativeImport } from "./analyze.js";
 import { parsePython } from "./parser.js";
 import { moduleListed, type PythonPolicy } from "./rules.js";
 
@@ -136,7 +136,35 @@ export async function analyzePythonSource(
   const result = new ModuleAnalyzer(rules, options.loadedClasses).analyze(parsed);
   findings.push(...result.findings);
 
-  for (const code of result.inline) {
+  findings.push(...(await inlineFindings(result.inline, policy, inlineDepth)));
+
+  const imports = result.imports;
+  return {
+    findings,
+    imports,
+    relativeImports: result.relativeImports,
+    summary: {
+      imports: imports.filter((m) => moduleListed(rules.safeModules, m)),
+      otherImports: imports.filter((m) => !moduleListed(rules.safeModules, m)),
+      relativeImports: result.relativeImports.map(
+        (r) => `${".".repeat(r.level)}${r.module}${r.module ? "" : ` (${r.names.join(", ")})`}`,
+      ),
+    },
+  };
+}
+
+/**
+ * Strings handed to exec/eval/compile whose text is known, analysed as code too (at most
+ * `maxInlineDepth` levels of exec in exec); their findings are reported at the call.
+ */
+async function inlineFindings(
+  inline: readonly InlineCode[],
+  policy: PythonPolicy,
+  inlineDepth: number,
+): Promise<Finding[]> {
+  const { rules } = policy;
+  const findings: Finding[] = [];
+  for (const code of inline) {
     if (inlineDepth >= rules.limits.maxInlineDepth) {
       findings.push(
         finding(
@@ -164,19 +192,7 @@ export async function analyzePythonSource(
     }
   }
 
-  const imports = result.imports;
-  return {
-    findings,
-    imports,
-    relativeImports: result.relativeImports,
-    summary: {
-      imports: imports.filter((m) => moduleListed(rules.safeModules, m)),
-      otherImports: imports.filter((m) => !moduleListed(rules.safeModules, m)),
-      relativeImports: result.relativeImports.map(
-        (r) => `${".".repeat(r.level)}${r.module}${r.module ? "" : ` (${r.names.join(", ")})`}`,
-      ),
-    },
-  };
+  return findings;
 }
 
 export const scanPythonFile: Scanner = async (source: ByteSource, ctx, detection) => {

@@ -15,6 +15,7 @@
  * a runner that can stop the thread bounds that (KerasPolicy.readHdf5).
  */
 import { describeError } from "../../core/errors.js";
+import { Hdf5BudgetExceeded } from "../../core/hdf5-budget.js";
 import type { ByteSource } from "../source.js";
 
 /** The slice of h5wasm this scanner uses. */
@@ -183,18 +184,8 @@ export interface Hdf5Contents {
 /** Emscripten's errno for an I/O error, which HDF5 reports as a failed read. */
 const EIO = 29;
 
-/**
- * A budget of an HDF5 read ran out: HDF5 read more bytes than it may, or (from a bounded runner,
- * see KerasPolicy.readHdf5) it did not finish in time. The scan reports it as BUDGET_EXCEEDED.
- */
-export class Hdf5BudgetExceeded extends Error {
-  /** The limit that ran out (bytes, or milliseconds for a deadline). */
-  readonly limit: number;
-  constructor(message: string, limit: number) {
-    super(message);
-    this.limit = limit;
-  }
-}
+/** A budget of an HDF5 read ran out (defined in core/, where io/ can use it too). */
+export { Hdf5BudgetExceeded };
 
 /** What one HDF5 read may use. */
 export interface Hdf5ReadLimits {

@@ -28,19 +28,7 @@ export interface KerasPolicy {
   readHdf5?: Hdf5Reader | undefined;
 }
 
-export function kerasKey(module: string, name: string): string {
-  return `${module}\u0000${name}`;
-}
-
-/** The reason a module (or a parent package of it) is known-dangerous, if it is. */
-export function dangerousModuleReason(policy: KerasPolicy, module: string): string | undefined {
-  const parts = module.split(".");
-  for (let i = parts.length; i > 0; i--) {
-    const reason = policy.dangerousModules.get(parts.slice(0, i).join("."));
-    if (reason !== undefined) return reason;
-  }
-  return undefined;
-}
+export { dangerousModuleReason, kerasKey } from "../../core/policy-keys.js";
 
 /** An empty policy: every reference is unknown. */
 export function emptyKerasPolicy(): KerasPolicy {

@@ -10,6 +10,4 @@ export interface PicklePolicy {
   dangerous: ReadonlyMap<string, string>;
 }
 
-export function globalKey(module: string, name: string): string {
-  return `${module}\u0000${name}`;
-}
+export { globalKey } from "../../core/policy-keys.js";

@@ -4,15 +4,17 @@
  * Budget. Contents of tuples and dicts are kept only while small (KEEP_ITEMS) and while the walk
  * has retained fewer than RETAIN_CAP items in all.
  */
+
+import { LineReader } from "./line-reader.js";
 import { PickleMemo } from "./memo.js";
-import { PickleReader, type WalkConfig } from "./reader.js";
+import type { WalkConfig } from "./reader.js";
 import { type PickleValue, type SymbolicDict, SymbolicGlobal, SymbolicTuple } from "./types.js";
 import { KEEP_ITEMS } from "./values.js";
 
 /** Tuple items and dict entries kept across one walk (beyond this, contents are dropped). */
 const RETAIN_CAP = 1 << 22;
 
-export abstract class SymbolicStack extends PickleReader {
+export abstract class SymbolicStack extends LineReader {
   stack: PickleValue[] = [];
   /** Stack lengths at each MARK; `fence` is the topmost (what pop may not go below). */
   marks: number[] = [];
