@@ -421,6 +421,64 @@ def lightgbm_models(out):
     joblib.dump(clf, os.path.join(out, "classifier.joblib"))
 
 
+@entry(
+    "lightgbm",
+    "Booster.save_model and pickle/joblib of Booster, LGBMRegressor, LGBMRanker, LGBMModel, LGBMClassifier "
+    "(multiclass, categorical and pandas-category features, linear trees, random forest with monotone constraints, ranking)",
+)
+def lightgbm_more(out):
+    import pickle
+
+    import joblib
+    import lightgbm as lgb
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5))
+    quiet = {"verbose": -1}
+
+    def dump(obj, name, **kw):
+        if name.endswith(".pkl"):
+            with open(os.path.join(out, name), "wb") as f:
+                pickle.dump(obj, f)
+        else:
+            joblib.dump(obj, os.path.join(out, name), **kw)
+
+    multi = lgb.train({"objective": "multiclass", "num_class": 3, **quiet}, lgb.Dataset(X, rng.integers(0, 3, 200)), 4)
+    multi.save_model(os.path.join(out, "multiclass.txt"))
+    dump(multi, "booster_multiclass.pkl")
+    Xc = X.copy()
+    Xc[:, 2] = rng.integers(0, 6, 200)
+    cat = lgb.train(
+        {"objective": "binary", "min_data_per_group": 5, "cat_smooth": 1, **quiet},
+        lgb.Dataset(Xc, (Xc[:, 2] % 2 == 0).astype(int), categorical_feature=[2]),
+        4,
+    )
+    cat.save_model(os.path.join(out, "categorical.txt"))
+    linear = lgb.train({"objective": "regression", "linear_tree": True, **quiet}, lgb.Dataset(X, X[:, 0] * 2.0 + X[:, 1]), 4)
+    linear.save_model(os.path.join(out, "linear_tree.txt"))
+    dump(linear, "booster_linear.joblib")
+    rf = lgb.train(
+        {"objective": "regression", "boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.5, "monotone_constraints": [1, 0, 0, 0, -1], **quiet},
+        lgb.Dataset(X, X[:, 0]),
+        4,
+    )
+    rf.save_model(os.path.join(out, "random_forest.txt"))
+    reg = lgb.LGBMRegressor(n_estimators=4, **quiet).fit(X, X[:, 0])
+    dump(reg, "regressor.pkl")
+    dump(reg, "regressor_zlib.joblib", compress=3)
+    rank = lgb.LGBMRanker(n_estimators=4, **quiet).fit(X, rng.integers(0, 3, 200), group=[20] * 10)
+    dump(rank, "ranker.joblib")
+    rank.booster_.save_model(os.path.join(out, "ranker.txt"))
+    model = lgb.LGBMModel(objective="regression", n_estimators=3, **quiet).fit(X, X[:, 1])
+    dump(model, "model.pkl")
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "colour": pd.Categorical(rng.choice(["red", "green", "blue"], 200))})
+    clf = lgb.LGBMClassifier(n_estimators=4, min_data_per_group=5, **quiet).fit(frame, (frame["colour"] == "red").astype(int))
+    dump(clf, "classifier_pandas_category.pkl")
+    clf.booster_.save_model(os.path.join(out, "pandas_category.txt"))
+
+
 # --------------------------------------------------------------------------- keras / tensorflow
 
 
