@@ -6,6 +6,7 @@
  * Python 2 → 3 renames the unpickler applies, so `__builtin__.eval` is judged as `builtins.eval`).
  */
 import { type Finding, finding } from "../../core/finding.js";
+import { lightgbmNote } from "../lightgbm/scan.js";
 import { excusedAttributeGets } from "./attribute-rule.js";
 import { py2Mapped } from "./compat.js";
 import { isConstructOnly } from "./construct-only.js";
@@ -162,14 +163,7 @@ function lightgbmFindings(result: PickleStreamResult, out: Finding[]): Set<numbe
     );
   }
   for (const f of failed) vetted.delete(f);
-  if (vetted.size > 0)
-    out.push(
-      finding(
-        "LIGHTGBM_MODEL",
-        "clean",
-        `LightGBM Booster model text (${trees} trees) passed the structural check; LightGBM's native parser reads it when unpickled: load it with lightgbm >= 4.6.0 (CVE-2024-43598).`,
-      ),
-    );
+  if (vetted.size > 0) out.push(lightgbmNote(trees, "when the Booster is unpickled"));
   return vetted;
 }
 
