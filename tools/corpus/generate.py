@@ -187,6 +187,54 @@ def torch_export(out):
     torch.export.save(ep, os.path.join(out, "model.pt2"))
 
 
+@entry(
+    "torch",
+    "torch.export.save of programs with dynamic shapes (Dim, guards, symbolic sizes), torch.cond, "
+    "a small attention block, multiple outputs and buffers",
+)
+def torch_export_more(out):
+    import torch
+
+    torch.manual_seed(0)
+
+    class Dynamic(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+            self.register_buffer("scale", torch.ones(4))
+
+        def forward(self, x):
+            y = self.lin(x) * self.scale
+            values, indices = y.max(dim=-1)
+            return y.reshape(x.shape[0] * 2, 2), values, indices
+
+    batch = torch.export.Dim("batch", min=2, max=64)
+    ep = torch.export.export(Dynamic(), (torch.randn(3, 4),), dynamic_shapes={"x": {0: batch}})
+    torch.export.save(ep, os.path.join(out, "dynamic.pt2"))
+
+    class Branch(torch.nn.Module):
+        def forward(self, x):
+            return torch.cond(x.sum() > 0, lambda t: t.sin(), lambda t: t.cos(), (x,))
+
+    ep = torch.export.export(Branch(), (torch.randn(3),))
+    torch.export.save(ep, os.path.join(out, "cond.pt2"))
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(16, 8)
+            self.attn = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+            self.norm = torch.nn.LayerNorm(8)
+
+        def forward(self, ids):
+            h = self.emb(ids)
+            a, _ = self.attn(h, h, h)
+            return torch.nn.functional.gelu(self.norm(h + a))
+
+    ep = torch.export.export(Block().eval(), (torch.randint(0, 16, (2, 5)),))
+    torch.export.save(ep, os.path.join(out, "attention.pt2"))
+
+
 @entry("torch", "torch.jit.save(torch.jit.script(module))")
 def torch_jit(out):
     import torch
