@@ -177,6 +177,46 @@ def torch_quantized(out):
     torch.save({"q": q}, os.path.join(out, "quantized.pt"))
 
 
+@entry(
+    "torch",
+    "torch.save of quantized tensors (per-channel qint8, qint32, quint4x2) and of dynamically and "
+    "statically quantized models (torch.ao.quantization), no torchvision needed",
+)
+def torch_quantized_more(out):
+    import torch
+
+    torch.manual_seed(0)
+    w = torch.randn(4, 3)
+    torch.save(
+        {
+            "per_channel": torch.quantize_per_channel(w, torch.rand(4) + 0.1, torch.zeros(4, dtype=torch.long), 0, torch.qint8),
+            "qint32": torch.quantize_per_tensor(w, 0.05, 0, torch.qint32),
+            "quint4x2": torch.quantize_per_tensor(torch.rand(4, 4), 0.1, 0, torch.quint4x2),
+        },
+        os.path.join(out, "quantized_tensors.pt"),
+    )
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    dyn = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+    torch.save(dyn.state_dict(), os.path.join(out, "dynamic_quantized_state_dict.pt"))
+
+    class Static(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant = torch.ao.quantization.QuantStub()
+            self.fc = torch.nn.Linear(4, 4)
+            self.dequant = torch.ao.quantization.DeQuantStub()
+
+        def forward(self, x):
+            return self.dequant(self.fc(self.quant(x)))
+
+    model = Static().eval()
+    model.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
+    prepared = torch.ao.quantization.prepare(model)
+    prepared(torch.randn(8, 4))
+    static = torch.ao.quantization.convert(prepared)
+    torch.save(static.state_dict(), os.path.join(out, "static_quantized_state_dict.pt"))
+
+
 @entry("torch", "torch.export.save(torch.export.export(module, args)) -> .pt2")
 def torch_export(out):
     import torch
