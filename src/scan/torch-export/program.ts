@@ -233,6 +233,8 @@ export function isExportedProgram(value: unknown): value is Record<string, unkno
 }
 
 const MAX_LISTED = 50;
+/** Nesting read in a program (real ones nest a few dozen levels, subgraphs included). */
+const MAX_DEPTH = 512;
 
 /**
  * Members a torch.export loader reads as a serialized program: `<archive>/models/<name>.json`
@@ -279,11 +281,22 @@ export function analyzeExportedProgram(program: Record<string, unknown>): {
   let invalidTargets = 0;
   // Iterative walk over every value (subgraphs of higher-order ops sit anywhere inside nodes).
   const stack: unknown[] = [program];
+  const depths: number[] = [0];
+  let tooDeep = false;
   while (stack.length > 0) {
     const v = stack.pop();
+    const depth = depths.pop() as number;
     if (typeof v !== "object" || v === null) continue;
+    if (depth > MAX_DEPTH) {
+      tooDeep = true;
+      break;
+    }
     if (Array.isArray(v)) {
-      for (const x of v) if (typeof x === "object" && x !== null) stack.push(x);
+      for (const x of v)
+        if (typeof x === "object" && x !== null) {
+          stack.push(x);
+          depths.push(depth + 1);
+        }
       continue;
     }
     const o = v as Record<string, unknown>;
@@ -301,8 +314,20 @@ export function analyzeExportedProgram(program: Record<string, unknown>): {
     if ("as_custom_obj" in o) customObjects++;
     if ("expr_str" in o && (typeof o.expr_str !== "string" || !isSymbolicExpression(o.expr_str)))
       badExpr.add(String(o.expr_str).slice(0, 80));
-    for (const x of Object.values(o)) if (typeof x === "object" && x !== null) stack.push(x);
+    for (const x of Object.values(o))
+      if (typeof x === "object" && x !== null) {
+        stack.push(x);
+        depths.push(depth + 1);
+      }
   }
+  if (tooDeep)
+    findings.push(
+      finding(
+        "TORCH_EXPORT_INVALID",
+        "unscannable",
+        `The serialized program nests deeper than ${MAX_DEPTH} levels (Python's json module stops near 1000); it was not read to the end.`,
+      ),
+    );
   const customValues = (graph as { custom_obj_values?: unknown }).custom_obj_values;
   if (
     typeof customValues === "object" &&

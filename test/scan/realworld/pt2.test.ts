@@ -249,6 +249,14 @@ describe("torch.export program graph", () => {
       "unscannable",
       /./,
     ],
+    [
+      "deep nesting inside a node",
+      program([
+        node("torch.ops.aten.add.Tensor", { inputs: "<deep>" as unknown as unknown[] }),
+      ]).replace('"<deep>"', `${"[".repeat(50_000)}${"]".repeat(50_000)}`),
+      "unscannable",
+      /nests deeper/,
+    ],
   ];
   for (const [name, json, verdict, why] of cases) {
     it(`blocks ${name}`, async () => {
