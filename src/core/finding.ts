@@ -45,6 +45,10 @@ export type FindingCode =
   | "ONNX_EXTERNAL_DATA_ESCAPE"
   | "SAVEDMODEL_DANGEROUS_OP"
   | "TFLITE_CUSTOM_OP" // a TFLite model names a custom or Flex op (runs a registered kernel / full TF op)
+  | "LIGHTGBM_MODEL" // info: LightGBM model text passed the structural check (native parser reads it)
+  | "LIGHTGBM_INVALID" // LightGBM model text (model.txt or a pickled Booster's) fails the structural check
+  | "TORCH_EXPORT_OPERATOR" // a torch.export program calls an operator outside aten/prims/standard namespaces
+  | "TORCH_EXPORT_INVALID" // a torch.export archive's serialized program cannot be read as one
   | "SAVEDMODEL_INVALID"
   // --- code, keras, templates
   | "REMOTE_CODE"

@@ -53,6 +53,7 @@ export const FORMATS = [
   "protobuf",
   "tflite",
   "tf-checkpoint-index",
+  "lightgbm",
   "json",
   "python",
   "text",

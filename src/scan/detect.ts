@@ -8,6 +8,7 @@
 import { isTorchLegacyStart } from "./containers/legacy-detect.js";
 import { zipfileConcat } from "./containers/zip-records.js";
 import type { Detection } from "./context.js";
+import { looksLikeLightgbmModel } from "./lightgbm/scan.js";
 import { pickleReadingImports, sniffPickle } from "./pickle/sniff.js";
 import { looksLikeProtobuf, PROTOBUF_BY_STRUCTURE } from "./protobuf/probe.js";
 import type { ByteSource } from "./source.js";
@@ -132,6 +133,7 @@ function isProse(text: string): boolean {
 
 function classifyText(text: string): Detection {
   const trimmed = text.replace(/^\uFEFF/, "").trimStart();
+  if (looksLikeLightgbmModel(text)) return { format: "lightgbm" };
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) return { format: "json" };
   if (PYTHON_LINE.test(text) && !isProse(text)) return { format: "python" };
   return { format: "text" };

@@ -6,11 +6,12 @@ import { describeError, ScanError } from "../core/errors.js";
 import { finding } from "../core/finding.js";
 import { makeNode, type ScanNode } from "../core/report.js";
 import { Budget } from "./budget.js";
-import type { ScanContext } from "./context.js";
+import type { Detection, ScanContext } from "./context.js";
 import { detectFormat } from "./detect.js";
 import type { ScanPolicy } from "./policy.js";
 import { SCANNERS } from "./registry.js";
 import type { ByteSource } from "./source.js";
+import { isProgramMember } from "./torch-export/program.js";
 
 export interface ScanSourceOptions {
   policy: ScanPolicy;
@@ -27,7 +28,10 @@ export async function scanSource(
   const depth = options.depth ?? 0;
   let format = "unknown";
   try {
-    const detection = detectFormat(source);
+    // A torch.export program member is read as JSON by its loader, whatever its bytes look like.
+    const detection: Detection = isProgramMember(options.path, depth)
+      ? { format: "json" }
+      : detectFormat(source);
     format = detection.format;
     const ctx: ScanContext = {
       policy: options.policy,

@@ -7,6 +7,7 @@ import type { Format, Scanner } from "./context.js";
 import { scanGguf } from "./gguf/scan.js";
 import { scanJson } from "./json/index.js";
 import { scanHdf5 } from "./keras/index.js";
+import { scanLightgbmText } from "./lightgbm/scan.js";
 import { scanPickleFile } from "./pickle/scan.js";
 import { scanProtobuf } from "./protobuf/scan.js";
 import { scanSafetensors } from "./safetensors/scan.js";
@@ -36,5 +37,6 @@ export const SCANNERS: Record<Format, Scanner> = {
   python: scanPythonFile,
   tflite: scanTflite,
   "tf-checkpoint-index": scanTfCheckpointIndex,
+  lightgbm: scanLightgbmText,
   unknown: unsupported("the bytes match no format modelvet can read"),
 };

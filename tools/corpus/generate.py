@@ -177,6 +177,46 @@ def torch_quantized(out):
     torch.save({"q": q}, os.path.join(out, "quantized.pt"))
 
 
+@entry(
+    "torch",
+    "torch.save of quantized tensors (per-channel qint8, qint32, quint4x2) and of dynamically and "
+    "statically quantized models (torch.ao.quantization), no torchvision needed",
+)
+def torch_quantized_more(out):
+    import torch
+
+    torch.manual_seed(0)
+    w = torch.randn(4, 3)
+    torch.save(
+        {
+            "per_channel": torch.quantize_per_channel(w, torch.rand(4) + 0.1, torch.zeros(4, dtype=torch.long), 0, torch.qint8),
+            "qint32": torch.quantize_per_tensor(w, 0.05, 0, torch.qint32),
+            "quint4x2": torch.quantize_per_tensor(torch.rand(4, 4), 0.1, 0, torch.quint4x2),
+        },
+        os.path.join(out, "quantized_tensors.pt"),
+    )
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    dyn = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+    torch.save(dyn.state_dict(), os.path.join(out, "dynamic_quantized_state_dict.pt"))
+
+    class Static(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant = torch.ao.quantization.QuantStub()
+            self.fc = torch.nn.Linear(4, 4)
+            self.dequant = torch.ao.quantization.DeQuantStub()
+
+        def forward(self, x):
+            return self.dequant(self.fc(self.quant(x)))
+
+    model = Static().eval()
+    model.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
+    prepared = torch.ao.quantization.prepare(model)
+    prepared(torch.randn(8, 4))
+    static = torch.ao.quantization.convert(prepared)
+    torch.save(static.state_dict(), os.path.join(out, "static_quantized_state_dict.pt"))
+
+
 @entry("torch", "torch.export.save(torch.export.export(module, args)) -> .pt2")
 def torch_export(out):
     import torch
@@ -185,6 +225,54 @@ def torch_export(out):
     net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU())
     ep = torch.export.export(net, (torch.randn(2, 4),))
     torch.export.save(ep, os.path.join(out, "model.pt2"))
+
+
+@entry(
+    "torch",
+    "torch.export.save of programs with dynamic shapes (Dim, guards, symbolic sizes), torch.cond, "
+    "a small attention block, multiple outputs and buffers",
+)
+def torch_export_more(out):
+    import torch
+
+    torch.manual_seed(0)
+
+    class Dynamic(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+            self.register_buffer("scale", torch.ones(4))
+
+        def forward(self, x):
+            y = self.lin(x) * self.scale
+            values, indices = y.max(dim=-1)
+            return y.reshape(x.shape[0] * 2, 2), values, indices
+
+    batch = torch.export.Dim("batch", min=2, max=64)
+    ep = torch.export.export(Dynamic(), (torch.randn(3, 4),), dynamic_shapes={"x": {0: batch}})
+    torch.export.save(ep, os.path.join(out, "dynamic.pt2"))
+
+    class Branch(torch.nn.Module):
+        def forward(self, x):
+            return torch.cond(x.sum() > 0, lambda t: t.sin(), lambda t: t.cos(), (x,))
+
+    ep = torch.export.export(Branch(), (torch.randn(3),))
+    torch.export.save(ep, os.path.join(out, "cond.pt2"))
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(16, 8)
+            self.attn = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+            self.norm = torch.nn.LayerNorm(8)
+
+        def forward(self, ids):
+            h = self.emb(ids)
+            a, _ = self.attn(h, h, h)
+            return torch.nn.functional.gelu(self.norm(h + a))
+
+    ep = torch.export.export(Block().eval(), (torch.randint(0, 16, (2, 5)),))
+    torch.export.save(ep, os.path.join(out, "attention.pt2"))
 
 
 @entry("torch", "torch.jit.save(torch.jit.script(module))")
@@ -419,6 +507,64 @@ def lightgbm_models(out):
     with open(os.path.join(out, "classifier.pkl"), "wb") as f:
         pickle.dump(clf, f)
     joblib.dump(clf, os.path.join(out, "classifier.joblib"))
+
+
+@entry(
+    "lightgbm",
+    "Booster.save_model and pickle/joblib of Booster, LGBMRegressor, LGBMRanker, LGBMModel, LGBMClassifier "
+    "(multiclass, categorical and pandas-category features, linear trees, random forest with monotone constraints, ranking)",
+)
+def lightgbm_more(out):
+    import pickle
+
+    import joblib
+    import lightgbm as lgb
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5))
+    quiet = {"verbose": -1}
+
+    def dump(obj, name, **kw):
+        if name.endswith(".pkl"):
+            with open(os.path.join(out, name), "wb") as f:
+                pickle.dump(obj, f)
+        else:
+            joblib.dump(obj, os.path.join(out, name), **kw)
+
+    multi = lgb.train({"objective": "multiclass", "num_class": 3, **quiet}, lgb.Dataset(X, rng.integers(0, 3, 200)), 4)
+    multi.save_model(os.path.join(out, "multiclass.txt"))
+    dump(multi, "booster_multiclass.pkl")
+    Xc = X.copy()
+    Xc[:, 2] = rng.integers(0, 6, 200)
+    cat = lgb.train(
+        {"objective": "binary", "min_data_per_group": 5, "cat_smooth": 1, **quiet},
+        lgb.Dataset(Xc, (Xc[:, 2] % 2 == 0).astype(int), categorical_feature=[2]),
+        4,
+    )
+    cat.save_model(os.path.join(out, "categorical.txt"))
+    linear = lgb.train({"objective": "regression", "linear_tree": True, **quiet}, lgb.Dataset(X, X[:, 0] * 2.0 + X[:, 1]), 4)
+    linear.save_model(os.path.join(out, "linear_tree.txt"))
+    dump(linear, "booster_linear.joblib")
+    rf = lgb.train(
+        {"objective": "regression", "boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.5, "monotone_constraints": [1, 0, 0, 0, -1], **quiet},
+        lgb.Dataset(X, X[:, 0]),
+        4,
+    )
+    rf.save_model(os.path.join(out, "random_forest.txt"))
+    reg = lgb.LGBMRegressor(n_estimators=4, **quiet).fit(X, X[:, 0])
+    dump(reg, "regressor.pkl")
+    dump(reg, "regressor_zlib.joblib", compress=3)
+    rank = lgb.LGBMRanker(n_estimators=4, **quiet).fit(X, rng.integers(0, 3, 200), group=[20] * 10)
+    dump(rank, "ranker.joblib")
+    rank.booster_.save_model(os.path.join(out, "ranker.txt"))
+    model = lgb.LGBMModel(objective="regression", n_estimators=3, **quiet).fit(X, X[:, 1])
+    dump(model, "model.pkl")
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "colour": pd.Categorical(rng.choice(["red", "green", "blue"], 200))})
+    clf = lgb.LGBMClassifier(n_estimators=4, min_data_per_group=5, **quiet).fit(frame, (frame["colour"] == "red").astype(int))
+    dump(clf, "classifier_pandas_category.pkl")
+    clf.booster_.save_model(os.path.join(out, "pandas_category.txt"))
 
 
 # --------------------------------------------------------------------------- keras / tensorflow

@@ -30,6 +30,12 @@ import type { KerasPolicy } from "../keras/policy.js";
 import { readAll } from "../source.js";
 import { scanChatTemplate, templatesInJson } from "../templates/index.js";
 import { decodeText, overMemoryBudget, scanTextContent } from "../text/index.js";
+import {
+  analyzeExportedProgram,
+  invalidProgram,
+  isExportedProgram,
+  isProgramMember,
+} from "../torch-export/program.js";
 import { parsePythonJson } from "./parse.js";
 
 const MAX_KEYS = 32;
@@ -124,6 +130,12 @@ export function scanJsonValue(
     findings.push(...result.findings);
     summary.keras = result.summary;
   }
+  // A torch.export serialized program (the JSON inside a .pt2): its operators are named.
+  if (isExportedProgram(value)) {
+    const result = analyzeExportedProgram(value);
+    findings.push(...result.findings);
+    summary.torchExport = result.summary;
+  }
   return { findings, summary };
 }
 
@@ -150,10 +162,18 @@ export const scanJson: Scanner = async (source, ctx, detection) => {
   }
   const text = decodeText(bytes);
   const parsed = parsePythonJson(text);
+  const program = isProgramMember(ctx.path, ctx.depth);
   if (parsed.ok) {
     const { findings, summary } = scanJsonValue(parsed.value, ctx.policy.keras);
+    if (program && !isExportedProgram(parsed.value))
+      findings.push(invalidProgram("the JSON has no graph_module"));
     return makeNode({ ...base, findings, summary });
   }
+  if (program)
+    return makeNode({
+      ...base,
+      findings: [invalidProgram(`not JSON: ${parsed.error.slice(0, 120)}`)],
+    });
   const asText = scanTextContent(text, ctx.path);
   return makeNode({
     ...base,

@@ -86,7 +86,8 @@ export abstract class ConstantReader extends Recorder {
         if (text === undefined) this.malformed("str constant is not valid UTF-8");
         return text;
       }
-      return LONG_STR;
+      // A long UTF-8 str keeps where it is, for the one rule that reads one (lightgbm-state.ts).
+      return kind === "utf8" ? new SymbolicOpaque("str", start, len) : LONG_STR;
     }
     return kind === "bytes" ? BYTES : BYTEARRAY;
   }

@@ -5,6 +5,7 @@
  */
 
 import { isConstructOnly } from "./construct-only.js";
+import { checkBoosterBuild, isStateChecked } from "./lightgbm-state.js";
 import type { WalkConfig } from "./reader.js";
 import { SymbolicStack } from "./stack.js";
 import { latin1 } from "./text.js";
@@ -88,7 +89,7 @@ export abstract class Recorder extends SymbolicStack {
     if (
       !this.cfg.sniff &&
       this.constructOnly.length < MAX_ATTRIBUTE_GETS &&
-      isConstructOnly(module, name)
+      (isConstructOnly(module, name) || isStateChecked(module, name))
     )
       this.constructOnly.push(g);
     if (this.cfg.sniff) {
@@ -190,6 +191,15 @@ export abstract class Recorder extends SymbolicStack {
   protected noteAttributeBuilt(target: SymbolicObject): void {
     const get = this.attributeResults.get(target);
     if (get !== undefined) get.resultBuilt = true;
+    // Also the one state-checked class: a Booster's model text is checked at its BUILD.
+    if (this.cfg.sniff) return;
+    const build = checkBoosterBuild(target, target.state, this.cfg.source, this.opStart);
+    if (build === undefined) return;
+    this.result.lightgbm ??= [];
+    const builds = this.result.lightgbm;
+    // Past the cap one failed record stands for the rest, so the import stays blocked.
+    if (builds.length < MAX_ATTRIBUTE_GETS) builds.push(build);
+    else builds[builds.length - 1] = { ...build, problem: "too many Booster objects to check" };
   }
 
   /** Copies each getattr's reference count into the result (called when the walk ends). */

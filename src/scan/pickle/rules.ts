@@ -6,9 +6,11 @@
  * Python 2 → 3 renames the unpickler applies, so `__builtin__.eval` is judged as `builtins.eval`).
  */
 import { type Finding, finding } from "../../core/finding.js";
+import { lightgbmNote } from "../lightgbm/scan.js";
 import { excusedAttributeGets } from "./attribute-rule.js";
 import { py2Mapped } from "./compat.js";
 import { isConstructOnly } from "./construct-only.js";
+import { isStateChecked } from "./lightgbm-state.js";
 import { globalKey, type PicklePolicy } from "./policy.js";
 import { importedPackage } from "./records.js";
 import type { PickleImport, PickleStreamResult } from "./types.js";
@@ -136,6 +138,36 @@ function evaluateImport(imp: PickleImport, policy: PicklePolicy): Finding | unde
 }
 
 /**
+ * LightGBM Boosters (lightgbm-state.ts): a finding per BUILD whose model text failed the check, a
+ * note per vetted one. Returns the offsets of the Booster imports whose every BUILD was vetted (at
+ * least one): only those may be excused, and only when every use is an argument-less NEWOBJ.
+ */
+function lightgbmFindings(result: PickleStreamResult, out: Finding[]): Set<number> {
+  const vetted = new Set<number>();
+  const failed = new Set<number>();
+  let trees = 0;
+  for (const b of result.lightgbm ?? []) {
+    if (b.problem === undefined) {
+      vetted.add(b.importOffset);
+      trees += b.trees ?? 0;
+      continue;
+    }
+    failed.add(b.importOffset);
+    out.push(
+      finding(
+        "LIGHTGBM_INVALID",
+        "suspicious",
+        `BUILD at offset ${b.offset} restores a lightgbm.basic.Booster whose state is not what LightGBM writes (${b.problem}); LightGBM's native parser would read it.`,
+        { offset: b.offset },
+      ),
+    );
+  }
+  for (const f of failed) vetted.delete(f);
+  if (vetted.size > 0) out.push(lightgbmNote(trees, "when the Booster is unpickled"));
+  return vetted;
+}
+
+/**
  * Policy findings for one walked stream and, recursively, for the pickles nested in its
  * constants (their structural findings are included too, since the outer stream's `findings`
  * only says "nested pickle here").
@@ -144,9 +176,12 @@ export function evaluatePickle(result: PickleStreamResult, policy: PicklePolicy)
   const out: Finding[] = [];
   const excused = excusedAttributeGets(result, policy);
   const newOnly = new Set(result.newOnly ?? []);
+  const boosters = lightgbmFindings(result, out);
   for (const imp of result.imports) {
     if (excused.imports.has(imp.offset) && imp.name === "getattr") continue;
     if (newOnly.has(imp.offset) && isConstructOnly(imp.module, imp.name)) continue;
+    if (newOnly.has(imp.offset) && isStateChecked(imp.module, imp.name) && boosters.has(imp.offset))
+      continue;
     const f = evaluateImport(imp, policy);
     if (f !== undefined) out.push(f);
   }

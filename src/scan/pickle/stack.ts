@@ -1,7 +1,7 @@
 /**
  * The unpickler's stack, mark stack and memo, symbolically: values are PickleValues (see
  * types.ts and values.ts), and the stack and mark depth and the memo size are bounded by the
- * Budget. Contents of tuples and dicts are kept only while small (KEEP_ITEMS) and while the walk
+ * Budget. Contents of tuples and dicts are kept only while small (KEEP_ITEMS items, KEEP_DICT_ENTRIES entries) and while the walk
  * has retained fewer than RETAIN_CAP items in all.
  */
 
@@ -9,10 +9,14 @@ import { LineReader } from "./line-reader.js";
 import { PickleMemo } from "./memo.js";
 import type { WalkConfig } from "./reader.js";
 import { type PickleValue, type SymbolicDict, SymbolicGlobal, SymbolicTuple } from "./types.js";
-import { KEEP_ITEMS } from "./values.js";
 
 /** Tuple items and dict entries kept across one walk (beyond this, contents are dropped). */
 const RETAIN_CAP = 1 << 22;
+/**
+ * Entries kept per dict. Larger than KEEP_ITEMS (tuples): a state dict whose values a rule reads
+ * (a LightGBM Booster's, about 20 keys: lightgbm-state.ts) must be known in full.
+ */
+const KEEP_DICT_ENTRIES = 256;
 
 export abstract class SymbolicStack extends LineReader {
   stack: PickleValue[] = [];
@@ -115,7 +119,7 @@ export abstract class SymbolicStack extends LineReader {
 
   protected addEntries(d: SymbolicDict, items: PickleValue[]): void {
     if (d.entries === undefined) return;
-    if (d.entries.length + items.length / 2 > KEEP_ITEMS || !this.retain(items.length)) {
+    if (d.entries.length + items.length / 2 > KEEP_DICT_ENTRIES || !this.retain(items.length)) {
       d.entries = undefined;
       return;
     }

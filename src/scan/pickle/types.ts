@@ -3,6 +3,7 @@
  * numpy) call `walkPickle` and `evaluatePickle` from `./index.js` and read these shapes.
  */
 import type { Finding } from "../../core/finding.js";
+import type { BoosterBuild } from "./lightgbm-state.js";
 
 /** One import the unpickler would perform: GLOBAL, INST, STACK_GLOBAL or EXT1/2/4. */
 export interface PickleImport {
@@ -103,6 +104,8 @@ export interface PickleStreamResult {
    * `NEWOBJ` with no arguments (`cls.__new__(cls)`: no `__init__`, no `__post_init__`).
    */
   newOnly?: number[];
+  /** BUILDs on `lightgbm.basic.Booster` objects and their model-text checks (lightgbm-state.ts). */
+  lightgbm?: BoosterBuild[];
 }
 
 /**
