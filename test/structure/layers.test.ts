@@ -181,11 +181,7 @@ const MAX_LINES = 400;
  * Files past MAX_LINES that other branches are splitting this session; the lead empties this
  * list after merging them. No file may be added to it.
  */
-const SPLIT_IN_PROGRESS = new Set([
-  "io/download.ts",
-  "io/fetch.ts",
-  "io/hub.ts",
-]);
+const SPLIT_IN_PROGRESS = new Set(["io/download.ts", "io/fetch.ts", "io/hub.ts"]);
 
 function lineCount(file: string): number {
   const text = readFileSync(file, "utf8");
