@@ -3,7 +3,8 @@
  * are model files, so a pre-commit hook never blocks ordinary source code. Decided by the bytes
  * first (the format detector the scanner uses), then by name:
  * - bytes in a model or archive format (pickle, zip/PyTorch, numpy, HDF5, safetensors, GGUF,
- *   protobuf starting as ONNX/SavedModel/SentencePiece do, tar and compressed streams) are kept,
+ *   protobuf starting as ONNX/SavedModel/SentencePiece do, TFLite, checkpoint indexes, LightGBM
+ *   model text, tar and compressed streams) are kept,
  *   whatever the file is called;
  * - a file named like a weights file (`.pt`, `.bin`, `.safetensors`…, any case) is kept even when
  *   its bytes are unreadable: the scan then says why, and that blocks;
@@ -35,6 +36,9 @@ const MODEL_FORMATS = new Set([
   "pickle",
   "zlib",
   "protobuf",
+  "tflite",
+  "tf-checkpoint-index",
+  "lightgbm",
 ]);
 
 /** Names that promise model bytes (compared in lower case). */

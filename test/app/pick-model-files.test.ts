@@ -45,6 +45,15 @@ describe("pickModelFiles", () => {
     writeFileSync(at("broken/config.json"), "{ not json");
     writeFileSync(at("broken/tool.py"), "import os\n");
     symlinkSync(at("build.py"), at("link.py"));
+    // Model formats whose names promise nothing a hook would know: a LightGBM model.txt, a TFLite
+    // flatbuffer and a tf.train.Checkpoint index, under neutral names.
+    const real = (p: string) => join(REPO_ROOT, "fixtures/realworld/current", p);
+    copyFileSync(
+      join(REPO_ROOT, "fixtures/realworld/current-2/lightgbm_more/random_forest.txt"),
+      at("trees.txt"),
+    );
+    copyFileSync(real("tensorflow_saves/adder.tflite"), at("adder.data"));
+    copyFileSync(real("tensorflow_saves/ckpt/model-1.index"), at("ckpt.idx"));
   });
   after(() => dir.cleanup());
 
@@ -64,6 +73,14 @@ describe("pickModelFiles", () => {
 
   test("a protocol-0 payload under a text name is kept", () => {
     assert.deepEqual(pick("payload.txt").picked, ["payload.txt"]);
+  });
+
+  test("LightGBM text models, TFLite and checkpoint indexes are kept by their bytes", () => {
+    assert.deepEqual(pick("trees.txt", "adder.data", "ckpt.idx").picked, [
+      "trees.txt",
+      "adder.data",
+      "ckpt.idx",
+    ]);
   });
 
   test("a weights-file name is kept in any case, even when its bytes are unreadable", () => {
