@@ -6,8 +6,10 @@
  * It runs only after our own bounded walk has accepted the header (the library trusts some counts
  * and zero-fills reads past the end), and only on headers small enough for its 50 MB buffer.
  * If it rejects the file or reads different counts, the two readers disagree: GGUF_INVALID.
+ *
+ * Loaded on first use: the library pulls in @huggingface/tasks (about 70 modules, ~120 ms of CPU),
+ * which every CLI start would otherwise pay for, GGUF file or not.
  */
-import { gguf } from "@huggingface/gguf";
 import type { ByteSource } from "../source.js";
 
 /** The library's buffer cap is 50 MB; leave room for its 2 MB read-ahead. */
@@ -35,6 +37,7 @@ function rangeFetch(source: ByteSource): typeof fetch {
 }
 
 export async function readWithReference(source: ByteSource): Promise<ReferenceReading> {
+  const { gguf } = await import("@huggingface/gguf");
   const parsed = await gguf("https://modelvet.invalid/model.gguf", {
     fetch: rangeFetch(source),
     computeParametersCount: true,
