@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import ts from "typescript";
 import { REPO_ROOT, tempDir } from "../helpers/run-cli.js";
 
 const SCRIPT = join(REPO_ROOT, "scripts", "coverage-floor.mjs");
@@ -132,5 +133,29 @@ describe("coverage floor", () => {
     );
     assert.equal(noBranches.code, 2);
     assert.match(noBranches.stderr, /no branches figures/);
+  });
+});
+
+describe("coverage configuration", () => {
+  it("excludes from src/ only files with no runtime code (types only), which c8 would count as 0%", () => {
+    const config = JSON.parse(readFileSync(join(REPO_ROOT, ".c8rc.json"), "utf8")) as {
+      include: string[];
+      exclude: string[];
+    };
+    assert.deepEqual(config.include, ["src/**/*.ts"]);
+    const files = config.exclude.filter((p) => p.startsWith("src/"));
+    assert.ok(files.length > 0);
+    for (const file of files) {
+      assert.doesNotMatch(file, /[*?{]/, `${file}: name each type-only file, no globs`);
+      const out = ts.transpileModule(readFileSync(join(REPO_ROOT, file), "utf8"), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+      const code = out.replace(/\/\/.*$/gm, "").replace(/\s+/g, "");
+      assert.equal(
+        code,
+        "export{};",
+        `${file} has runtime code; measure it instead of excluding it`,
+      );
+    }
   });
 });
