@@ -144,12 +144,12 @@ function applyStringOp(name: string, s: string, args: Array<string | undefined>)
       return [[...s].reverse().join("")];
     case "replace":
       return args[0] !== undefined && args[1] !== undefined ? [s.split(args[0]).join(args[1])] : [];
-    case "format":
-      return [
-        s.includes("{")
-          ? s.replace(/\{(\d*)\}/g, (_, d: string) => args[d === "" ? 0 : Number(d)] ?? "")
-          : percentFormat(s, args as string[]),
-      ];
+    case "format": {
+      if (!s.includes("{")) return [percentFormat(s, args as string[])];
+      // Python numbers empty fields left to right: "{}{}".format(a, b) is a + b.
+      let next = 0;
+      return [s.replace(/\{(\d*)\}/g, (_, d: string) => args[d === "" ? next++ : Number(d)] ?? "")];
+    }
     default:
       return [];
   }
