@@ -25,6 +25,9 @@ const tree = (replace: Record<string, string | null>) =>
     .filter((l) => l !== undefined)
     .join("\n");
 
+const STUMP =
+  "num_leaves=1\nnum_cat=0\nsplit_feature=\nleft_child=\nleaf_value=0.5\nleaf_weight=\nis_linear=0\nshrinkage=1";
+
 const CATEGORICAL = tree({
   num_cat: "1",
   decision_type: "1 2",
@@ -45,6 +48,8 @@ describe("LightGBM model text: what LightGBM writes", () => {
       model([TREE]),
       model([TREE, CATEGORICAL]),
       model([TREE], { tree_sizes: "<none>" }),
+      model([TREE], { monotone_constraints: "0 -1" }),
+      model([tree({ decision_type: null })]), // LightGBM reads a missing decision_type as 0s
     ]) {
       const r = checkLightgbmModelText(text);
       assert.ok(r.ok, JSON.stringify(r));
@@ -52,9 +57,7 @@ describe("LightGBM model text: what LightGBM writes", () => {
   });
 
   it("passes a one-leaf tree whose other fields are empty (LightGBM stops reading there)", () => {
-    const stump =
-      "num_leaves=1\nnum_cat=0\nsplit_feature=\nleft_child=\nleaf_value=0.5\nleaf_weight=\nis_linear=0\nshrinkage=1";
-    const r = checkLightgbmModelText(model([stump]));
+    const r = checkLightgbmModelText(model([STUMP]));
     assert.ok(r.ok, JSON.stringify(r));
   });
 });
@@ -183,6 +186,70 @@ describe("LightGBM model text: hostile input", () => {
       /not a list/,
     ],
     ["text after the trailer", `${base}import os\n`, /unexpected line/],
+    [
+      "a tree section that goes on after a blank line",
+      model([TREE.replace("is_linear=0", "\nis_linear=0")]),
+      /goes on after a blank line/,
+    ],
+    ["a tree without leaf_value", model([tree({ leaf_value: null })]), /no leaf_value/],
+    ["is_linear neither 0 nor 1", model([tree({ is_linear: "2" })]), /is_linear 2/],
+    [
+      "a one-leaf tree with categorical sets",
+      model([STUMP.replace("num_cat=0", "num_cat=1")]),
+      /num_cat 1/,
+    ],
+    [
+      "cat_boundaries not starting at 0",
+      model([CATEGORICAL.replace("cat_boundaries=0 1", "cat_boundaries=1 1")]),
+      /does not start at 0/,
+    ],
+    [
+      "a cat_threshold word past 32 bits",
+      model([CATEGORICAL.replace("cat_threshold=10", "cat_threshold=9999999999")]),
+      /no uint32/,
+    ],
+    [
+      "categorical sets in a tree with num_cat=0",
+      model([TREE.concat("\ncat_boundaries=0 1\ncat_threshold=1")]),
+      /num_cat=0/,
+    ],
+    [
+      "a linear leaf counting more features than the model has",
+      model([
+        tree({ is_linear: "1" }).concat(
+          "\nleaf_const=0 0 0\nnum_features=9 0 0\nleaf_features=0\nleaf_coeff=0.5",
+        ),
+      ]),
+      /num_features is out of range/,
+    ],
+    [
+      "linear feature counts without features or coefficients",
+      model([tree({ is_linear: "1" }).concat("\nleaf_const=0 0 0\nnum_features=1 0 0")]),
+      /without features and coefficients/,
+    ],
+    [
+      "one node as both children (two parents)",
+      model([tree({ left_child: "1 -1", right_child: "1 -3" })]),
+      /node 1 has two parents/,
+    ],
+    [
+      "a header key twice",
+      base.replace("num_class=1\n", "num_class=1\nnum_class=1\n"),
+      /appears twice/,
+    ],
+    ["version not vN", model([TREE], { version: "4" }), /version is not vN/],
+    [
+      "monotone_constraints that are not integers",
+      model([TREE], { monotone_constraints: "0 x" }),
+      /monotone_constraints/,
+    ],
+    [
+      "an objective parameter that is not name:number",
+      model([TREE], { objective: "binary sigmoid:x" }),
+      /objective parameter/,
+    ],
+    ["an empty tree_sizes", model([TREE], { tree_sizes: "" }), /tree_sizes lists 0/],
+    ["a feature importance of another shape", base.replace("a=1\n", "a:1\n"), /name=count/],
   ];
   for (const [name, text, why] of cases) {
     it(name, () => {
