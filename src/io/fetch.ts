@@ -18,8 +18,9 @@
  *     same path) and is checked when it arrives, so a bad one is never requested. A malformed
  *     `Location` or `Link` is HUB_PROTOCOL with a message that says which.
  */
-import { HubError } from "../core/errors.js";
+import { HubError, ModelvetError } from "../core/errors.js";
 import { VERSION } from "../version.js";
+import { networkFetch } from "./net-agent.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -78,7 +79,7 @@ export interface HubFetchOptions {
   hubUrl?: string | undefined;
   retry?: Partial<RetryPolicy>;
   sleep?: (ms: number) => Promise<void>;
-  /** The underlying fetch (tests may pass one; default: global fetch). */
+  /** The underlying fetch (tests may pass one; default: io/net-agent.ts, proxies honoured). */
   fetch?: typeof fetch;
   onRetry?: (event: RetryEvent) => void;
   /** Bound on a buffered body. */
@@ -273,7 +274,7 @@ export function createRecordingFetch(
   scope: RequestScope = "files",
 ): RecordingFetch {
   const policy = { ...HUB_RETRY_POLICY, ...options.retry };
-  const base = options.fetch ?? globalThis.fetch;
+  const base = options.fetch ?? networkFetch;
   const sleep = options.sleep ?? realSleep;
   const maxBuffered = options.maxBufferedBytes ?? 64 * 1024 * 1024;
   let failure: FailureRecord | undefined;
@@ -449,7 +450,7 @@ export function createRecordingFetch(
         }
         problem = `HTTP ${response.status}`;
       } catch (error) {
-        if (error instanceof HubError) throw error;
+        if (error instanceof ModelvetError) throw error;
         if (error instanceof BodyTooLarge) {
           throw new HubError(
             "HUB_PROTOCOL",
