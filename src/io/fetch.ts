@@ -29,7 +29,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Upper bound on all waits of one request together. */
   maxTotalWaitMs: number;
-  /** Per-attempt timeout for buffered (API) requests; streaming downloads are not timed here. */
+  /**
+   * Buffered (API, metadata) requests: the longest silence before the answer's headers, and
+   * between two parts of its body (`HF_HUB_ETAG_TIMEOUT`, default 10 s as in huggingface_hub).
+   * A request that times out is retried. Streaming downloads are not timed here.
+   */
   timeoutMs: number;
 }
 
@@ -38,7 +42,7 @@ export const HUB_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 1000,
   maxDelayMs: 8000,
   maxTotalWaitMs: 120_000,
-  timeoutMs: 60_000,
+  timeoutMs: 10_000,
 };
 
 export const RETRY_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -186,7 +190,27 @@ function samePath(a: URL, b: URL): boolean {
 
 class BodyTooLarge extends Error {}
 
-async function readBounded(response: Response, max: number): Promise<Uint8Array> {
+/** An abort signal that fires after `ms` of silence; `touch()` restarts the wait. */
+function silenceTimer(ms: number): { signal: AbortSignal; touch(): void; clear(): void } {
+  const controller = new AbortController();
+  const fire = () =>
+    controller.abort(new DOMException(`no answer for ${ms / 1000} s`, "TimeoutError"));
+  let timer = setTimeout(fire, ms);
+  return {
+    signal: controller.signal,
+    touch: () => {
+      clearTimeout(timer);
+      timer = setTimeout(fire, ms);
+    },
+    clear: () => clearTimeout(timer),
+  };
+}
+
+async function readBounded(
+  response: Response,
+  max: number,
+  onChunk: () => void = () => undefined,
+): Promise<Uint8Array> {
   const declared = Number(response.headers.get("Content-Length") ?? "NaN");
   if (Number.isFinite(declared) && declared > max) {
     await response.body?.cancel();
@@ -199,6 +223,7 @@ async function readBounded(response: Response, max: number): Promise<Uint8Array>
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    onChunk();
     total += value.byteLength;
     if (total > max) {
       await reader.cancel();
@@ -420,11 +445,8 @@ export function createRecordingFetch(
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
       const canRetry = retryable && attempt < policy.maxRetries;
-      const buffered = mode !== "none";
-      const signals = [
-        init?.signal,
-        buffered ? AbortSignal.timeout(policy.timeoutMs) : undefined,
-      ].filter((s): s is AbortSignal => s != null);
+      const silence = mode !== "none" ? silenceTimer(policy.timeoutMs) : undefined;
+      const signals = [init?.signal, silence?.signal].filter((s): s is AbortSignal => s != null);
       let response: Response | undefined;
       let problem: string;
       try {
@@ -441,8 +463,10 @@ export function createRecordingFetch(
           display,
         );
         if (shouldBuffer(mode, url, response, method)) {
-          response = rebuild(response, await readBounded(response, maxBuffered));
+          silence?.touch();
+          response = rebuild(response, await readBounded(response, maxBuffered, silence?.touch));
         }
+        silence?.clear();
         if (!RETRY_STATUSES.has(response.status) || !canRetry) {
           if (response.status >= 400)
             failure = failureOf(method, display, response, attempt, waited);
@@ -450,6 +474,7 @@ export function createRecordingFetch(
         }
         problem = `HTTP ${response.status}`;
       } catch (error) {
+        silence?.clear();
         if (error instanceof ModelvetError) throw error;
         if (error instanceof BodyTooLarge) {
           throw new HubError(
@@ -503,7 +528,8 @@ function describeNetworkError(error: unknown): string {
     const cause = (error as { cause?: unknown }).cause;
     const code =
       cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
-    if (error.name === "TimeoutError") return "the request timed out";
+    if (error.name === "TimeoutError")
+      return `the request timed out (${error.message}; HF_HUB_ETAG_TIMEOUT sets that wait)`;
     return code !== undefined ? `${error.message} (${code})` : error.message;
   }
   return String(error);

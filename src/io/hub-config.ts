@@ -25,6 +25,8 @@ export interface HubConfig {
   tokenPath: string;
   /** `HF_HUB_DOWNLOAD_TIMEOUT` in ms, when set. */
   downloadTimeoutMs?: number | undefined;
+  /** `HF_HUB_ETAG_TIMEOUT` in ms, when set. */
+  etagTimeoutMs?: number | undefined;
 }
 
 export interface HubConfigOptions {
@@ -89,17 +91,27 @@ function isLoopback(hostname: string): boolean {
   );
 }
 
-/** `HF_HUB_DOWNLOAD_TIMEOUT`: positive seconds (decimals allowed), at most a day. */
-export function downloadTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = nonEmpty(env.HF_HUB_DOWNLOAD_TIMEOUT);
+/** A timeout variable: positive seconds (decimals allowed), at most a day; ms, or undefined. */
+function timeoutVariableMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = nonEmpty(env[name]);
   if (raw === undefined) return undefined;
   const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(seconds > 0 && seconds <= 86_400)) {
     throw new UsageError(
-      `HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds above 0 and at most 86400, not ${JSON.stringify(raw.slice(0, 40))}.`,
+      `${name} must be a number of seconds above 0 and at most 86400, not ${JSON.stringify(raw.slice(0, 40))}.`,
     );
   }
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/** `HF_HUB_DOWNLOAD_TIMEOUT`: silence allowed on a download connection (default 60 s here). */
+export function downloadTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  return timeoutVariableMs(env, "HF_HUB_DOWNLOAD_TIMEOUT");
+}
+
+/** `HF_HUB_ETAG_TIMEOUT`: silence allowed on an API or metadata request (default 10 s). */
+export function etagTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  return timeoutVariableMs(env, "HF_HUB_ETAG_TIMEOUT");
 }
 
 const secretsInUse = new Set<string>();
@@ -159,7 +171,14 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
     }
   }
   if (token !== undefined) secretsInUse.add(token);
-  return { hubUrl, token, tokenSource, tokenPath, downloadTimeoutMs: downloadTimeoutMs(env) };
+  return {
+    hubUrl,
+    token,
+    tokenSource,
+    tokenPath,
+    downloadTimeoutMs: downloadTimeoutMs(env),
+    etagTimeoutMs: etagTimeoutMs(env),
+  };
 }
 
 /** `HF_HUB_OFFLINE` (or `TRANSFORMERS_OFFLINE`) set to 1/on/yes/true: no network at all. */

@@ -110,12 +110,16 @@ export class HubClient {
   readonly #downloadTimeoutMs: number | undefined;
 
   constructor(
-    config: Pick<HubConfig, "hubUrl" | "token" | "downloadTimeoutMs">,
+    config: Pick<HubConfig, "hubUrl" | "token" | "downloadTimeoutMs" | "etagTimeoutMs">,
     options: HubClientOptions = {},
   ) {
     this.hubUrl = config.hubUrl;
     this.#token = config.token;
-    this.#options = options;
+    // HF_HUB_ETAG_TIMEOUT bounds the silence of API and metadata requests, unless a caller set one.
+    this.#options =
+      config.etagTimeoutMs === undefined || options.retry?.timeoutMs !== undefined
+        ? options
+        : { ...options, retry: { ...options.retry, timeoutMs: config.etagTimeoutMs } };
     this.#downloadTimeoutMs = config.downloadTimeoutMs;
   }
 

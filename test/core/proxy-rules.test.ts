@@ -37,7 +37,7 @@ function undiciChoice(env: ProxyEnv, url: string): string {
   for (const key of ["no proxy agent", "http proxy agent", "https proxy agent"]) {
     const sym = inner.find((x) => x.description === key);
     assert.ok(sym, `undici internals changed: no symbol "${key}"`);
-    const target = (agent as unknown as Record<symbol, { dispatch: unknown }>)[sym];
+    const target = (agent as unknown as Record<symbol, { dispatch: unknown }>)[sym]!;
     if (!seen.has(target)) {
       seen.set(target, names[key]!);
       target.dispatch = () => {
