@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { isTrueEnvValue } from "../core/env-flag.js";
 import { HubError, UsageError } from "../core/errors.js";
 
 export const DEFAULT_HUB_URL = "https://huggingface.co";
@@ -183,9 +184,7 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
 
 /** `HF_HUB_OFFLINE` (or `TRANSFORMERS_OFFLINE`) set to 1/on/yes/true: no network at all. */
 export function isOffline(env: NodeJS.ProcessEnv = process.env): boolean {
-  const truthy = (v: string | undefined) =>
-    v !== undefined && ["1", "on", "yes", "true"].includes(v.trim().toLowerCase());
-  return truthy(env.HF_HUB_OFFLINE) || truthy(env.TRANSFORMERS_OFFLINE);
+  return isTrueEnvValue(env.HF_HUB_OFFLINE) || isTrueEnvValue(env.TRANSFORMERS_OFFLINE);
 }
 
 export function offlineError(what: string): HubError {
