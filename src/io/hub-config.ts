@@ -3,6 +3,7 @@
  * https://huggingface.co (trailing slashes stripped). Token: `--token`, else `HF_TOKEN`, else the
  * token file (`HF_TOKEN_PATH`, else `$HF_HOME/token`, `HF_HOME` defaulting to
  * `$XDG_CACHE_HOME/huggingface` or `~/.cache/huggingface`), as huggingface_hub does.
+ * A token not starting with hf_ is accepted for a self-hosted endpoint only (not huggingface.co).
  * The token value never appears in any message. `HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as for
  * huggingface_hub's per-read timeout) sets how long a download connection may stay silent and the
  * window its minimum rate is judged over (io/http-get.ts); default 60 s.
@@ -105,6 +106,35 @@ function timeoutVariableMs(env: NodeJS.ProcessEnv, name: string): number | undef
   return Math.max(1, Math.round(seconds * 1000));
 }
 
+/**
+ * A token may be sent to this endpoint: hf_… anywhere; any other token only to a self-hosted
+ * endpoint, and only if it fits in a header. `where` names its source; the value is never shown.
+ */
+export function checkToken(url: URL, token: string, where: string): void {
+  if (!/^hf_[A-Za-z0-9_-]+$/.test(token)) {
+    // The public Hub only issues hf_ tokens: anything else sent there is a mistake (a password
+    // or another service's key in HF_TOKEN) that would leak a secret to huggingface.co, and it
+    // would escape the hf_… masking of messages. A self-hosted endpoint may issue any token
+    // (SSO, JWT): accepted there if it can travel in a header (visible ASCII, no spaces).
+    if (isPublicHub(url.hostname)) {
+      throw new UsageError(
+        `The token from ${where} does not look like a Hugging Face access token (hf_…), which is all ${url.hostname} issues; it is not shown here.`,
+      );
+    }
+    if (!/^[\x21-\x7e]{1,8192}$/.test(token)) {
+      throw new UsageError(
+        `The token from ${where} contains spaces, control or non-ASCII characters, so it cannot be sent in an Authorization header; it is not shown here.`,
+      );
+    }
+  }
+}
+
+/** huggingface.co (and its subdomains, hf.co): the public Hub, which issues only hf_ tokens. */
+export function isPublicHub(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  return ["huggingface.co", "hf.co"].some((h) => host === h || host.endsWith(`.${h}`));
+}
+
 /** `HF_HUB_DOWNLOAD_TIMEOUT`: silence allowed on a download connection (default 60 s here). */
 export function downloadTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
   return timeoutVariableMs(env, "HF_HUB_DOWNLOAD_TIMEOUT");
@@ -159,12 +189,8 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
       file: `the token file ${tokenPath}`,
       none: "",
     }[tokenSource];
-    if (!/^hf_[A-Za-z0-9_-]+$/.test(token)) {
-      throw new UsageError(
-        `The token from ${where} does not look like a Hugging Face access token (hf_…); it is not shown here.`,
-      );
-    }
     const url = new URL(hubUrl);
+    checkToken(url, token, where);
     if (url.protocol === "http:" && !isLoopback(url.hostname)) {
       throw new UsageError(
         `Refusing to send a token to ${url.origin} over plain http; use https, or drop the token.`,

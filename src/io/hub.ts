@@ -39,7 +39,7 @@ import {
   type RequestScope,
   redactSecrets,
 } from "./fetch.js";
-import type { HubConfig } from "./hub-config.js";
+import { checkToken, type HubConfig } from "./hub-config.js";
 import { type CallContext, classifyFailure, cleanHubText } from "./hub-errors.js";
 
 const HEX40 = /^[0-9a-f]{40}$/;
@@ -114,6 +114,7 @@ export class HubClient {
     options: HubClientOptions = {},
   ) {
     this.hubUrl = config.hubUrl;
+    if (config.token !== undefined) checkToken(new URL(config.hubUrl), config.token, "the caller");
     this.#token = config.token;
     // HF_HUB_ETAG_TIMEOUT bounds the silence of API and metadata requests, unless a caller set one.
     this.#options =
@@ -234,7 +235,6 @@ export class HubClient {
         revision,
         additionalFields: ["sha"],
         hubUrl: this.hubUrl,
-        accessToken: this.#token,
         fetch,
       }),
     );
@@ -257,7 +257,7 @@ export class HubClient {
     const what = `list the branches and tags of ${repo}`;
     const json = await this.#call(this.#context(what, repo), async (fetch) => {
       const response = await fetch(`${this.hubUrl}/api/models/${repo}/refs`, {
-        headers: this.#authHeaders({ accept: "application/json" }),
+        headers: { accept: "application/json" },
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return (await response.json()) as unknown;
@@ -278,7 +278,6 @@ export class HubClient {
         repo: { type: "model", name: repo },
         revision: commit,
         hubUrl: this.hubUrl,
-        accessToken: this.#token,
         batchSize: Math.min(limit, 1000),
         fetch,
       })) {
@@ -405,7 +404,6 @@ export class HubClient {
         recursive: true,
         expand: options.expand ?? false,
         hubUrl: this.hubUrl,
-        accessToken: this.#token,
         fetch,
       })) {
         out.push(entry);
@@ -468,7 +466,7 @@ export class HubClient {
     const json = await this.#call(this.#context(what, repo, commit), async (fetch) => {
       const response = await fetch(
         `${this.hubUrl}/api/models/${repo}/revision/${encodeURIComponent(commit)}?securityStatus=true`,
-        { headers: this.#authHeaders({ accept: "application/json" }) },
+        { headers: { accept: "application/json" } },
       );
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return (await response.json()) as unknown;
@@ -501,9 +499,7 @@ export class HubClient {
       this.#context(what, repo, commit, file.path),
       async (fetch) => {
         // The fetch wrapper follows redirects (the CDN) and sends the token to the Hub only.
-        const response = await fetch(this.resolveUrl(repo, commit, file.path), {
-          headers: this.#authHeaders({}),
-        });
+        const response = await fetch(this.resolveUrl(repo, commit, file.path));
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return new Uint8Array(await response.arrayBuffer());
       },
@@ -540,7 +536,6 @@ export class HubClient {
           path,
           revision: commit,
           hubUrl: this.hubUrl,
-          accessToken: this.#token,
           fetch,
         }),
       "api",
@@ -561,9 +556,5 @@ export class HubClient {
       etag: info.etag.replace(/^W\//, "").replace(/^"|"$/g, ""),
       url: info.url,
     };
-  }
-
-  #authHeaders(extra: Record<string, string>): Record<string, string> {
-    return this.#token === undefined ? extra : { ...extra, Authorization: `Bearer ${this.#token}` };
   }
 }
