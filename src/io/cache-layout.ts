@@ -8,11 +8,11 @@
  *
  * Pure path arithmetic plus checks that no name from the Hub escapes the cache.
  */
-import { homedir } from "node:os";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { ModelvetError } from "../core/errors.js";
 import { isSafeRepoPath } from "../core/repo-file.js";
 import { CacheError, MAX_NAME_BYTES, MAX_PATH_BYTES } from "./cache-fs.js";
+import { expandHome, resolveHfHome } from "./hf-home.js";
 
 export interface CacheEnv {
   HF_HUB_CACHE?: string | undefined;
@@ -21,24 +21,11 @@ export interface CacheEnv {
   XDG_CACHE_HOME?: string | undefined;
 }
 
-function expandHome(path: string): string {
-  if (path === "~") return homedir();
-  if (path.startsWith("~/")) return join(homedir(), path.slice(2));
-  return path;
-}
-
 /** `--cache-dir`, else HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub. */
 export function resolveCacheDir(flag: string | undefined, env: CacheEnv): string {
   const chosen = flag ?? env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE;
   if (chosen !== undefined && chosen !== "") return resolve(expandHome(chosen));
-  const hfHome =
-    env.HF_HOME !== undefined && env.HF_HOME !== ""
-      ? expandHome(env.HF_HOME)
-      : join(
-          env.XDG_CACHE_HOME ? expandHome(env.XDG_CACHE_HOME) : join(homedir(), ".cache"),
-          "huggingface",
-        );
-  return resolve(hfHome, "hub");
+  return resolve(resolveHfHome(env), "hub");
 }
 
 export function repoFolderName(repoId: string): string {

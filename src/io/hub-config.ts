@@ -3,6 +3,7 @@
  * https://huggingface.co (trailing slashes stripped). Token: `--token`, else `HF_TOKEN`, else the
  * token file (`HF_TOKEN_PATH`, else `$HF_HOME/token`, `HF_HOME` defaulting to
  * `$XDG_CACHE_HOME/huggingface` or `~/.cache/huggingface`), as huggingface_hub does.
+ * With `HF_HUB_DISABLE_IMPLICIT_TOKEN` set, only `--token` is used.
  * A token not starting with hf_ is accepted for a self-hosted endpoint only (not huggingface.co).
  * The token value never appears in any message. `HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as for
  * huggingface_hub's per-read timeout) sets how long a download connection may stay silent and the
@@ -13,6 +14,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { isTrueEnvValue } from "../core/env-flag.js";
 import { HubError, UsageError } from "../core/errors.js";
+import { expandHome, resolveHfHome } from "./hf-home.js";
 
 export const DEFAULT_HUB_URL = "https://huggingface.co";
 
@@ -60,11 +62,8 @@ function defaultReadTokenFile(path: string): string | undefined {
 
 export function tokenFilePath(env: NodeJS.ProcessEnv, home: string): string {
   const explicit = nonEmpty(env.HF_TOKEN_PATH);
-  if (explicit !== undefined) return explicit;
-  const hfHome =
-    nonEmpty(env.HF_HOME) ??
-    join(nonEmpty(env.XDG_CACHE_HOME) ?? join(home, ".cache"), "huggingface");
-  return join(hfHome, "token");
+  if (explicit !== undefined) return expandHome(explicit, home);
+  return join(resolveHfHome(env, home), "token");
 }
 
 export function normalizeHubUrl(raw: string, from: string): string {
@@ -172,6 +171,9 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
   if (flagToken !== undefined) {
     token = flagToken;
     tokenSource = "flag";
+  } else if (isTrueEnvValue(env.HF_HUB_DISABLE_IMPLICIT_TOKEN)) {
+    // As huggingface_hub: only a token passed explicitly (--token) is sent; HF_TOKEN and the token
+    // file are left alone.
   } else if (envToken !== undefined) {
     token = envToken;
     tokenSource = "env";

@@ -13,24 +13,9 @@ import {
   listFiles,
   modelInfo,
 } from "@huggingface/hub";
-import { z } from "zod";
 import { HubError, ModelvetError, UsageError } from "../core/errors.js";
-import {
-  type DownloadInfo,
-  type HubSecurityStatus,
-  isSafeRepoPath,
-  type RepoFile,
-  type RepoInfo,
-} from "../core/repo-file.js";
-import {
-  classifyRef,
-  matchShortCommit,
-  notFound,
-  type RepoRefs,
-  type ResolvedRevision,
-  resolveName,
-  resolveNameFallback,
-} from "../core/revision.js";
+import type { DownloadInfo, HubSecurityStatus, RepoFile, RepoInfo } from "../core/repo-file.js";
+import type { RepoRefs, ResolvedRevision } from "../core/revision.js";
 import {
   type BufferMode,
   createRecordingFetch,
@@ -41,42 +26,8 @@ import {
 } from "./fetch.js";
 import { checkToken, type HubConfig } from "./hub-config.js";
 import { type CallContext, classifyFailure, cleanHubText } from "./hub-errors.js";
-
-const HEX40 = /^[0-9a-f]{40}$/;
-const HEX64 = /^[0-9a-f]{64}$/;
-
-const refTargetWire = z.object({
-  name: z.string().min(1),
-  targetCommit: z.string().regex(HEX40),
-});
-const refsWire = z.object({
-  branches: z.array(refTargetWire),
-  tags: z.array(refTargetWire).default([]),
-});
-
-const treeEntryWire = z.object({
-  type: z.string(),
-  path: z.string(),
-  size: z.number().int().nonnegative(),
-  oid: z.string().regex(HEX40).optional(),
-  lfs: z
-    .object({
-      oid: z.string().regex(HEX64),
-      size: z.number().int().nonnegative(),
-      pointerSize: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
-  xetHash: z.string().optional(),
-  lastCommit: z.object({ id: z.string(), title: z.string(), date: z.string() }).optional(),
-  securityFileStatus: z.unknown().optional(),
-});
-
-const securityWire = z.object({
-  securityRepoStatus: z
-    .object({ scansDone: z.boolean(), filesWithIssues: z.array(z.unknown()).default([]) })
-    .passthrough()
-    .optional(),
-});
+import { resolveModelRef } from "./hub-resolve.js";
+import { HEX40, parseTreeEntries, refsWire, securityWire } from "./hub-wire.js";
 
 export interface HubClientOptions
   extends Pick<HubFetchOptions, "retry" | "sleep" | "fetch" | "onRetry" | "maxBufferedBytes"> {
@@ -295,98 +246,14 @@ export class HubClient {
    * Resolves `ref` (see core/revision.ts for the order of interpretation) to a commit, then reads
    * the repo at that commit, which proves the commit exists and that we may read it.
    */
-  async resolveModel(
+  resolveModel(
     repo: string,
     ref: string | undefined,
   ): Promise<{ revision: ResolvedRevision; info: RepoInfo }> {
-    const request = classifyRef(ref);
-    let revision: ResolvedRevision;
-    switch (request.kind) {
-      case "default": {
-        const info = await this.fetchRepoInfo(repo, "HEAD");
-        return {
-          revision: { requested: ref, commit: info.commit, source: { kind: "default-branch" } },
-          info,
-        };
-      }
-      case "commit": {
-        const info = await this.fetchRepoInfo(repo, request.commit);
-        if (info.commit !== request.commit) {
-          throw this.#protocol(
-            `read ${repo} at ${request.commit}`,
-            `asked for commit ${request.commit}, got ${info.commit}`,
-          );
-        }
-        return {
-          revision: { requested: ref, commit: info.commit, source: { kind: "commit" } },
-          info,
-        };
-      }
-      case "pull-request": {
-        const info = await this.fetchRepoInfo(repo, request.ref);
-        return {
-          revision: {
-            requested: ref,
-            commit: info.commit,
-            source: { kind: "pull-request", ref: request.ref },
-          },
-          info,
-        };
-      }
-      case "qualified": {
-        const refs = await this.fetchRefs(repo);
-        const list = request.type === "branch" ? refs.branches : refs.tags;
-        const hit = list.find((r) => r.name === request.name);
-        if (hit === undefined) throw notFound(repo, ref ?? "", refs);
-        revision = {
-          requested: ref,
-          commit: hit.commit,
-          source: { kind: request.type, name: request.name },
-        };
-        break;
-      }
-      case "name": {
-        const refs = await this.fetchRefs(repo);
-        const outcome = resolveName(repo, request.name, refs);
-        if (outcome.kind === "resolved") {
-          revision = outcome.revision;
-        } else if (outcome.kind === "short-commit") {
-          const commit = await this.#searchShortCommit(repo, outcome.prefix, refs);
-          revision =
-            commit !== undefined
-              ? { requested: ref, commit, source: { kind: "short-commit", prefix: outcome.prefix } }
-              : resolveNameFallback(repo, request.name, refs);
-        } else {
-          revision = resolveNameFallback(repo, request.name, refs);
-        }
-        break;
-      }
-    }
-    const info = await this.fetchRepoInfo(repo, revision.commit);
-    if (info.commit !== revision.commit) {
-      throw this.#protocol(
-        `read ${repo} at ${revision.commit}`,
-        `asked for commit ${revision.commit}, got ${info.commit}`,
-      );
-    }
-    return { revision, info };
-  }
-
-  async #searchShortCommit(
-    repo: string,
-    prefix: string,
-    refs: RepoRefs,
-  ): Promise<string | undefined> {
-    const budget = this.#options.maxCommitsScanned ?? 5000;
-    const seen = new Set<string>();
-    const starts = [...new Set([...refs.branches, ...refs.tags].map((r) => r.commit))];
-    for (const start of starts) {
-      if (seen.has(start) && seen.size > 0) continue;
-      const remaining = budget - seen.size;
-      if (remaining <= 0) break;
-      for (const id of await this.fetchCommitIds(repo, start, remaining)) seen.add(id);
-    }
-    return matchShortCommit(prefix, seen);
+    return resolveModelRef(this, repo, ref, {
+      maxCommitsScanned: this.#options.maxCommitsScanned ?? 5000,
+      protocol: (what, detail) => this.#protocol(what, detail),
+    });
   }
 
   /** Every file at `commit` (recursive; `expand` adds last commit and the Hub's scan status). */
@@ -410,51 +277,7 @@ export class HubClient {
       }
       return out;
     });
-    const files = new Map<string, RepoFile>();
-    for (const raw of entries) {
-      const parsed = treeEntryWire.safeParse(raw);
-      if (!parsed.success) {
-        throw this.#protocol(
-          what,
-          `tree entry ${JSON.stringify(raw).slice(0, 120)}: ${parsed.error.issues[0]?.message}`,
-        );
-      }
-      const e = parsed.data;
-      if (this.#token !== undefined && e.path.includes(this.#token)) {
-        // The Hub (or whatever answers for it) copied the credential it was sent into the tree:
-        // nothing in this listing is trusted, and the path is never shown.
-        throw this.#protocol(
-          what,
-          "a file path contains the access token sent with the request (the Hub echoes credentials into file names); the listing is refused and the path is not shown",
-        );
-      }
-      if (!isSafeRepoPath(e.path))
-        throw this.#protocol(what, `unsafe path ${JSON.stringify(e.path)}`);
-      if (e.type === "directory") continue;
-      if (e.type !== "file")
-        throw this.#protocol(what, `entry ${e.path} has unknown type "${e.type}"`);
-      if (e.oid === undefined) throw this.#protocol(what, `file ${e.path} has no git object id`);
-      if (e.lfs !== undefined && e.lfs.size !== e.size) {
-        throw this.#protocol(what, `file ${e.path}: size ${e.size} but LFS size ${e.lfs.size}`);
-      }
-      const file: RepoFile = { path: e.path, size: e.size, gitOid: e.oid };
-      if (e.lfs !== undefined) file.lfs = { sha256: e.lfs.oid, size: e.lfs.size };
-      if (e.xetHash !== undefined && HEX64.test(e.xetHash)) file.xetHash = e.xetHash;
-      if (e.lastCommit !== undefined) file.lastCommit = e.lastCommit;
-      if (e.securityFileStatus !== undefined) {
-        const status = (e.securityFileStatus as { status?: unknown } | null)?.status;
-        file.hubSecurity = {
-          status: typeof status === "string" ? status : "unknown",
-          detail: e.securityFileStatus,
-        };
-      }
-      const previous = files.get(file.path);
-      if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(file)) {
-        throw this.#protocol(what, `file ${file.path} is listed twice with different metadata`);
-      }
-      files.set(file.path, file);
-    }
-    return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return parseTreeEntries(entries, this.#token, (detail) => this.#protocol(what, detail));
   }
 
   /**

@@ -62,6 +62,20 @@ describe("a token without hf_", () => {
   });
 });
 
+describe("HF_HUB_DISABLE_IMPLICIT_TOKEN", () => {
+  test("HF_TOKEN and the token file are not used; --token still is", () => {
+    const env = { HF_TOKEN: "hf_fromenv0000", HF_HUB_DISABLE_IMPLICIT_TOKEN: "1" };
+    const file = () => "hf_fromfile0000";
+    assert.equal(resolveHubConfig({ env, readTokenFile: file }).token, undefined);
+    assert.equal(
+      resolveHubConfig({ env, token: "hf_flag0000", readTokenFile: file }).token,
+      "hf_flag0000",
+    );
+    const on = { ...env, HF_HUB_DISABLE_IMPLICIT_TOKEN: "0" };
+    assert.equal(resolveHubConfig({ env: on, readTokenFile: file }).token, "hf_fromenv0000");
+  });
+});
+
 describe("a self-hosted Hub with its own tokens", () => {
   let hub: Origin;
   let cdn: Origin;
