@@ -116,6 +116,25 @@ describe("proxies from the environment", () => {
     assert.deepEqual(forwarded().sort(), cdn.sort());
   });
 
+  test("a proxy that cannot be used is a usage error naming the variable, never its password", async () => {
+    const dir = tempDir();
+    try {
+      const r = await runCli(["pull", REPO, "--quiet"], {
+        env: {
+          ...hubEnv(hub.url, dir.path),
+          ...NONE,
+          HTTP_PROXY: "socks5://me:s3cret@proxy.test:1080",
+        },
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /HTTP_PROXY/);
+      assert.ok(!r.stderr.includes("s3cret"), r.stderr);
+      assert.equal(hub.requests.length, 0);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   test("HTTPS_PROXY alone does not apply to http URLs", async () => {
     await pull({ HTTPS_PROXY: proxy.url });
     assert.ok(hub.requests.length > 0);
