@@ -6,6 +6,9 @@
  *     huggingface_hub cache at <dir>
  *   node --import tsx bench/pull-child.ts http-only  <same arguments>
  *     the floor of the node:http path: io/http-get.ts, redirect followed, body dropped
+ *   node --import tsx bench/pull-child.ts undici-only  <same arguments>
+ *     the same floor over undici's `request` with the dispatcher every fetch uses (io/net-agent.ts,
+ *     EnvHttpProxyAgent): the candidate body path measured against node:http (issue #15 item 8)
  *   node --import tsx bench/pull-child.ts fetch-only  <same arguments>
  *     the floor of the fetch path the downloader used before: body consumed and dropped
  *   node --import tsx bench/pull-child.ts baseline
@@ -19,6 +22,7 @@ import { RepoCache } from "../src/io/cache-layout.js";
 import { downloadToCache } from "../src/io/download.js";
 import { httpGet } from "../src/io/http-get.js";
 import { HubClient } from "../src/io/hub.js";
+import { networkDispatcher } from "../src/io/net-agent.js";
 
 const [mode, hubUrl, repo, commit, path, size, sha256, dir, syncEvery] = process.argv.slice(2);
 
@@ -40,7 +44,7 @@ if (mode === "baseline") {
   };
 } else if (dir === undefined) {
   throw new Error(
-    "usage: pull-child.ts cache|http-only|fetch-only hubUrl repo commit path size sha256 dir",
+    "usage: pull-child.ts cache|http-only|undici-only|fetch-only hubUrl repo commit path size sha256 dir",
   );
 } else if (mode === "fetch-only") {
   const client = new HubClient({ hubUrl: hubUrl!, token: undefined });
@@ -56,6 +60,27 @@ if (mode === "baseline") {
   let bytes = 0;
   if (response.body !== null)
     for await (const chunk of response.body) bytes += (chunk as Uint8Array).length;
+  result = { status: bytes === Number(size) ? "verified" : `short: ${bytes}`, sha256 };
+} else if (mode === "undici-only") {
+  const { request } = await import("undici");
+  const dispatcher = await networkDispatcher();
+  const client = new HubClient({ hubUrl: hubUrl!, token: undefined });
+  let url = new URL(client.resolveUrl(repo!, commit!, path!));
+  let response = await request(url, { dispatcher });
+  const location = response.headers.location;
+  if (typeof location === "string") {
+    await response.body.dump();
+    url = new URL(location, url);
+    response = await request(url, { dispatcher });
+  }
+  let bytes = 0;
+  await new Promise<void>((ok, fail) => {
+    response.body.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    response.body.on("end", ok);
+    response.body.on("error", fail);
+  });
   result = { status: bytes === Number(size) ? "verified" : `short: ${bytes}`, sha256 };
 } else if (mode === "http-only") {
   const client = new HubClient({ hubUrl: hubUrl!, token: undefined });

@@ -2,9 +2,14 @@
  * Progress on stderr. A spinner (ora) with bytes, rate and time left when stderr is a terminal
  * and CI is not set; one plain line per file otherwise; nothing with --quiet. stdout carries only
  * the result.
+ *
+ * `HF_HUB_DISABLE_PROGRESS_BARS` (1/ON/YES/TRUE, as huggingface_hub reads it) turns the spinner
+ * off: plain lines, as on a pipe. `NO_COLOR` (any non-empty value, no-color.org) draws the
+ * spinner without colour; modelvet prints colour nowhere else.
  */
 import type { Ora } from "ora";
 import type { PullEvent } from "../app/pull.js";
+import { isTrueEnvValue } from "../core/env-flag.js";
 
 export interface Progress {
   onPullEvent(event: PullEvent): void;
@@ -33,20 +38,36 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-function interactive(): boolean {
+/** What stderr is, for the choice of progress display. */
+export interface ProgressTerminal {
+  isTTY?: boolean | undefined;
+  columns?: number | undefined;
+}
+
+/** A spinner, or one plain line per file. */
+export function progressStyle(
+  env: NodeJS.ProcessEnv,
+  terminal: ProgressTerminal,
+): "spinner" | "lines" {
   // A terminal that reports no width (some pseudo-terminals) would make the spinner redraw
   // thousands of lines: plain lines there too.
-  return (
-    process.stderr.isTTY === true &&
-    !process.env.CI &&
-    process.env.TERM !== "dumb" &&
-    (process.stderr.columns ?? 0) > 0
-  );
+  const interactive =
+    terminal.isTTY === true &&
+    !env.CI &&
+    env.TERM !== "dumb" &&
+    (terminal.columns ?? 0) > 0 &&
+    !isTrueEnvValue(env.HF_HUB_DISABLE_PROGRESS_BARS);
+  return interactive ? "spinner" : "lines";
+}
+
+/** `NO_COLOR` set to anything but the empty string: no colour (https://no-color.org). */
+export function colourAllowed(env: NodeJS.ProcessEnv): boolean {
+  return env.NO_COLOR === undefined || env.NO_COLOR === "";
 }
 
 export async function createProgress(options: { quiet?: boolean } = {}): Promise<Progress> {
   if (options.quiet) return { onPullEvent() {}, note() {}, stop() {} };
-  if (!interactive()) {
+  if (progressStyle(process.env, process.stderr) === "lines") {
     return {
       onPullEvent(e) {
         if (e.type === "resolved")
@@ -63,7 +84,10 @@ export async function createProgress(options: { quiet?: boolean } = {}): Promise
     };
   }
   const { default: ora } = await import("ora");
-  const spinner: Ora = ora({ stream: process.stderr }).start("resolving…");
+  const spinner: Ora = ora({
+    stream: process.stderr,
+    ...(colourAllowed(process.env) ? {} : { color: false }),
+  }).start("resolving…");
   let total = 0;
   let done = 0;
   let started = Date.now();

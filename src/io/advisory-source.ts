@@ -1,10 +1,11 @@
 /**
  * Reading an advisory file for `modelvet audit --advisories`: a local path, or an http(s) URL
  * fetched without any credentials (the Hub token is never sent to an advisory server), with a
- * time limit and a size cap.
+ * time limit and a size cap, through the proxy the environment names (io/net-agent.ts).
  */
 import { readFileSync } from "node:fs";
-import { HubError, InputError } from "../core/errors.js";
+import { HubError, InputError, ModelvetError } from "../core/errors.js";
+import { networkFetch } from "./net-agent.js";
 
 const MAX_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_MS = 60_000;
@@ -24,12 +25,13 @@ export async function readAdvisorySource(spec: string): Promise<string> {
   }
   let response: Response;
   try {
-    response = await fetch(spec, {
+    response = await networkFetch(spec, {
       headers: { accept: "application/json" },
       redirect: "follow",
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
+    if (error instanceof ModelvetError) throw error;
     throw new HubError("NETWORK", `Cannot fetch the advisories from ${spec}`, { cause: error });
   }
   if (!response.ok)

@@ -8,12 +8,12 @@
  *
  * Pure path arithmetic plus checks that no name from the Hub escapes the cache.
  */
-import { homedir } from "node:os";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { ModelvetError } from "../core/errors.js";
 import { BLOB_ID, HEX40 } from "../core/object-id.js";
 import { isSafeRepoPath } from "../core/repo-file.js";
 import { CacheError, MAX_NAME_BYTES, MAX_PATH_BYTES } from "./cache-fs.js";
+import { expandHome, resolveHfHome } from "./hf-home.js";
 
 export interface CacheEnv {
   HF_HUB_CACHE?: string | undefined;
@@ -22,24 +22,11 @@ export interface CacheEnv {
   XDG_CACHE_HOME?: string | undefined;
 }
 
-function expandHome(path: string): string {
-  if (path === "~") return homedir();
-  if (path.startsWith("~/")) return join(homedir(), path.slice(2));
-  return path;
-}
-
 /** `--cache-dir`, else HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub. */
 export function resolveCacheDir(flag: string | undefined, env: CacheEnv): string {
   const chosen = flag ?? env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE;
   if (chosen !== undefined && chosen !== "") return resolve(expandHome(chosen));
-  const hfHome =
-    env.HF_HOME !== undefined && env.HF_HOME !== ""
-      ? expandHome(env.HF_HOME)
-      : join(
-          env.XDG_CACHE_HOME ? expandHome(env.XDG_CACHE_HOME) : join(homedir(), ".cache"),
-          "huggingface",
-        );
-  return resolve(hfHome, "hub");
+  return resolve(resolveHfHome(env), "hub");
 }
 
 export function repoFolderName(repoId: string): string {

@@ -17,46 +17,34 @@
  * - Every filesystem failure is a typed CacheError (io/cache-fs.ts), exit 2.
  * - Redirects are followed by hand so that `Authorization` goes only to the Hub's own origin.
  * - The body comes through node:http (io/http-get.ts), not WHATWG fetch, and is hashed and written
- *   by io/blob-sink.ts: one pass over the bytes, disk writes overlapped with the transfer, memory
+ *   by io/blob-writer.ts: one pass over the bytes, disk writes overlapped with the transfer, memory
  *   bounded whatever the file size. From `sink.offThreadMinBytes` (128 MiB) on, that runs on a
- *   worker thread (io/threaded-sink.ts) and this thread only receives. 408/429/5xx answers are
- *   retried with the Hub's rules (io/fetch.ts), a body cut short is resumed with a range.
+ *   worker thread (io/download-sink-threaded.ts) and this thread only receives. 408/429/5xx answers are
+ *   retried with the Hub's rules (io/retry.ts), a body cut short is resumed with a range.
+ *
+ * The parts: the decision on the bytes (core/blob-check.ts), opening the request with redirects and
+ * retries (io/download-open.ts), receiving the body (io/download-receive.ts), the partial file
+ * (io/partial-file.ts), blobs already cached (io/cached-blob.ts).
  */
-import { randomBytes } from "node:crypto";
-import { renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { renameSync } from "node:fs";
+import { type BlobExpectation, evaluateBlob } from "../core/blob-check.js";
 import { type ErrorCode, HubError, ModelvetError } from "../core/errors.js";
-import { type Finding, finding } from "../core/finding.js";
+import type { Finding } from "../core/finding.js";
+
+export type { BlobExpectation } from "../core/blob-check.js";
+
 import { CacheError, cacheFsError, ensureCacheDir, lstatOrUndefined } from "./cache-fs.js";
 import type { RepoCache } from "./cache-layout.js";
+import { removeBlob, verifyCachedBlob } from "./cached-blob.js";
+import { openDownload } from "./download-open.js";
+import { receive, Truncated } from "./download-receive.js";
 import { type DownloadSink, InlineSink, type SinkOptions } from "./download-sink.js";
 import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./download-sink-threaded.js";
-import {
-  HUB_RETRY_POLICY,
-  RETRY_STATUSES,
-  type RetryEvent,
-  type RetryPolicy,
-  redactSecrets,
-  retryDelayMs,
-  USER_AGENT,
-} from "./fetch.js";
-import { digestFile, type FileDigests } from "./file-digest.js";
-import type { FileHasher } from "./hash-pool.js";
-import { type HttpResponse, httpGet, NetworkFailure, redirectTarget } from "./http-get.js";
+import type { RetryEvent, RetryPolicy } from "./fetch.js";
 import { waitForHubLock } from "./hub-lock.js";
+import { dropPartial, newTempPath, type PartialFile } from "./partial-file.js";
 
-export interface BlobExpectation {
-  size: number;
-  /** Git blob id from the tree (for LFS files, the pointer's id: informational). */
-  gitOid: string;
-  /** Present for LFS files: the content's SHA-256 (`lfs.oid`). */
-  lfsSha256?: string | undefined;
-  /**
-   * The SHA-256 a lockfile pinned (models.lock): the bytes must have it too, or they are a
-   * DIGEST_MISMATCH and never leave their partial file.
-   */
-  lockedSha256?: string | undefined;
-}
+export { removeBlob, verifyCachedBlob } from "./cached-blob.js";
 
 export interface DownloadRequest {
   cache: RepoCache;
@@ -83,7 +71,7 @@ export interface DownloadRequest {
    * io/hub-lock.ts), after which modelvet downloads it anyway, into its own partial file.
    */
   hubLockWaitMs?: number | undefined;
-  /** Disk-side tuning (io/blob-sink.ts); the defaults suit every file size. */
+  /** Disk-side tuning (io/blob-writer.ts); the defaults suit every file size. */
   sink?: SinkOptions & {
     /** Files this large or larger are hashed and written on a worker thread (default 128 MiB). */
     offThreadMinBytes?: number;
@@ -106,144 +94,7 @@ export function blobIdFor(expected: BlobExpectation): string {
   return expected.lfsSha256 ?? expected.gitOid;
 }
 
-/** Compare what arrived with what the tree promised: size first, then the digest. */
-function check(
-  path: string,
-  expected: BlobExpectation,
-  hashes: FileDigests,
-): { sha256: string } | Finding {
-  if (hashes.bytes !== expected.size) {
-    return finding(
-      "SIZE_MISMATCH",
-      "malicious",
-      `${path}: the Hub published ${expected.size} bytes, ${hashes.bytes} arrived.`,
-      {
-        expected: expected.size,
-        actual: hashes.bytes,
-      },
-    );
-  }
-  const sha256 = hashes.sha256;
-  if (expected.lfsSha256 !== undefined && sha256 !== expected.lfsSha256) {
-    return finding(
-      "DIGEST_MISMATCH",
-      "malicious",
-      `${path}: the bytes do not match the SHA-256 the Hub published for this commit.`,
-      {
-        expected: `sha256:${expected.lfsSha256}`,
-        actual: `sha256:${sha256}`,
-      },
-    );
-  }
-  if (expected.lockedSha256 !== undefined && sha256 !== expected.lockedSha256) {
-    return finding(
-      "DIGEST_MISMATCH",
-      "malicious",
-      `${path}: the bytes do not match the SHA-256 models.lock pins.`,
-      {
-        expected: `sha256:${expected.lockedSha256}`,
-        actual: `sha256:${sha256}`,
-      },
-    );
-  }
-  if (expected.lfsSha256 === undefined) {
-    const gitOid = hashes.gitSha1;
-    if (gitOid !== expected.gitOid) {
-      return finding(
-        "DIGEST_MISMATCH",
-        "malicious",
-        `${path}: the bytes do not match the git blob id the Hub published for this commit.`,
-        {
-          expected: `git-sha1:${expected.gitOid}`,
-          actual: `git-sha1:${gitOid}`,
-        },
-      );
-    }
-  }
-  return { sha256 };
-}
-
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Follow redirects by hand: Authorization only on the Hub's origin. */
-async function follow(req: DownloadRequest, from: number): Promise<HttpResponse> {
-  let url = new URL(req.url);
-  for (let hop = 0; hop < 10; hop++) {
-    const headers: Record<string, string> = {
-      "Accept-Encoding": "identity",
-      "User-Agent": USER_AGENT,
-    };
-    if (from > 0) headers.Range = `bytes=${from}-`;
-    if (req.auth !== undefined && url.origin === req.auth.origin)
-      headers.Authorization = req.auth.authorization;
-    const response = await httpGet(url, { headers, idleTimeoutMs: req.idleTimeoutMs });
-    const location = response.header("location");
-    if (response.status >= 300 && response.status < 400 && location !== undefined) {
-      response.discard();
-      url = redirectTarget(location, url, `downloading ${req.path}`);
-      continue;
-    }
-    return response;
-  }
-  throw new HubError("HUB_PROTOCOL", `Too many redirects while downloading ${req.path}`);
-}
-
-/**
- * The answer to one download request, retried on 408/429/5xx and on connections that fail
- * before an answer, with the Hub's rules (Retry-After / RateLimit, backoff, a total wait budget).
- * When retries run out, the last answer is returned (the caller reports its status).
- */
-async function openWithRetries(req: DownloadRequest, from: number): Promise<HttpResponse> {
-  const policy = { ...HUB_RETRY_POLICY, ...req.retry };
-  const sleep = req.sleep ?? defaultSleep;
-  const base = new URL(req.url);
-  const display = redactSecrets(`${base.origin}${base.pathname}`);
-  let waited = 0;
-  for (let retry = 0; ; retry++) {
-    let response: HttpResponse | undefined;
-    let problem: string;
-    try {
-      response = await follow(req, from);
-      if (!RETRY_STATUSES.has(response.status) || retry >= policy.maxRetries) return response;
-      problem = `HTTP ${response.status}`;
-    } catch (error) {
-      if (!(error instanceof NetworkFailure)) throw error;
-      if (retry >= policy.maxRetries) throw networkError(req, error, retry, waited);
-      problem = error.message;
-    }
-    const answer = response;
-    const delay = retryDelayMs(
-      retry,
-      answer && { status: answer.status, headers: { get: (n) => answer.header(n) ?? null } },
-      policy,
-    );
-    if (waited + delay > policy.maxTotalWaitMs) {
-      if (answer !== undefined) return answer;
-      throw networkError(req, new NetworkFailure(problem), retry, waited);
-    }
-    answer?.discard();
-    req.onRetry?.({
-      method: "GET",
-      url: display,
-      attempt: retry + 1,
-      reason: problem,
-      waitMs: delay,
-    });
-    await sleep(delay);
-    waited += delay;
-  }
-}
-
-function networkError(req: DownloadRequest, error: Error, retries: number, waited: number) {
-  return new HubError(
-    "NETWORK",
-    `Cannot download ${req.path}: ${error.message}${retries > 0 ? ` (after ${retries} retries, ${Math.round(waited / 1000)} s of waiting)` : ""}. Check the network or --hub-url / HF_ENDPOINT.`,
-    { cause: error },
-  );
-}
-
-/** The body stopped before its end: the next attempt resumes from what reached the file. */
-class Truncated extends Error {}
 
 /**
  * A resumed file that did not verify: the bytes kept from an earlier attempt may be what is wrong
@@ -252,98 +103,6 @@ class Truncated extends Error {}
  * bytes downloaded in one go can end in a DIGEST_MISMATCH finding.
  */
 class ResumeRejected extends Error {}
-
-/**
- * Stream the body into `sink`, at most `room` bytes. A longer body is cut off as soon as it passes
- * the size; a body that breaks is a `Truncated`; a disk error is thrown as it is. While the body
- * is paused for the sink, the idle timer is stopped: only silence we did not ask for is a stall.
- */
-function receive(
-  response: HttpResponse,
-  sink: DownloadSink,
-  room: number,
-): Promise<{ received: number; tooLong: boolean }> {
-  const body = response.body;
-  response.idleTimer(true);
-  return new Promise((resolve, reject) => {
-    let received = 0;
-    let settled = false;
-    const settle = (done: () => void) => {
-      if (settled) return;
-      settled = true;
-      body.removeListener("data", onData);
-      done();
-    };
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > room) {
-        body.destroy();
-        settle(() => resolve({ received, tooLong: true }));
-        return;
-      }
-      let accepted: boolean;
-      try {
-        accepted = sink.write(chunk);
-      } catch (error) {
-        body.destroy();
-        settle(() => reject(error));
-        return;
-      }
-      if (!accepted) {
-        body.pause();
-        response.idleTimer(false);
-        void sink.whenReady().then(() => {
-          if (settled) return;
-          response.idleTimer(true);
-          body.resume();
-        });
-      }
-    };
-    if (body.destroyed) {
-      // It broke while the partial file was being re-hashed: what it held is gone with it.
-      settle(() => reject(new Truncated("the connection broke before the body was read")));
-      return;
-    }
-    body.on("data", onData);
-    body.on("end", () => settle(() => resolve({ received, tooLong: false })));
-    body.on("error", (error) =>
-      settle(() =>
-        reject(
-          new Truncated(
-            `the connection broke after ${received} bytes${error instanceof NetworkFailure ? ` (${error.message})` : ""}`,
-            { cause: error },
-          ),
-        ),
-      ),
-    );
-    body.on("close", () =>
-      settle(() =>
-        body.complete
-          ? resolve({ received, tooLong: false })
-          : reject(new Truncated(`the connection closed after ${received} bytes`)),
-      ),
-    );
-  });
-}
-
-/** Partial files are `<id>.modelvet-<16 hex>.incomplete`: never a name huggingface_hub uses. */
-function newTempPath(blobsDir: string, blobId: string): string {
-  return join(blobsDir, `${blobId}.modelvet-${randomBytes(8).toString("hex")}.incomplete`);
-}
-
-/** The partial file of one download: created by this call, resumed only by this call. */
-interface PartialFile {
-  path: string | undefined;
-  /** The file exists (an earlier attempt created it). */
-  created?: boolean;
-}
-
-function dropPartial(partial: PartialFile): void {
-  if (partial.path === undefined) return;
-  if (partial.created === true) rmSync(partial.path, { force: true });
-  partial.path = undefined;
-  partial.created = false;
-}
 
 /** One attempt: resume from this download's own partial file when an earlier attempt left one. */
 async function attempt(
@@ -371,7 +130,7 @@ async function attempt(
   let temp = partial.path;
 
   // A partial file that already holds every byte (interrupted before its rename) needs no request.
-  const response = have === size && size > 0 ? undefined : await openWithRetries(req, have);
+  const response = have === size && size > 0 ? undefined : await openDownload(req, have);
   if (response !== undefined) {
     if (response.status === 200 && have > 0) {
       // The server ignored the range: start over, in a fresh file created exclusively.
@@ -443,7 +202,7 @@ async function attempt(
 
   if (outcome.tooLong) {
     dropPartial(partial);
-    const tooLong = check(req.path, req.expected, {
+    const tooLong = evaluateBlob(req.path, req.expected, {
       bytes: have + outcome.received,
       sha256: "",
       gitSha1: undefined,
@@ -456,7 +215,7 @@ async function attempt(
     // A short body: keep the partial file for the next attempt.
     throw new Truncated(`the body ended after ${digests.bytes} of ${size} bytes`);
   }
-  const verdict = check(req.path, req.expected, digests);
+  const verdict = evaluateBlob(req.path, req.expected, digests);
   if ("code" in verdict) {
     dropPartial(partial);
     if (have > 0) throw new ResumeRejected(`the file resumed from byte ${have} did not verify`);
@@ -477,39 +236,6 @@ async function attempt(
     size: digests.bytes,
     reused: false,
   };
-}
-
-/**
- * Re-hash a blob that is already in the cache; a corrupt one is removed and downloaded again.
- * With a `hasher` (io/hash-pool.ts) the bytes are hashed there, so callers can check several
- * blobs at once on every core; the digests are the same.
- */
-export async function verifyCachedBlob(
-  path: string,
-  blobPath: string,
-  expected: BlobExpectation,
-  hasher?: FileHasher,
-): Promise<{ sha256: string } | Finding> {
-  const stat = lstatOrUndefined(blobPath);
-  if (stat === undefined || !stat.isFile()) {
-    return finding(
-      "CACHE_CORRUPT",
-      "malicious",
-      `${path}: ${blobPath} is ${stat === undefined ? "missing" : stat.isSymbolicLink() ? "a symbolic link" : "not a regular file"}, not a verified blob.`,
-    );
-  }
-  const size = stat.size;
-  if (size !== expected.size) {
-    return check(path, expected, { bytes: size, sha256: "", gitSha1: undefined });
-  }
-  const request = {
-    path: blobPath,
-    limit: size,
-    gitBlobSize: expected.lfsSha256 === undefined ? expected.size : undefined,
-    noFollow: true,
-  };
-  const digests = await (hasher ?? { digest: digestFile }).digest(request);
-  return check(path, expected, digests);
 }
 
 /** The error for a download answer that is not the bytes, once retries are spent. */
@@ -617,15 +343,6 @@ async function downloadBlob(
     `Downloading ${req.path} failed after ${attempts} attempts: ${(last as Error).message}`,
     { cause: last },
   );
-}
-
-/** Remove a blob (a link there is removed, never its target); failures are typed. */
-export function removeBlob(blobPath: string): void {
-  try {
-    rmSync(blobPath, { force: true });
-  } catch (error) {
-    throw cacheFsError(error, "removing", blobPath);
-  }
 }
 
 /** An error from the operating system (a filesystem call), not from modelvet or the network. */

@@ -3,10 +3,8 @@
  * gets its `fetch` from here. It:
  *   - adds `User-Agent: modelvet/<version>`;
  *   - retries idempotent requests (GET, HEAD, and the paths-info POST) on 408/429/5xx, on network
- *     errors and on API bodies cut short, with the Hub's rules (shared/hub-api.md §6): up to 5
- *     retries, backoff 1 s doubling to 8 s, `RateLimit: …;r=0;t=<s>` → wait t+1 s on 429, else an
- *     integer `Retry-After`; never more than `maxTotalWaitMs` in total (a longer wait asked by the
- *     server fails at once, saying how long it asked for). The sleep is injectable for tests;
+ *     errors and on API bodies cut short, with the Hub's rules (io/retry.ts);
+ *   - proxies: requests go through io/net-agent.ts (HTTP_PROXY, HTTPS_PROXY, NO_PROXY);
  *   - buffers API bodies (bounded) so a truncated JSON body is retried rather than half-parsed;
  *   - records status, `X-Error-Code`, `X-Error-Message`, `X-Request-Id` of the last failure so
  *     io/hub-errors.ts can tell gated from private from missing (the library drops headers);
@@ -18,29 +16,31 @@
  *     same path) and is checked when it arrives, so a bad one is never requested. A malformed
  *     `Location` or `Link` is HUB_PROTOCOL with a message that says which.
  */
-import { HubError } from "../core/errors.js";
+import { HubError, ModelvetError } from "../core/errors.js";
 import { VERSION } from "../version.js";
+import { BodyTooLarge, readBounded, rebuild, silenceTimer } from "./fetch-body.js";
+import { nextLinkTargets, quoted, samePath } from "./hub-links.js";
+import { networkFetch } from "./net-agent.js";
 
-export interface RetryPolicy {
-  /** Retries after the first attempt. */
-  maxRetries: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Upper bound on all waits of one request together. */
-  maxTotalWaitMs: number;
-  /** Per-attempt timeout for buffered (API) requests; streaming downloads are not timed here. */
-  timeoutMs: number;
-}
+export { nextLinkTargets } from "./hub-links.js";
 
-export const HUB_RETRY_POLICY: RetryPolicy = {
-  maxRetries: 5,
-  baseDelayMs: 1000,
-  maxDelayMs: 8000,
-  maxTotalWaitMs: 120_000,
-  timeoutMs: 60_000,
-};
+import {
+  HUB_RETRY_POLICY,
+  type RetryEvent,
+  type RetryPolicy,
+  realSleep,
+  withRetries,
+} from "./retry.js";
 
-export const RETRY_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+export {
+  HUB_RETRY_POLICY,
+  RETRY_STATUSES,
+  type RetryEvent,
+  type RetryPolicy,
+  rateLimitResetSeconds,
+  retryAfterSeconds,
+  retryDelayMs,
+} from "./retry.js";
 
 export interface FailureRecord {
   method: string;
@@ -54,14 +54,6 @@ export interface FailureRecord {
   waitedMs: number;
   /** Set when we stopped because the server asked for a wait beyond the budget. */
   askedWaitMs?: number;
-}
-
-export interface RetryEvent {
-  method: string;
-  url: string;
-  attempt: number;
-  reason: string;
-  waitMs: number;
 }
 
 export type BufferMode = "api" | "all" | "none";
@@ -78,7 +70,7 @@ export interface HubFetchOptions {
   hubUrl?: string | undefined;
   retry?: Partial<RetryPolicy>;
   sleep?: (ms: number) => Promise<void>;
-  /** The underlying fetch (tests may pass one; default: global fetch). */
+  /** The underlying fetch (tests may pass one; default: io/net-agent.ts, proxies honoured). */
   fetch?: typeof fetch;
   onRetry?: (event: RetryEvent) => void;
   /** Bound on a buffered body. */
@@ -94,38 +86,6 @@ export function redactSecrets(text: string, secret?: string): string {
   return out
     .replace(/\bhf_[A-Za-z0-9_-]{4,}/g, "hf_***")
     .replace(/(authorization\s*[:=]\s*)(bearer\s+)?\S+/gi, "$1$2***");
-}
-
-/** Seconds from `RateLimit: "api";r=0;t=42` when r is 0; otherwise undefined. */
-export function rateLimitResetSeconds(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const r = /(?:^|;)\s*r=(\d+)/.exec(header);
-  const t = /(?:^|;)\s*t=(\d+)/.exec(header);
-  if (r === null || t === null || Number(r[1]) !== 0) return undefined;
-  return Number(t[1]);
-}
-
-/** Integer `Retry-After` seconds (the HTTP-date form is ignored, as huggingface_hub does). */
-export function retryAfterSeconds(header: string | null): number | undefined {
-  if (header === null || !/^\s*\d+\s*$/.test(header)) return undefined;
-  return Number(header.trim());
-}
-
-/** How long to wait before retry number `retry` (0-based) after `response` (absent: network error). */
-export function retryDelayMs(
-  retry: number,
-  response: { status: number; headers: Pick<Headers, "get"> } | undefined,
-  policy: RetryPolicy,
-): number {
-  if (response !== undefined) {
-    if (response.status === 429) {
-      const reset = rateLimitResetSeconds(response.headers.get("RateLimit"));
-      if (reset !== undefined) return (reset + 1) * 1000;
-    }
-    const after = retryAfterSeconds(response.headers.get("Retry-After"));
-    if (after !== undefined) return after * 1000;
-  }
-  return Math.min(policy.baseDelayMs * 2 ** retry, policy.maxDelayMs);
 }
 
 function isIdempotent(method: string, url: URL): boolean {
@@ -151,78 +111,6 @@ const MAX_PAGES = 10_000;
 
 function protocolError(message: string, token: string | undefined): HubError {
   return new HubError("HUB_PROTOCOL", redactSecrets(message, token));
-}
-
-/** A header value for a message: bounded, on one line. */
-function quoted(value: string): string {
-  const flat = value.replace(/[\u0000-\u001f\u007f]/g, "?");
-  return JSON.stringify(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat);
-}
-
-/** Every `<target>` of a `Link` header whose `rel` includes "next". */
-export function nextLinkTargets(header: string | null): string[] {
-  if (header === null) return [];
-  const out: string[] = [];
-  const re = /<([^>]*)>([^<]*)/g;
-  for (let m = re.exec(header); m !== null; m = re.exec(header)) {
-    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(m[2] ?? "");
-    const rels = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
-    if (rels.includes("next")) out.push(m[1] ?? "");
-  }
-  return out;
-}
-
-function samePath(a: URL, b: URL): boolean {
-  const decode = (p: string) => {
-    try {
-      return decodeURIComponent(p);
-    } catch {
-      return p;
-    }
-  };
-  return decode(a.pathname) === decode(b.pathname);
-}
-
-class BodyTooLarge extends Error {}
-
-async function readBounded(response: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get("Content-Length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > max) {
-    await response.body?.cancel();
-    throw new BodyTooLarge(`${declared} bytes`);
-  }
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
-      throw new BodyTooLarge(`more than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
-
-function rebuild(original: Response, body: Uint8Array): Response {
-  const copy = new Response(original.status === 204 ? null : body, {
-    status: original.status,
-    statusText: original.statusText,
-    headers: original.headers,
-  });
-  // The library reads `url` (error messages, same-origin checks); a rebuilt Response has none.
-  Object.defineProperty(copy, "url", { value: original.url });
-  return copy;
 }
 
 function requestParts(input: FetchInput, init: RequestInit | undefined) {
@@ -259,8 +147,6 @@ function failureOf(
   };
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Per-call recorder + fetch. Create one per logical Hub call (see HubHttp.call in hub.ts). */
 export interface RecordingFetch {
   fetch: typeof fetch;
@@ -273,7 +159,7 @@ export function createRecordingFetch(
   scope: RequestScope = "files",
 ): RecordingFetch {
   const policy = { ...HUB_RETRY_POLICY, ...options.retry };
-  const base = options.fetch ?? globalThis.fetch;
+  const base = options.fetch ?? networkFetch;
   const sleep = options.sleep ?? realSleep;
   const maxBuffered = options.maxBufferedBytes ?? 64 * 1024 * 1024;
   let failure: FailureRecord | undefined;
@@ -361,7 +247,11 @@ export function createRecordingFetch(
     display: string,
   ): Promise<Response> => {
     const hubOrigin = hub?.origin ?? first.origin;
-    const authorization = headers.get("Authorization");
+    // The token is added here, not by @huggingface/hub (which refuses tokens without hf_, the
+    // kind self-hosted endpoints issue), and only ever on the Hub's own origin.
+    const authorization =
+      headers.get("Authorization") ??
+      (options.token !== undefined ? `Bearer ${options.token}` : null);
     const manual = init?.redirect === "manual";
     let url = first;
     let verb = method;
@@ -413,43 +303,34 @@ export function createRecordingFetch(
     const { url, method, headers } = requestParts(input, init);
     headers.set("User-Agent", USER_AGENT);
     if (hub === undefined) hub = { origin: url.origin, api: "/api/" };
-    admit(url, `The request ${method} ${redactSecrets(stripQuery(url), options.token)}`);
-    const retryable = isIdempotent(method, url);
     const display = redactSecrets(stripQuery(url), options.token);
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
-      const canRetry = retryable && attempt < policy.maxRetries;
-      const buffered = mode !== "none";
-      const signals = [
-        init?.signal,
-        buffered ? AbortSignal.timeout(policy.timeoutMs) : undefined,
-      ].filter((s): s is AbortSignal => s != null);
-      let response: Response | undefined;
-      let problem: string;
+    admit(url, `The request ${method} ${display}`);
+    /** One attempt; a buffered one is bounded by the silence timeout (HF_HUB_ETAG_TIMEOUT). */
+    const attempt = async (): Promise<Response> => {
+      const silence = mode !== "none" ? silenceTimer(policy.timeoutMs) : undefined;
+      const signals = [init?.signal, silence?.signal].filter((s): s is AbortSignal => s != null);
+      const signal =
+        signals.length === 0 ? null : signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
       try {
-        response = await send(
-          url,
-          method,
-          headers,
-          init,
-          signals.length === 0
-            ? null
-            : signals.length === 1
-              ? signals[0]!
-              : AbortSignal.any(signals),
-          display,
-        );
-        if (shouldBuffer(mode, url, response, method)) {
-          response = rebuild(response, await readBounded(response, maxBuffered));
-        }
-        if (!RETRY_STATUSES.has(response.status) || !canRetry) {
-          if (response.status >= 400)
-            failure = failureOf(method, display, response, attempt, waited);
-          return response;
-        }
-        problem = `HTTP ${response.status}`;
-      } catch (error) {
-        if (error instanceof HubError) throw error;
+        const response = await send(url, method, headers, init, signal, display);
+        if (!shouldBuffer(mode, url, response, method)) return response;
+        silence?.touch();
+        return rebuild(response, await readBounded(response, maxBuffered, silence?.touch));
+      } finally {
+        silence?.clear();
+      }
+    };
+    const outcome = await withRetries<Response>({
+      policy,
+      sleep,
+      retryable: isIdempotent(method, url),
+      method,
+      display,
+      send: attempt,
+      answer: (response) => response,
+      discard: (response) => response.body?.cancel().catch(() => undefined),
+      reasonOf: (error) => {
+        if (error instanceof ModelvetError) throw error;
         if (error instanceof BodyTooLarge) {
           throw new HubError(
             "HUB_PROTOCOL",
@@ -457,42 +338,27 @@ export function createRecordingFetch(
           );
         }
         if (init?.signal?.aborted) throw error;
-        const reason = redactSecrets(describeNetworkError(error), options.token);
-        if (!canRetry) {
-          throw new HubError(
-            "NETWORK",
-            `Cannot reach the Hub (${method} ${display}): ${reason}${attempt > 0 ? ` (after ${attempt} retries, ${Math.round(waited / 1000)} s of waiting)` : ""}. Check the network or --hub-url / HF_ENDPOINT.`,
-            { cause: error },
-          );
-        }
-        response = undefined;
-        problem = reason;
-      }
-      const delay = retryDelayMs(attempt, response, policy);
-      if (waited + delay > policy.maxTotalWaitMs) {
-        if (response !== undefined) {
-          failure = {
-            ...failureOf(method, display, response, attempt, waited),
-            askedWaitMs: delay,
-          };
-          return response;
-        }
-        throw new HubError(
+        return redactSecrets(describeNetworkError(error), options.token);
+      },
+      networkError: (reason, { retries, waitedMs, why, cause }) => {
+        const waited = `${retries} retries${why === "budget" ? " and" : ","} ${Math.round(waitedMs / 1000)} s of waiting`;
+        return new HubError(
           "NETWORK",
-          `Cannot reach the Hub (${method} ${display}): ${problem}; gave up after ${attempt} retries and ${Math.round(waited / 1000)} s of waiting.`,
+          why === "budget"
+            ? `Cannot reach the Hub (${method} ${display}): ${reason}; gave up after ${waited}.`
+            : `Cannot reach the Hub (${method} ${display}): ${reason}${retries > 0 ? ` (after ${waited})` : ""}. Check the network or --hub-url / HF_ENDPOINT.`,
+          { cause },
         );
-      }
-      await response?.body?.cancel().catch(() => undefined);
-      options.onRetry?.({
-        method,
-        url: display,
-        attempt: attempt + 1,
-        reason: problem,
-        waitMs: delay,
-      });
-      await sleep(delay);
-      waited += delay;
+      },
+      onRetry: options.onRetry,
+    });
+    const { response, retries, waitedMs, askedWaitMs } = outcome;
+    if (askedWaitMs !== undefined) {
+      failure = { ...failureOf(method, display, response, retries, waitedMs), askedWaitMs };
+    } else if (response.status >= 400) {
+      failure = failureOf(method, display, response, retries, waitedMs);
     }
+    return response;
   };
   return { fetch: wrapped as typeof fetch, lastFailure: () => failure };
 }
@@ -502,7 +368,8 @@ function describeNetworkError(error: unknown): string {
     const cause = (error as { cause?: unknown }).cause;
     const code =
       cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
-    if (error.name === "TimeoutError") return "the request timed out";
+    if (error.name === "TimeoutError")
+      return `the request timed out (${error.message}; HF_HUB_ETAG_TIMEOUT sets that wait)`;
     return code !== undefined ? `${error.message} (${code})` : error.message;
   }
   return String(error);

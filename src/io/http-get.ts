@@ -16,15 +16,18 @@
  *   the request on (headers count). A window with no bytes at all is the idle timer's to judge.
  *   Our own pauses (`idleTimer(false)`) stop both.
  * - Errors never carry the URL (signed CDN URLs hold credentials in their query).
+ * - `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` are honoured with the same rules as every fetch
+ *   (core/proxy-rules.ts): an http URL is sent to the proxy in absolute form, an https URL goes
+ *   through a CONNECT tunnel (io/proxy-tunnel.ts).
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { HubError } from "../core/errors.js";
+import { type ProxyEnv, proxyForUrl, proxySettingsFrom } from "../core/proxy-rules.js";
+import { describeSocketError, NetworkFailure } from "./network-failure.js";
+import { openTunnel, proxyAuthorization } from "./proxy-tunnel.js";
 
-/** The connection failed or broke: worth retrying (and resuming). */
-export class NetworkFailure extends Error {
-  override readonly name = "NetworkFailure";
-}
+export { describeSocketError, NetworkFailure };
 
 export interface HttpResponse {
   status: number;
@@ -53,21 +56,12 @@ export interface HttpGetOptions {
   idleTimeoutMs?: number | undefined;
   /** Default: windows of the idle timeout, at least DEFAULT_MIN_BYTES_PER_SECOND. */
   progress?: Partial<ProgressRule> | undefined;
+  /** Where the proxy variables are read (default: process.env). */
+  env?: ProxyEnv | undefined;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_MIN_BYTES_PER_SECOND = 1024;
-
-/** `ECONNRESET`, `ECONNREFUSED`…, or the message, for error text without URLs or headers. */
-export function describeSocketError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code !== undefined && !error.message.includes(code)
-      ? `${error.message} (${code})`
-      : error.message;
-  }
-  return String(error);
-}
 
 /** Where a redirect leads. A malformed `Location` is HUB_PROTOCOL, never a bare TypeError. */
 export function redirectTarget(location: string, base: URL, what: string): URL {
@@ -82,14 +76,55 @@ export function redirectTarget(location: string, base: URL, what: string): URL {
   }
 }
 
-export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse> {
+export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return Promise.reject(
-      new HubError("HUB_PROTOCOL", `Refusing to download over "${url.protocol}" (only http/https)`),
+    throw new HubError(
+      "HUB_PROTOCOL",
+      `Refusing to download over "${url.protocol}" (only http/https)`,
     );
   }
-  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const proxy = proxyForUrl(url, proxySettingsFrom(options.env ?? process.env));
+  if (proxy === undefined) {
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    return exchange((o) => send(url, o), options, idle);
+  }
+  const via = new URL(proxy);
+  if (url.protocol === "http:") {
+    // Absolute form to the proxy: it makes the connection and forwards the answer.
+    const send = via.protocol === "https:" ? httpsRequest : httpRequest;
+    const auth = proxyAuthorization(via);
+    return exchange(
+      (o) =>
+        send({
+          ...o,
+          protocol: via.protocol,
+          hostname: via.hostname.replace(/^\[|\]$/g, ""),
+          port: via.port || (via.protocol === "https:" ? 443 : 80),
+          path: url.href,
+          headers: {
+            ...o.headers,
+            Host: url.host,
+            ...(auth ? { "Proxy-Authorization": auth } : {}),
+          },
+        }),
+      options,
+      idle,
+    );
+  }
+  const tunnel = await openTunnel(via, url, idle);
+  return exchange(
+    (o) => httpsRequest(url, { ...o, createConnection: () => tunnel }),
+    options,
+    idle,
+  );
+}
+
+function exchange(
+  send: (options: RequestOptions) => ReturnType<typeof httpRequest>,
+  options: HttpGetOptions,
+  idle: number,
+): Promise<HttpResponse> {
   const windowMs = options.progress?.windowMs ?? idle;
   const minRate = options.progress?.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
   const minBytes = Math.ceil((windowMs * minRate) / 1000);
@@ -129,7 +164,8 @@ export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse
       finished = true;
       watch(false);
     };
-    const req = send(url, { method: "GET", headers: options.headers }, (res) => {
+    const req = send({ method: "GET", headers: options.headers });
+    req.once("response", (res: IncomingMessage) => {
       response = res;
       res.once("end", stop);
       res.once("close", stop);

@@ -3,6 +3,8 @@
  * https://huggingface.co (trailing slashes stripped). Token: `--token`, else `HF_TOKEN`, else the
  * token file (`HF_TOKEN_PATH`, else `$HF_HOME/token`, `HF_HOME` defaulting to
  * `$XDG_CACHE_HOME/huggingface` or `~/.cache/huggingface`), as huggingface_hub does.
+ * With `HF_HUB_DISABLE_IMPLICIT_TOKEN` set, only `--token` is used.
+ * A token not starting with hf_ is accepted for a self-hosted endpoint only (not huggingface.co).
  * The token value never appears in any message. `HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as for
  * huggingface_hub's per-read timeout) sets how long a download connection may stay silent and the
  * window its minimum rate is judged over (io/http-get.ts); default 60 s.
@@ -10,7 +12,9 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { isTrueEnvValue } from "../core/env-flag.js";
 import { HubError, UsageError } from "../core/errors.js";
+import { expandHome, resolveHfHome } from "./hf-home.js";
 
 export const DEFAULT_HUB_URL = "https://huggingface.co";
 
@@ -25,6 +29,8 @@ export interface HubConfig {
   tokenPath: string;
   /** `HF_HUB_DOWNLOAD_TIMEOUT` in ms, when set. */
   downloadTimeoutMs?: number | undefined;
+  /** `HF_HUB_ETAG_TIMEOUT` in ms, when set. */
+  etagTimeoutMs?: number | undefined;
 }
 
 export interface HubConfigOptions {
@@ -56,11 +62,8 @@ function defaultReadTokenFile(path: string): string | undefined {
 
 export function tokenFilePath(env: NodeJS.ProcessEnv, home: string): string {
   const explicit = nonEmpty(env.HF_TOKEN_PATH);
-  if (explicit !== undefined) return explicit;
-  const hfHome =
-    nonEmpty(env.HF_HOME) ??
-    join(nonEmpty(env.XDG_CACHE_HOME) ?? join(home, ".cache"), "huggingface");
-  return join(hfHome, "token");
+  if (explicit !== undefined) return expandHome(explicit, home);
+  return join(resolveHfHome(env, home), "token");
 }
 
 export function normalizeHubUrl(raw: string, from: string): string {
@@ -89,17 +92,56 @@ function isLoopback(hostname: string): boolean {
   );
 }
 
-/** `HF_HUB_DOWNLOAD_TIMEOUT`: positive seconds (decimals allowed), at most a day. */
-export function downloadTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = nonEmpty(env.HF_HUB_DOWNLOAD_TIMEOUT);
+/** A timeout variable: positive seconds (decimals allowed), at most a day; ms, or undefined. */
+function timeoutVariableMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = nonEmpty(env[name]);
   if (raw === undefined) return undefined;
   const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(seconds > 0 && seconds <= 86_400)) {
     throw new UsageError(
-      `HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds above 0 and at most 86400, not ${JSON.stringify(raw.slice(0, 40))}.`,
+      `${name} must be a number of seconds above 0 and at most 86400, not ${JSON.stringify(raw.slice(0, 40))}.`,
     );
   }
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/**
+ * A token may be sent to this endpoint: hf_… anywhere; any other token only to a self-hosted
+ * endpoint, and only if it fits in a header. `where` names its source; the value is never shown.
+ */
+export function checkToken(url: URL, token: string, where: string): void {
+  if (!/^hf_[A-Za-z0-9_-]+$/.test(token)) {
+    // The public Hub only issues hf_ tokens: anything else sent there is a mistake (a password
+    // or another service's key in HF_TOKEN) that would leak a secret to huggingface.co, and it
+    // would escape the hf_… masking of messages. A self-hosted endpoint may issue any token
+    // (SSO, JWT): accepted there if it can travel in a header (visible ASCII, no spaces).
+    if (isPublicHub(url.hostname)) {
+      throw new UsageError(
+        `The token from ${where} does not look like a Hugging Face access token (hf_…), which is all ${url.hostname} issues; it is not shown here.`,
+      );
+    }
+    if (!/^[\x21-\x7e]{1,8192}$/.test(token)) {
+      throw new UsageError(
+        `The token from ${where} contains spaces, control or non-ASCII characters, so it cannot be sent in an Authorization header; it is not shown here.`,
+      );
+    }
+  }
+}
+
+/** huggingface.co (and its subdomains, hf.co): the public Hub, which issues only hf_ tokens. */
+export function isPublicHub(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  return ["huggingface.co", "hf.co"].some((h) => host === h || host.endsWith(`.${h}`));
+}
+
+/** `HF_HUB_DOWNLOAD_TIMEOUT`: silence allowed on a download connection (default 60 s here). */
+export function downloadTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  return timeoutVariableMs(env, "HF_HUB_DOWNLOAD_TIMEOUT");
+}
+
+/** `HF_HUB_ETAG_TIMEOUT`: silence allowed on an API or metadata request (default 10 s). */
+export function etagTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  return timeoutVariableMs(env, "HF_HUB_ETAG_TIMEOUT");
 }
 
 const secretsInUse = new Set<string>();
@@ -129,6 +171,9 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
   if (flagToken !== undefined) {
     token = flagToken;
     tokenSource = "flag";
+  } else if (isTrueEnvValue(env.HF_HUB_DISABLE_IMPLICIT_TOKEN)) {
+    // As huggingface_hub: only a token passed explicitly (--token) is sent; HF_TOKEN and the token
+    // file are left alone.
   } else if (envToken !== undefined) {
     token = envToken;
     tokenSource = "env";
@@ -146,12 +191,8 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
       file: `the token file ${tokenPath}`,
       none: "",
     }[tokenSource];
-    if (!/^hf_[A-Za-z0-9_-]+$/.test(token)) {
-      throw new UsageError(
-        `The token from ${where} does not look like a Hugging Face access token (hf_…); it is not shown here.`,
-      );
-    }
     const url = new URL(hubUrl);
+    checkToken(url, token, where);
     if (url.protocol === "http:" && !isLoopback(url.hostname)) {
       throw new UsageError(
         `Refusing to send a token to ${url.origin} over plain http; use https, or drop the token.`,
@@ -159,14 +200,19 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
     }
   }
   if (token !== undefined) secretsInUse.add(token);
-  return { hubUrl, token, tokenSource, tokenPath, downloadTimeoutMs: downloadTimeoutMs(env) };
+  return {
+    hubUrl,
+    token,
+    tokenSource,
+    tokenPath,
+    downloadTimeoutMs: downloadTimeoutMs(env),
+    etagTimeoutMs: etagTimeoutMs(env),
+  };
 }
 
 /** `HF_HUB_OFFLINE` (or `TRANSFORMERS_OFFLINE`) set to 1/on/yes/true: no network at all. */
 export function isOffline(env: NodeJS.ProcessEnv = process.env): boolean {
-  const truthy = (v: string | undefined) =>
-    v !== undefined && ["1", "on", "yes", "true"].includes(v.trim().toLowerCase());
-  return truthy(env.HF_HUB_OFFLINE) || truthy(env.TRANSFORMERS_OFFLINE);
+  return isTrueEnvValue(env.HF_HUB_OFFLINE) || isTrueEnvValue(env.TRANSFORMERS_OFFLINE);
 }
 
 export function offlineError(what: string): HubError {

@@ -13,25 +13,10 @@ import {
   listFiles,
   modelInfo,
 } from "@huggingface/hub";
-import { z } from "zod";
 import { HubError, ModelvetError, UsageError } from "../core/errors.js";
 import { HEX40 } from "../core/object-id.js";
-import {
-  type DownloadInfo,
-  type HubSecurityStatus,
-  isSafeRepoPath,
-  type RepoFile,
-  type RepoInfo,
-} from "../core/repo-file.js";
-import {
-  classifyRef,
-  matchShortCommit,
-  notFound,
-  type RepoRefs,
-  type ResolvedRevision,
-  resolveName,
-  resolveNameFallback,
-} from "../core/revision.js";
+import type { DownloadInfo, HubSecurityStatus, RepoFile, RepoInfo } from "../core/repo-file.js";
+import type { RepoRefs, ResolvedRevision } from "../core/revision.js";
 import {
   type BufferMode,
   createRecordingFetch,
@@ -40,43 +25,10 @@ import {
   type RequestScope,
   redactSecrets,
 } from "./fetch.js";
-import type { HubConfig } from "./hub-config.js";
+import { checkToken, type HubConfig } from "./hub-config.js";
 import { type CallContext, classifyFailure, cleanHubText } from "./hub-errors.js";
-
-const HEX64 = /^[0-9a-f]{64}$/;
-
-const refTargetWire = z.object({
-  name: z.string().min(1),
-  targetCommit: z.string().regex(HEX40),
-});
-const refsWire = z.object({
-  branches: z.array(refTargetWire),
-  tags: z.array(refTargetWire).default([]),
-});
-
-const treeEntryWire = z.object({
-  type: z.string(),
-  path: z.string(),
-  size: z.number().int().nonnegative(),
-  oid: z.string().regex(HEX40).optional(),
-  lfs: z
-    .object({
-      oid: z.string().regex(HEX64),
-      size: z.number().int().nonnegative(),
-      pointerSize: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
-  xetHash: z.string().optional(),
-  lastCommit: z.object({ id: z.string(), title: z.string(), date: z.string() }).optional(),
-  securityFileStatus: z.unknown().optional(),
-});
-
-const securityWire = z.object({
-  securityRepoStatus: z
-    .object({ scansDone: z.boolean(), filesWithIssues: z.array(z.unknown()).default([]) })
-    .passthrough()
-    .optional(),
-});
+import { resolveModelRef } from "./hub-resolve.js";
+import { parseTreeEntries, refsWire, securityWire } from "./hub-wire.js";
 
 export interface HubClientOptions
   extends Pick<HubFetchOptions, "retry" | "sleep" | "fetch" | "onRetry" | "maxBufferedBytes"> {
@@ -110,12 +62,17 @@ export class HubClient {
   readonly #downloadTimeoutMs: number | undefined;
 
   constructor(
-    config: Pick<HubConfig, "hubUrl" | "token" | "downloadTimeoutMs">,
+    config: Pick<HubConfig, "hubUrl" | "token" | "downloadTimeoutMs" | "etagTimeoutMs">,
     options: HubClientOptions = {},
   ) {
     this.hubUrl = config.hubUrl;
+    if (config.token !== undefined) checkToken(new URL(config.hubUrl), config.token, "the caller");
     this.#token = config.token;
-    this.#options = options;
+    // HF_HUB_ETAG_TIMEOUT bounds the silence of API and metadata requests, unless a caller set one.
+    this.#options =
+      config.etagTimeoutMs === undefined || options.retry?.timeoutMs !== undefined
+        ? options
+        : { ...options, retry: { ...options.retry, timeoutMs: config.etagTimeoutMs } };
     this.#downloadTimeoutMs = config.downloadTimeoutMs;
   }
 
@@ -230,7 +187,6 @@ export class HubClient {
         revision,
         additionalFields: ["sha"],
         hubUrl: this.hubUrl,
-        accessToken: this.#token,
         fetch,
       }),
     );
@@ -253,7 +209,7 @@ export class HubClient {
     const what = `list the branches and tags of ${repo}`;
     const json = await this.#call(this.#context(what, repo), async (fetch) => {
       const response = await fetch(`${this.hubUrl}/api/models/${repo}/refs`, {
-        headers: this.#authHeaders({ accept: "application/json" }),
+        headers: { accept: "application/json" },
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return (await response.json()) as unknown;
@@ -274,7 +230,6 @@ export class HubClient {
         repo: { type: "model", name: repo },
         revision: commit,
         hubUrl: this.hubUrl,
-        accessToken: this.#token,
         batchSize: Math.min(limit, 1000),
         fetch,
       })) {
@@ -292,98 +247,14 @@ export class HubClient {
    * Resolves `ref` (see core/revision.ts for the order of interpretation) to a commit, then reads
    * the repo at that commit, which proves the commit exists and that we may read it.
    */
-  async resolveModel(
+  resolveModel(
     repo: string,
     ref: string | undefined,
   ): Promise<{ revision: ResolvedRevision; info: RepoInfo }> {
-    const request = classifyRef(ref);
-    let revision: ResolvedRevision;
-    switch (request.kind) {
-      case "default": {
-        const info = await this.fetchRepoInfo(repo, "HEAD");
-        return {
-          revision: { requested: ref, commit: info.commit, source: { kind: "default-branch" } },
-          info,
-        };
-      }
-      case "commit": {
-        const info = await this.fetchRepoInfo(repo, request.commit);
-        if (info.commit !== request.commit) {
-          throw this.#protocol(
-            `read ${repo} at ${request.commit}`,
-            `asked for commit ${request.commit}, got ${info.commit}`,
-          );
-        }
-        return {
-          revision: { requested: ref, commit: info.commit, source: { kind: "commit" } },
-          info,
-        };
-      }
-      case "pull-request": {
-        const info = await this.fetchRepoInfo(repo, request.ref);
-        return {
-          revision: {
-            requested: ref,
-            commit: info.commit,
-            source: { kind: "pull-request", ref: request.ref },
-          },
-          info,
-        };
-      }
-      case "qualified": {
-        const refs = await this.fetchRefs(repo);
-        const list = request.type === "branch" ? refs.branches : refs.tags;
-        const hit = list.find((r) => r.name === request.name);
-        if (hit === undefined) throw notFound(repo, ref ?? "", refs);
-        revision = {
-          requested: ref,
-          commit: hit.commit,
-          source: { kind: request.type, name: request.name },
-        };
-        break;
-      }
-      case "name": {
-        const refs = await this.fetchRefs(repo);
-        const outcome = resolveName(repo, request.name, refs);
-        if (outcome.kind === "resolved") {
-          revision = outcome.revision;
-        } else if (outcome.kind === "short-commit") {
-          const commit = await this.#searchShortCommit(repo, outcome.prefix, refs);
-          revision =
-            commit !== undefined
-              ? { requested: ref, commit, source: { kind: "short-commit", prefix: outcome.prefix } }
-              : resolveNameFallback(repo, request.name, refs);
-        } else {
-          revision = resolveNameFallback(repo, request.name, refs);
-        }
-        break;
-      }
-    }
-    const info = await this.fetchRepoInfo(repo, revision.commit);
-    if (info.commit !== revision.commit) {
-      throw this.#protocol(
-        `read ${repo} at ${revision.commit}`,
-        `asked for commit ${revision.commit}, got ${info.commit}`,
-      );
-    }
-    return { revision, info };
-  }
-
-  async #searchShortCommit(
-    repo: string,
-    prefix: string,
-    refs: RepoRefs,
-  ): Promise<string | undefined> {
-    const budget = this.#options.maxCommitsScanned ?? 5000;
-    const seen = new Set<string>();
-    const starts = [...new Set([...refs.branches, ...refs.tags].map((r) => r.commit))];
-    for (const start of starts) {
-      if (seen.has(start) && seen.size > 0) continue;
-      const remaining = budget - seen.size;
-      if (remaining <= 0) break;
-      for (const id of await this.fetchCommitIds(repo, start, remaining)) seen.add(id);
-    }
-    return matchShortCommit(prefix, seen);
+    return resolveModelRef(this, repo, ref, {
+      maxCommitsScanned: this.#options.maxCommitsScanned ?? 5000,
+      protocol: (what, detail) => this.#protocol(what, detail),
+    });
   }
 
   /** Every file at `commit` (recursive; `expand` adds last commit and the Hub's scan status). */
@@ -401,58 +272,13 @@ export class HubClient {
         recursive: true,
         expand: options.expand ?? false,
         hubUrl: this.hubUrl,
-        accessToken: this.#token,
         fetch,
       })) {
         out.push(entry);
       }
       return out;
     });
-    const files = new Map<string, RepoFile>();
-    for (const raw of entries) {
-      const parsed = treeEntryWire.safeParse(raw);
-      if (!parsed.success) {
-        throw this.#protocol(
-          what,
-          `tree entry ${JSON.stringify(raw).slice(0, 120)}: ${parsed.error.issues[0]?.message}`,
-        );
-      }
-      const e = parsed.data;
-      if (this.#token !== undefined && e.path.includes(this.#token)) {
-        // The Hub (or whatever answers for it) copied the credential it was sent into the tree:
-        // nothing in this listing is trusted, and the path is never shown.
-        throw this.#protocol(
-          what,
-          "a file path contains the access token sent with the request (the Hub echoes credentials into file names); the listing is refused and the path is not shown",
-        );
-      }
-      if (!isSafeRepoPath(e.path))
-        throw this.#protocol(what, `unsafe path ${JSON.stringify(e.path)}`);
-      if (e.type === "directory") continue;
-      if (e.type !== "file")
-        throw this.#protocol(what, `entry ${e.path} has unknown type "${e.type}"`);
-      if (e.oid === undefined) throw this.#protocol(what, `file ${e.path} has no git object id`);
-      if (e.lfs !== undefined && e.lfs.size !== e.size) {
-        throw this.#protocol(what, `file ${e.path}: size ${e.size} but LFS size ${e.lfs.size}`);
-      }
-      const file: RepoFile = { path: e.path, size: e.size, gitOid: e.oid };
-      if (e.lfs !== undefined) file.lfs = { sha256: e.lfs.oid, size: e.lfs.size };
-      if (e.xetHash !== undefined && HEX64.test(e.xetHash)) file.xetHash = e.xetHash;
-      if (e.lastCommit !== undefined) file.lastCommit = e.lastCommit;
-      if (e.securityFileStatus !== undefined) {
-        const status = (e.securityFileStatus as { status?: unknown } | null)?.status;
-        file.hubSecurity = {
-          status: typeof status === "string" ? status : "unknown",
-          detail: e.securityFileStatus,
-        };
-      }
-      const previous = files.get(file.path);
-      if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(file)) {
-        throw this.#protocol(what, `file ${file.path} is listed twice with different metadata`);
-      }
-      files.set(file.path, file);
-    }
-    return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return parseTreeEntries(entries, this.#token, (detail) => this.#protocol(what, detail));
   }
 
   /**
@@ -464,7 +290,7 @@ export class HubClient {
     const json = await this.#call(this.#context(what, repo, commit), async (fetch) => {
       const response = await fetch(
         `${this.hubUrl}/api/models/${repo}/revision/${encodeURIComponent(commit)}?securityStatus=true`,
-        { headers: this.#authHeaders({ accept: "application/json" }) },
+        { headers: { accept: "application/json" } },
       );
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return (await response.json()) as unknown;
@@ -497,9 +323,7 @@ export class HubClient {
       this.#context(what, repo, commit, file.path),
       async (fetch) => {
         // The fetch wrapper follows redirects (the CDN) and sends the token to the Hub only.
-        const response = await fetch(this.resolveUrl(repo, commit, file.path), {
-          headers: this.#authHeaders({}),
-        });
+        const response = await fetch(this.resolveUrl(repo, commit, file.path));
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return new Uint8Array(await response.arrayBuffer());
       },
@@ -536,7 +360,6 @@ export class HubClient {
           path,
           revision: commit,
           hubUrl: this.hubUrl,
-          accessToken: this.#token,
           fetch,
         }),
       "api",
@@ -557,9 +380,5 @@ export class HubClient {
       etag: info.etag.replace(/^W\//, "").replace(/^"|"$/g, ""),
       url: info.url,
     };
-  }
-
-  #authHeaders(extra: Record<string, string>): Record<string, string> {
-    return this.#token === undefined ? extra : { ...extra, Authorization: `Bearer ${this.#token}` };
   }
 }

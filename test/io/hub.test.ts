@@ -329,11 +329,19 @@ describe("HubClient.fetchDownloadInfo", () => {
 });
 
 describe("HubClient input checks", () => {
-  it("a malformed token is a usage error before any request", async () => {
-    const c = new HubClient({ hubUrl: hub.url, token: "not-a-token" });
-    await assert.rejects(
-      c.resolveModel("acme/tiny-safetensors", undefined),
-      (e: unknown) => e instanceof UsageError && !String(e).includes("not-a-token"),
-    );
+  it("a malformed token is a usage error before any request", () => {
+    // Tokens without hf_ are for self-hosted endpoints (test/io/self-hosted-token.test.ts); one
+    // that cannot travel in a header, or a non-hf_ one for the public Hub, is refused anywhere.
+    const before = hub.requests.length;
+    for (const [hubUrl, token] of [
+      [hub.url, "not a token"],
+      ["https://huggingface.co", "not-a-token"],
+    ] as const) {
+      assert.throws(
+        () => new HubClient({ hubUrl, token }),
+        (e: unknown) => e instanceof UsageError && !String(e).includes(token),
+      );
+    }
+    assert.equal(hub.requests.length, before);
   });
 });

@@ -177,12 +177,6 @@ test("a pure layer's forbidden Node modules are caught with or without the node:
 
 const MAX_LINES = 400;
 
-/**
- * Files past MAX_LINES that other branches are splitting this session; the lead empties this
- * list after merging them. No file may be added to it.
- */
-const SPLIT_IN_PROGRESS = new Set(["io/download.ts", "io/fetch.ts", "io/hub.ts"]);
-
 function lineCount(file: string): number {
   const text = readFileSync(file, "utf8");
   return text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
@@ -195,20 +189,10 @@ test(`no source file passes ${MAX_LINES} lines`, () => {
   }));
   assert.ok(sizes.length > 100, "the source tree is read");
   assert.ok(sizes.every((s) => s.lines > 0));
-  const over = sizes.filter((s) => s.lines > MAX_LINES && !SPLIT_IN_PROGRESS.has(s.name));
+  const over = sizes.filter((s) => s.lines > MAX_LINES);
   assert.deepEqual(
     over.map((s) => `${s.name}: ${s.lines} lines`),
     [],
     `split these along their seams (at most ${MAX_LINES} lines per file)`,
   );
-  for (const name of SPLIT_IN_PROGRESS) {
-    const size = sizes.find((s) => s.name === name);
-    const state =
-      size === undefined
-        ? "gone: take it off the list"
-        : size.lines > MAX_LINES
-          ? `${size.lines} lines, being split`
-          : `${size.lines} lines: under the fence, take it off the list`;
-    console.log(`size fence exception: ${name} (${state})`);
-  }
 });
