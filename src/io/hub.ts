@@ -1,18 +1,10 @@
 /**
- * The Hub adapter: the only file that imports `@huggingface/hub`. Every call goes through the
+ * The Hub adapter: the only file that loads `@huggingface/hub` (on first use). Every call goes through the
  * fetch wrapper (io/fetch.ts) and comes back either as our own types (core/repo-file.ts,
  * core/revision.ts) or as a HubError whose code and message say what happened and what to do.
  * Hub JSON is validated here, at the edge; a malformed answer is HUB_PROTOCOL, never guessed at.
  */
 import { createHash } from "node:crypto";
-import {
-  fileDownloadInfo,
-  HubApiError,
-  InvalidApiResponseFormatError,
-  listCommits,
-  listFiles,
-  modelInfo,
-} from "@huggingface/hub";
 import { HubError, ModelvetError, UsageError } from "../core/errors.js";
 import { HEX40 } from "../core/object-id.js";
 import type { DownloadInfo, HubSecurityStatus, RepoFile, RepoInfo } from "../core/repo-file.js";
@@ -29,6 +21,18 @@ import { checkToken, type HubConfig } from "./hub-config.js";
 import { type CallContext, classifyFailure, cleanHubText } from "./hub-errors.js";
 import { resolveModelRef } from "./hub-resolve.js";
 import { parseTreeEntries, refsWire, securityWire } from "./hub-wire.js";
+
+type HubLibrary = typeof import("@huggingface/hub");
+let hubLibrary: HubLibrary | undefined;
+
+/**
+ * @huggingface/hub, loaded on the first Hub call: it pulls in @huggingface/tasks (about 70
+ * modules), which commands that never reach the Hub (scan, ci --offline…) should not pay for.
+ */
+async function library(): Promise<HubLibrary> {
+  hubLibrary ??= await import("@huggingface/hub");
+  return hubLibrary;
+}
 
 export interface HubClientOptions
   extends Pick<HubFetchOptions, "retry" | "sleep" | "fetch" | "onRetry" | "maxBufferedBytes"> {
@@ -156,8 +160,9 @@ export class HubClient {
       return new UsageError(`${message} (the token itself is not shown)`);
     }
     if (
-      error instanceof HubApiError ||
-      error instanceof InvalidApiResponseFormatError ||
+      (hubLibrary !== undefined &&
+        (error instanceof hubLibrary.HubApiError ||
+          error instanceof hubLibrary.InvalidApiResponseFormatError)) ||
       error instanceof SyntaxError ||
       error instanceof TypeError
     ) {
@@ -181,8 +186,8 @@ export class HubClient {
   /** Repo info at a revision (`HEAD` = default branch): the commit it points at, gated, private. */
   async fetchRepoInfo(repo: string, revision = "HEAD"): Promise<RepoInfo> {
     const what = `read ${repo} at ${revision}`;
-    const info = await this.#call(this.#context(what, repo, revision), (fetch) =>
-      modelInfo({
+    const info = await this.#call(this.#context(what, repo, revision), async (fetch) =>
+      (await library()).modelInfo({
         name: repo,
         revision,
         additionalFields: ["sha"],
@@ -226,7 +231,7 @@ export class HubClient {
     const what = `list the commits of ${repo} from ${short(commit)}`;
     return this.#call(this.#context(what, repo, commit), async (fetch) => {
       const ids: string[] = [];
-      for await (const c of listCommits({
+      for await (const c of (await library()).listCommits({
         repo: { type: "model", name: repo },
         revision: commit,
         hubUrl: this.hubUrl,
@@ -266,7 +271,7 @@ export class HubClient {
     const what = `list the files of ${repo} at ${short(commit)}`;
     const entries = await this.#call(this.#context(what, repo, commit), async (fetch) => {
       const out: unknown[] = [];
-      for await (const entry of listFiles({
+      for await (const entry of (await library()).listFiles({
         repo: { type: "model", name: repo },
         revision: commit,
         recursive: true,
@@ -354,8 +359,8 @@ export class HubClient {
     const what = `probe ${path} of ${repo} at ${short(commit)}`;
     const info = await this.#call(
       this.#context(what, repo, commit, path),
-      (fetch) =>
-        fileDownloadInfo({
+      async (fetch) =>
+        (await library()).fileDownloadInfo({
           repo: { type: "model", name: repo },
           path,
           revision: commit,
