@@ -6,8 +6,10 @@
  * Each snapshot entry is judged by the file it resolves to (io/cache-store.ts listSnapshot), the
  * file a loader reads: a link whose text names blobs/<right id> but that resolves anywhere else is
  * CACHE_CORRUPT, never "matches". A regular file (huggingface_hub's layout without symlinks) is
- * judged by its bytes: against the Hub's tree online, against models.lock offline (`pins`); with
- * neither it cannot be checked (CACHE_UNVERIFIED, which fails).
+ * judged by its bytes: against the Hub's tree online; offline against models.lock (`pins`), else
+ * against huggingface_hub's own listing of the commit (`trees/<commit>.json`, as trustworthy as
+ * blob names: io/cache-tree-listing.ts); with none of them it cannot be checked (CACHE_UNVERIFIED,
+ * which fails).
  *
  * Absent is not corrupt: a file the Hub lists that the cache lacks (never fetched: transformers
  * skips README.md, `pull --include`, files modelvet withheld) cannot be loaded from the cache, so
@@ -20,6 +22,7 @@ import { HEX40 } from "../core/object-id.js";
 import { lstatOrUndefined } from "../io/cache-fs.js";
 import { RepoCache } from "../io/cache-layout.js";
 import { listSnapshot, listSnapshotCommits, readRef } from "../io/cache-store.js";
+import { readTreeListing } from "../io/cache-tree-listing.js";
 import { type BlobExpectation, verifyCachedBlob } from "../io/download.js";
 import { type FileHasher, withHashPool } from "../io/hash-pool.js";
 import type { HubClient } from "../io/hub.js";
@@ -176,6 +179,12 @@ async function verifyTargets(
     const pin = options.pins?.get(target.repo);
     for (const commit of commits) {
       const entries = listSnapshot(cache, commit);
+      // huggingface_hub's listing of this commit, read once and only when a copied file needs it.
+      let listed: Map<string, BlobExpectation> | undefined | null = null;
+      const listing = () => {
+        if (listed === null) listed = readTreeListing(cache, commit);
+        return listed;
+      };
       const check: SnapshotCheck = {
         repo: target.repo,
         commit,
@@ -257,15 +266,18 @@ async function verifyTargets(
           } else if (entry.status === "copy") {
             check.checked++;
             const pinned = pinnedExpectation(pin, commit, entry.path);
-            if (pinned === undefined)
+            const listed = pinned === undefined ? listing()?.get(entry.path) : undefined;
+            if (pinned !== undefined)
+              bytes(entry.path, entry.filePath, pinned.expected, pinned.sha256);
+            else if (listed !== undefined) bytes(entry.path, entry.filePath, listed);
+            else
               now(
                 finding(
                   "CACHE_UNVERIFIED",
                   "unscannable",
-                  `${target.repo}/${entry.path}: a copied file (a cache written without symlinks) has no blob name to check offline; check it against the Hub (without --offline) or from a project whose models.lock pins ${commit.slice(0, 12)}.`,
+                  `${target.repo}/${entry.path}: a copied file (a cache written without symlinks) has no blob name to check offline, and neither models.lock nor huggingface_hub's trees/${commit.slice(0, 12)}….json lists it; check it against the Hub (without --offline).`,
                 ),
               );
-            else bytes(entry.path, entry.filePath, pinned.expected, pinned.sha256);
           } else {
             check.checked++;
             const size = lstatOrUndefined(entry.blobPath)?.size ?? 0;

@@ -12,6 +12,7 @@ import {
   copyFileSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -269,6 +270,67 @@ describe("caches shared with the official client", () => {
       );
       dir!.cleanup();
     }
+  });
+
+  test("item 3: offline and without a lock, copied files are checked against huggingface_hub's trees/<commit>.json", async () => {
+    const state = await locked({ [TINY]: "HEAD" });
+    const cacheDir = join(dir!.path, "lock-cache");
+    const cache = new RepoCache(cacheDir, TINY);
+    const commit = state.lock.models[TINY]!.revision;
+    copySnapshot(cache, commit, true);
+    // The listing snapshot_download writes beside the snapshots (huggingface_hub _tree_cache.py).
+    const files = state.lock.models[TINY]!.files;
+    const listing = (edit: (f: Record<string, unknown>) => void = () => {}) => {
+      const out: Record<string, Record<string, unknown>> = {};
+      for (const [path, f] of Object.entries(files)) {
+        out[path] = f.lfs
+          ? { size: f.size, blob_id: f.gitOid, lfs_sha256: f.sha256, lfs_size: f.size }
+          : { size: f.size, blob_id: f.gitOid };
+        edit(out[path]!);
+      }
+      return JSON.stringify({ format_version: 1, files: out });
+    };
+    const trees = join(cache.repoDir, "trees");
+    mkdirSync(trees, { recursive: true });
+    const offline = () => verifyCache({ cacheDir, targets: [{ repo: TINY }] });
+
+    writeFileSync(join(trees, `${commit}.json`), listing());
+    const [held] = await offline();
+    assert.deepEqual(held?.findings, []);
+    assert.equal(held?.checked, Object.keys(files).length);
+
+    // A listing that names other bytes catches the copies: damaged or stale, not clean.
+    writeFileSync(
+      join(trees, `${commit}.json`),
+      listing((f) => {
+        f.size = Number(f.size) + 1;
+        if (f.lfs_size !== undefined) f.lfs_size = f.size;
+      }),
+    );
+    const [caught] = await offline();
+    assert.ok(caught!.findings.length > 0);
+    assert.ok(
+      caught!.findings.every((f) => f.code === "CACHE_CORRUPT"),
+      JSON.stringify(caught),
+    );
+
+    // A listing of another shape (or another format version) is ignored, never guessed at.
+    for (const bad of [
+      "{",
+      JSON.stringify({ format_version: 2, files: {} }),
+      listing((f) => {
+        f.blob_id = "not-hex";
+      }),
+    ]) {
+      writeFileSync(join(trees, `${commit}.json`), bad);
+      const [blind] = await offline();
+      assert.ok(blind!.findings.length > 0);
+      assert.ok(
+        blind!.findings.every((f) => f.code === "CACHE_UNVERIFIED"),
+        JSON.stringify(blind),
+      );
+    }
+    dir!.cleanup();
   });
 
   test("item 3: with HF_HUB_DISABLE_SYMLINKS set, modelvet copies into snapshots/ like the official client", async () => {

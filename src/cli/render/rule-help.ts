@@ -172,7 +172,7 @@ const CODES: Partial<Record<FindingCode, [AreaName, string]>> = {
   CACHE_CORRUPT: ["integrity", "A cached file does not match its digest."],
   CACHE_UNVERIFIED: [
     "integrity",
-    "A copied snapshot file (no symlinks) has nothing to be checked against offline.",
+    "A copied snapshot file (no symlinks) has no lock entry or tree listing to be checked against offline.",
   ],
 };
 
