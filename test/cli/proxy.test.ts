@@ -80,10 +80,18 @@ describe("proxies from the environment", () => {
     assert.equal(forwarded().length, hub.requests.length);
   });
 
-  test("NO_PROXY naming the host: nothing goes through the proxy", async () => {
-    await pull({ HTTP_PROXY: proxy.url, NO_PROXY: "example.org,127.0.0.1" });
+  test("NO_PROXY naming the Hub's and the CDN's hosts: nothing goes through the proxy", async () => {
+    const hosts = [hub.url, hub.cdnUrl].map((u) => new URL(u).hostname);
+    await pull({ HTTP_PROXY: proxy.url, NO_PROXY: `example.org,${hosts.join(",")}` });
     assert.ok(hub.requests.length > 0);
     assert.deepEqual(proxy.seen, []);
+  });
+
+  test("NO_PROXY naming the Hub's host only: the CDN, another host as on the real Hub, is proxied", async () => {
+    await pull({ HTTP_PROXY: proxy.url, NO_PROXY: new URL(hub.url).hostname });
+    const cdn = hub.requests.filter((r) => r.origin === "cdn").map((r) => r.url);
+    assert.ok(cdn.length > 0);
+    assert.deepEqual(forwarded().sort(), cdn.sort());
   });
 
   test("no_proxy=* : nothing goes through the proxy", async () => {
