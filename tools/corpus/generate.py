@@ -169,6 +169,65 @@ def torch_saves(out):
     torch.save({"rng": torch.get_rng_state()}, os.path.join(out, "rng_state.pth"))
 
 
+@entry("lightning", "Trainer(max_epochs=2, callbacks=[ModelCheckpoint, EarlyStopping]).fit(LightningModule with save_hyperparameters()) -> .ckpt, and trainer.save_checkpoint(weights_only=True)")
+def lightning_checkpoints(out):
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+    torch.manual_seed(0)
+
+    class Tiny(L.LightningModule):
+        def __init__(self, hidden=8, lr=0.01, name="tiny", layers=(4, 8)):
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+
+        def training_step(self, batch, _):
+            x, y = batch
+            loss = torch.nn.functional.mse_loss(self.net(x), y)
+            self.log("train_loss", loss)
+            return loss
+
+        def validation_step(self, batch, _):
+            x, y = batch
+            self.log("val_loss", torch.nn.functional.mse_loss(self.net(x), y))
+
+        def configure_optimizers(self):
+            opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)
+            return {"optimizer": opt, "lr_scheduler": torch.optim.lr_scheduler.StepLR(opt, 1)}
+
+    data = torch.utils.data.TensorDataset(torch.randn(16, 4), torch.randn(16, 1))
+    loader = torch.utils.data.DataLoader(data, batch_size=4)
+    trainer = L.Trainer(
+        max_epochs=2,
+        default_root_dir=out,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[
+            ModelCheckpoint(dirpath=os.path.join(out, "checkpoints"), monitor="val_loss", save_top_k=2, save_last=True),
+            EarlyStopping(monitor="val_loss", patience=3),
+        ],
+    )
+    trainer.fit(Tiny(), loader, loader)
+    trainer.save_checkpoint(os.path.join(out, "weights_only.ckpt"), weights_only=True)
+
+    # hyperparameters handed over as an argparse.Namespace (older training scripts do this)
+    import argparse
+
+    class FromArgs(Tiny):
+        def __init__(self, args):
+            L.LightningModule.__init__(self)
+            self.save_hyperparameters(args)
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, args.hidden), torch.nn.ReLU(), torch.nn.Linear(args.hidden, 1))
+
+    args = argparse.Namespace(hidden=8, lr=0.01, name="from-args", layers=[4, 8])
+    again = L.Trainer(max_epochs=1, default_root_dir=out, logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    again.fit(FromArgs(args), loader)
+    again.save_checkpoint(os.path.join(out, "namespace_hparams.ckpt"))
+
+
 @entry("torch", "torch.save of a quantized tensor (torch.quantize_per_tensor, quint8)")
 def torch_quantized(out):
     import torch
@@ -668,6 +727,7 @@ def sha256(path):
 
 
 LIBRARY_MODULES = {
+    "lightning": "lightning",
     "transformers": "transformers",
     "peft": "peft",
     "sentence-transformers": "sentence_transformers",
