@@ -11,10 +11,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import type { BlobExpectation } from "../core/blob-check.js";
 import { HEX40 } from "../core/object-id.js";
 import { lstatOrUndefined } from "./cache-fs.js";
 import type { RepoCache } from "./cache-layout.js";
-import type { BlobExpectation } from "./download.js";
 
 /** Far above any real listing (a 100k-file repo is a few MB). */
 const MAX_LISTING_BYTES = 64 << 20;
