@@ -135,11 +135,16 @@ function parseTimes(text) {
 /** Runs one unit (a file, or a batch of files in one process); resolves with its output, exit status, totals, CPU and wall time. */
 function runUnit(unit, index) {
   const totalsFile = join(scratch, `${index}.json`);
+  // The spec report goes to a file, not to the file's stdout: tests that run the CLI in their own
+  // process (test/helpers/run-cli-in-process.ts) capture process.stdout while it runs, and a
+  // report line written meanwhile must not land in a CLI's output. The file's own stdout and
+  // stderr (console output, warnings) follow the report.
+  const specFile = join(scratch, `${index}.spec`);
   const nodeArgs = [
     "--import",
     "tsx",
     "--test-reporter=spec",
-    "--test-reporter-destination=stdout",
+    `--test-reporter-destination=${specFile}`,
     `--test-reporter=${REPORTER}`,
     `--test-reporter-destination=${totalsFile}`,
     ...(unit.length === 1 ? unit : [BATCH_ENTRY, ...unit]),
@@ -180,10 +185,16 @@ function runUnit(unit, index) {
       } catch {
         totals = undefined;
       }
+      let spec = "";
+      try {
+        spec = readFileSync(specFile, "utf8");
+      } catch {
+        // no report: the process died before node:test wrote one; its stderr says why
+      }
       resolve({
         file: labelOf(unit),
         files: unit,
-        output: Buffer.concat(chunks).toString("utf8"),
+        output: spec + Buffer.concat(chunks).toString("utf8"),
         ok: code === 0 && !timedOut && totals !== undefined && totals.fail === 0,
         code,
         signal,

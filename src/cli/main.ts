@@ -1,39 +1,9 @@
 /**
- * Entry point: the one top-level catch. Errors become exit codes here and nowhere else.
+ * Entry point: the process around `runCommandLine` (cli/run.ts).
  */
 
-import { redactSecrets } from "../app/output-env.js";
-import { describeError, isModelvetError } from "../core/errors.js";
-import { EXIT, type ExitCode, exitCodeForError } from "./exit-codes.js";
 import { maskProcessOutput } from "./output.js";
-import { buildProgram, CommanderError } from "./program.js";
-
-async function main(argv: string[]): Promise<ExitCode> {
-  let code: ExitCode = EXIT.OK;
-  const program = buildProgram((c) => {
-    code = c;
-  });
-  try {
-    await program.parseAsync(argv);
-    return code;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end with exit code 0 through this path.
-      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    }
-    const exit = exitCodeForError(error);
-    const message = describeError(error);
-    if (isModelvetError(error) && exit !== EXIT.INTERNAL) {
-      process.stderr.write(`modelvet: ${redactSecrets(message)}\n`);
-    } else {
-      const stack = error instanceof Error && error.stack ? error.stack : message;
-      process.stderr.write(
-        `modelvet: internal error, please report it:\n${redactSecrets(stack)}\n`,
-      );
-    }
-    return exit;
-  }
-}
+import { runCommandLine } from "./run.js";
 
 // A reader that goes away (`modelvet … | head`) is not an error of ours: stop writing, quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -45,4 +15,4 @@ for (const stream of [process.stdout, process.stderr]) {
 
 // Whatever carries a token into a message or a report (a Hub echoing it), it is printed masked.
 maskProcessOutput();
-process.exitCode = await main(process.argv);
+process.exitCode = await runCommandLine(process.argv);

@@ -323,7 +323,10 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
 
   test("two lock runs at once both succeed and leave one valid lock", async () => {
     writeProject({ models: { [TINY]: "HEAD", "acme/tiny-safetensors": "main" }, policy: ACME });
-    const [a, b] = await Promise.all([cli("lock", "--quiet"), cli("lock", "--quiet")]);
+    const [a, b] = await Promise.all([
+      p.spawnCli("lock", "--quiet"),
+      p.spawnCli("lock", "--quiet"),
+    ]);
     assert.equal(a.code, 0, a.stdout + a.stderr);
     assert.equal(b.code, 0, b.stdout + b.stderr);
     const lock = readLock();

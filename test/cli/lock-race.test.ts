@@ -18,7 +18,7 @@ const ACME = { organizations: { add: [{ name: "acme", reason: "fixture organizat
 
 describe("concurrent add and lock keep every model", () => {
   const p = withHubProject({ resetRepos: false });
-  const { cli } = p;
+  const { spawnCli: cli } = p;
   const writeProject = (project: unknown) =>
     writeFileSync(join(p.dir, "modelvet.json"), `${JSON.stringify(project, null, 2)}\n`);
   const readProject = () =>

@@ -18,6 +18,7 @@
 import { after, afterEach, before, beforeEach } from "node:test";
 import { type FixtureHub, type FixtureHubOptions, startFixtureHub } from "./fixture-hub/index.js";
 import { type CliResult, hubEnv, runCli, tempDir } from "./run-cli.js";
+import { runCliInProcess } from "./run-cli-in-process.js";
 
 export interface HubProject {
   /** The suite's fixture Hub. */
@@ -26,8 +27,13 @@ export interface HubProject {
   readonly dir: string;
   /** The CLI's environment for the current test: the Hub, no token, a cache inside `dir`. A test may change it; the next test gets a fresh one. */
   env: NodeJS.ProcessEnv;
-  /** Runs the built CLI in `dir` with `env`. */
+  /**
+   * Runs the built CLI in `dir` with `env`, inside this process (run-cli-in-process.ts): the
+   * same code, argv, environment and exit code, without a Node start per run.
+   */
   cli(...args: string[]): Promise<CliResult>;
+  /** Runs the built CLI in `dir` with `env` as a child process: for runs that overlap (races). */
+  spawnCli(...args: string[]): Promise<CliResult>;
 }
 
 export interface HubProjectOptions {
@@ -71,7 +77,8 @@ export function withHubProject(options: HubProjectOptions = {}): HubProject {
     set env(value: NodeJS.ProcessEnv) {
       env = value;
     },
-    cli: (...args: string[]) => runCli(args, { cwd: state.dir, env: state.env }),
+    cli: (...args: string[]) => runCliInProcess(args, { cwd: state.dir, env: state.env }),
+    spawnCli: (...args: string[]) => runCli(args, { cwd: state.dir, env: state.env }),
   };
 
   before(async () => {
