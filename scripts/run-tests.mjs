@@ -76,7 +76,7 @@ if (files.length === 0) {
 // every other file has a process of its own. MODELVET_TEST_BATCH=1 gives every file its own.
 const BATCH_DIRS = ["test/core/", "test/scan/"];
 const PROCESS_WIDE =
-  /\b(runCli|startFixtureHub|child_process|worker_threads|Worker|process\.(env|chdir|exit|exitCode|on|once|umask|emitWarning)|globalThis|mock)\b/;
+  /\b(runCli|runCliInProcess|startFixtureHub|child_process|worker_threads|Worker|process\.(env|chdir|exit|exitCode|on|once|umask|emitWarning)|globalThis|mock)\b/;
 const batchSize = Math.max(1, Number(process.env.MODELVET_TEST_BATCH) || 8);
 function batchable(file) {
   if (!BATCH_DIRS.some((d) => file.startsWith(d))) return false;

@@ -22,7 +22,8 @@ import { HubClient } from "../../src/io/hub.js";
 import { loadScanPolicy } from "../../src/io/policy-files.js";
 import { readOrgAllowlist } from "../../src/io/project-files.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { runCli, tempDir } from "../helpers/run-cli.js";
+import { tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const noSleep = async () => {};
@@ -229,12 +230,12 @@ describe("verify-cache on a pulled snapshot", () => {
   test("the command exits 0 on a matching cache and 1 once a blob is damaged", async () => {
     await pulled();
     const args = ["verify-cache", TINY, "--cache-dir", dir!.path, "--hub-url", hub.url];
-    const good = await runCli(args);
+    const good = await runCliInProcess(args);
     assert.equal(good.code, 0, good.stderr);
     assert.match(good.stdout, /The cache matches\./);
     writeFileSync(blobOf("config.json"), "{}");
     for (const extra of [[], ["--offline"]]) {
-      const bad = await runCli([...args, ...extra]);
+      const bad = await runCliInProcess([...args, ...extra]);
       assert.equal(bad.code, 1, bad.stderr);
       assert.match(bad.stdout, /CACHE_CORRUPT: google-bert\/fixture-tiny-bert\/config\.json/);
     }

@@ -10,7 +10,8 @@ import { after, before, describe, test } from "node:test";
 import { parseLockfile } from "../../src/core/lockfile.js";
 import { parseProjectFile } from "../../src/core/project.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -26,7 +27,7 @@ describe("modelvet accept", () => {
     dir = tempDir();
     env = hubEnv(hub.url, dir.path);
     writeFileSync(join(dir.path, "modelvet.json"), JSON.stringify({ models: {} }));
-    const add = await runCli(["add", TINY, "--quiet"], { cwd: dir.path, env });
+    const add = await runCliInProcess(["add", TINY, "--quiet"], { cwd: dir.path, env });
     assert.equal(add.code, 0, add.stdout + add.stderr);
     const lock = parseLockfile(readFileSync(join(dir.path, "models.lock"), "utf8"));
     const files = lock.models[TINY]?.files ?? {};
@@ -38,7 +39,8 @@ describe("modelvet accept", () => {
     dir.cleanup();
   });
 
-  const accept = (...args: string[]) => runCli(["accept", ...args], { cwd: dir.path, env });
+  const accept = (...args: string[]) =>
+    runCliInProcess(["accept", ...args], { cwd: dir.path, env });
   const project = () => parseProjectFile(readFileSync(join(dir.path, "modelvet.json"), "utf8"));
 
   test("writes the entry with the locked sha256, and replaces it when run again", async () => {

@@ -11,7 +11,8 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { parseAdvisories } from "../../src/core/advisories.js";
 import { parseLockfile } from "../../src/core/lockfile.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { hubEnv, REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, REPO_ROOT, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 const SEMVER = "acme/semver-model";
@@ -73,7 +74,7 @@ describe("modelvet audit against the fixture Hub", () => {
         }),
       );
       const models = name === "svc-a" ? [TINY, `${SEMVER}@v1.2.0`] : [TINY];
-      const add = await runCli(["add", ...models, "--quiet"], { cwd, env });
+      const add = await runCliInProcess(["add", ...models, "--quiet"], { cwd, env });
       assert.equal(add.code, 0, add.stdout + add.stderr);
     }
   });
@@ -85,7 +86,8 @@ describe("modelvet audit against the fixture Hub", () => {
     hub.resetRepos();
   });
 
-  const audit = (cwd: string, ...args: string[]) => runCli(["audit", ...args], { cwd, env });
+  const audit = (cwd: string, ...args: string[]) =>
+    runCliInProcess(["audit", ...args], { cwd, env });
   const inA = (...args: string[]) => audit(join(dir.path, "svc-a"), ...args);
   const json = (stdout: string) => JSON.parse(stdout) as AuditJson;
   const lockOf = (name: string) =>
@@ -162,7 +164,7 @@ describe("modelvet audit against the fixture Hub", () => {
       [["REPO_GATED", "low"]],
     );
     // An approved token reads it: the pin is checked and the gate is only worth knowing.
-    const approved = await runCli(["audit", "--format", "json"], {
+    const approved = await runCliInProcess(["audit", "--format", "json"], {
       cwd: join(dir.path, "svc-b"),
       env: { ...env, HF_TOKEN: APPROVED },
     });
@@ -291,7 +293,7 @@ describe("modelvet audit against the fixture Hub", () => {
     // audit leaves a model "not checked" on either, as on any Hub error it has no finding for.)
     hub.knobs.rateLimit.push({ route: "/api/", times: 1_000, retryAfter: 3_600 });
     try {
-      const run = await runCli(["audit"], { cwd: join(dir.path, "svc-b"), env });
+      const run = await runCliInProcess(["audit"], { cwd: join(dir.path, "svc-b"), env });
       assert.equal(run.code, 3, run.stdout + run.stderr);
       assert.match(run.stdout, /not checked: models\.lock: google-bert\/fixture-tiny-bert/);
     } finally {

@@ -10,7 +10,8 @@ import Ajv from "ajv";
 import { renderCodeQuality, scanReportToCodeQuality } from "../../src/cli/render/codequality.js";
 import { finding } from "../../src/core/finding.js";
 import { makeNode, makeReport } from "../../src/core/report.js";
-import { REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { REPO_ROOT, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const schema = JSON.parse(
   readFileSync(join(REPO_ROOT, "test/schemas/gitlab-codequality.json"), "utf8"),
@@ -86,7 +87,7 @@ describe("GitLab Code Quality output", () => {
         join(REPO_ROOT, "fixtures/pickle/malicious/dumped-reduce-posix-system-p2.pkl"),
         join(dir.path, "models/evil.pkl"),
       );
-      const run = await runCli(
+      const run = await runCliInProcess(
         ["scan", join(dir.path, "models"), "--format", "codequality", "--output", "gl-cq.json"],
         { cwd: dir.path, env: { GITHUB_WORKSPACE: "", CI_PROJECT_DIR: dir.path } },
       );

@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { runCli, tempDir } from "../helpers/run-cli.js";
+import { tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const ALICE = "hf_fixture_alice_0000000000000000000000";
 const BOB = "hf_fixture_bob_00000000000000000000000000";
@@ -33,7 +34,7 @@ beforeEach(() => {
 });
 
 function inspect(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return runCli(["inspect", ...args, "--hub-url", hub.url], {
+  return runCliInProcess(["inspect", ...args, "--hub-url", hub.url], {
     env: { ...env(), ...options.env },
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });

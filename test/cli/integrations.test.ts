@@ -12,7 +12,8 @@ import { after, before, describe, test } from "node:test";
 import Ajv from "ajv";
 import { parse } from "yaml";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { BIN, REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { BIN, REPO_ROOT, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 function bash(
   script: string,
@@ -214,7 +215,7 @@ describe("CI integrations", () => {
       CI_PROJECT_DIR: "",
     };
     mkdirSync(join(dir.path, "app"));
-    const added = await runCli(["add", "google-bert/fixture-tiny-bert", "--quiet"], {
+    const added = await runCliInProcess(["add", "google-bert/fixture-tiny-bert", "--quiet"], {
       cwd: join(dir.path, "app"),
       env,
     });
@@ -487,7 +488,7 @@ describe("pre-commit hooks", () => {
         HF_TOKEN: "",
         CI: "true",
       };
-      const added = await runCli(["add", "google-bert/fixture-tiny-bert", "--quiet"], {
+      const added = await runCliInProcess(["add", "google-bert/fixture-tiny-bert", "--quiet"], {
         cwd: project.path,
         env,
       });

@@ -14,7 +14,8 @@ import {
 } from "../../src/core/lockfile.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { withHubProject } from "../helpers/hub-project.js";
-import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -35,7 +36,7 @@ describe("add, lock, ci and pull against the fixture Hub", () => {
   before(async () => {
     added = tempDir();
     const env = hubEnv(p.hub.url, added.path);
-    const add = await runCli(["add", TINY, "--quiet"], { cwd: added.path, env });
+    const add = await runCliInProcess(["add", TINY, "--quiet"], { cwd: added.path, env });
     assert.equal(add.code, 0, add.stdout + add.stderr);
   });
   after(() => added?.cleanup());

@@ -11,7 +11,8 @@ import { after, afterEach, before, beforeEach, describe, test } from "node:test"
 import { parseLockfile } from "../../src/core/lockfile.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -32,7 +33,7 @@ describe("offline install and partial caches, through the CLI", () => {
   });
   afterEach(() => dir.cleanup());
 
-  const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
+  const cli = (...args: string[]) => runCliInProcess(args, { cwd: dir.path, env });
   const commit = () =>
     parseLockfile(readFileSync(join(dir.path, "models.lock"), "utf8")).models[TINY]!.revision;
 

@@ -15,7 +15,8 @@ import type { ReportItem } from "../../src/cli/render/report-items.js";
 import { FINGERPRINT_KEY, renderSarif, scanReportToSarif } from "../../src/cli/render/sarif.js";
 import { finding } from "../../src/core/finding.js";
 import { makeNode, makeReport } from "../../src/core/report.js";
-import { REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { REPO_ROOT, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const require = createRequire(import.meta.url);
 const schemaPath = require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
@@ -287,7 +288,7 @@ describe("SARIF from the built CLI, in two checkout folders", () => {
 
   async function sarifOf(root: string): Promise<SarifLog> {
     // An absolute path argument, as a user or an action passes it.
-    const run = await runCli(["scan", join(root, "models"), "--format", "sarif"], {
+    const run = await runCliInProcess(["scan", join(root, "models"), "--format", "sarif"], {
       cwd: root,
       env: { GITHUB_WORKSPACE: "", CI_PROJECT_DIR: "" },
     });

@@ -12,7 +12,8 @@ import * as CDX from "@cyclonedx/cyclonedx-library";
 import { computeManifestDigest, parseLockfile } from "../../src/core/lockfile.js";
 import { buildSbom, modelPurl } from "../../src/core/sbom.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
 
@@ -106,7 +107,7 @@ describe("modelvet sbom on a lock made by modelvet add", () => {
     hub = await startFixtureHub();
     dir = tempDir();
     env = hubEnv(hub.url, dir.path);
-    const add = await runCli(["add", TINY, "--quiet"], { cwd: dir.path, env });
+    const add = await runCliInProcess(["add", TINY, "--quiet"], { cwd: dir.path, env });
     assert.equal(add.code, 0, add.stdout + add.stderr);
   });
   after(async () => {
@@ -115,7 +116,7 @@ describe("modelvet sbom on a lock made by modelvet add", () => {
   });
 
   test("writes a valid CycloneDX 1.6 ML-BOM naming every locked file and verdict", async () => {
-    const run = await runCli(["sbom"], {
+    const run = await runCliInProcess(["sbom"], {
       cwd: dir.path,
       env: { ...env, HF_ENDPOINT: "http://127.0.0.1:9" },
     });
@@ -156,13 +157,13 @@ describe("modelvet sbom on a lock made by modelvet add", () => {
       assert.equal(props["modelvet:scan:policy"], locked.scan.policy);
       assert.equal(props["modelvet:scan:scanner"], locked.scan.scanner);
     }
-    const again = await runCli(["sbom"], { cwd: dir.path, env });
+    const again = await runCliInProcess(["sbom"], { cwd: dir.path, env });
     assert.equal(again.stdout, run.stdout, "the same lock gives the same bytes");
   });
 
   test("--output writes the file; a changed digest changes the document and its serial", async () => {
     const out = join(dir.path, "models.cdx.json");
-    const run = await runCli(["sbom", "--output", out], { cwd: dir.path, env });
+    const run = await runCliInProcess(["sbom", "--output", out], { cwd: dir.path, env });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, "");
     const first = readFileSync(out, "utf8");
@@ -178,14 +179,14 @@ describe("modelvet sbom on a lock made by modelvet add", () => {
   test("no models.lock or an invalid one is a usage error (exit 2) naming the file", async () => {
     const empty = tempDir();
     try {
-      const none = await runCli(["sbom"], { cwd: empty.path, env });
+      const none = await runCliInProcess(["sbom"], { cwd: empty.path, env });
       assert.equal(none.code, 2);
       assert.match(none.stderr, /no models\.lock at .*models\.lock: run `modelvet lock` first/);
       writeFileSync(join(empty.path, "models.lock"), "{ not json");
-      const bad = await runCli(["sbom"], { cwd: empty.path, env });
+      const bad = await runCliInProcess(["sbom"], { cwd: empty.path, env });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /models\.lock/);
-      const format = await runCli(["sbom", "--format", "spdx"], { cwd: empty.path, env });
+      const format = await runCliInProcess(["sbom", "--format", "spdx"], { cwd: empty.path, env });
       assert.equal(format.code, 2);
     } finally {
       empty.cleanup();

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BIN, REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
   version: string;
@@ -51,27 +52,27 @@ describe("modelvet CLI basics", () => {
       ["fixtures", []],
       ["fixtures/pickle", ["--jobs", "3"]],
     ] as const) {
-      const one = await runCli(["scan", "--format", "json", "--jobs", "1", folder]);
+      const one = await runCliInProcess(["scan", "--format", "json", "--jobs", "1", folder]);
       assert.ok(JSON.parse(one.stdout).files.length >= 100, "enough files for the pool");
-      const other = await runCli(["scan", "--format", "json", ...jobs, folder]);
+      const other = await runCliInProcess(["scan", "--format", "json", ...jobs, folder]);
       assert.equal(other.code, one.code);
       assert.equal(other.stdout, one.stdout);
     }
     for (const bad of ["0", "65", "1.5", "two", ""]) {
-      const r = await runCli(["scan", "--jobs", bad, "README.md"]);
+      const r = await runCliInProcess(["scan", "--jobs", bad, "README.md"]);
       assert.equal(r.code, 2, `--jobs ${JSON.stringify(bad)}`);
       assert.match(r.stderr, /--jobs takes auto or a whole number/);
     }
   });
 
   test("an unknown command is a usage error (exit 2)", async () => {
-    const r = await runCli(["frobnicate"]);
+    const r = await runCliInProcess(["frobnicate"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command/);
   });
 
   test("an invalid --format is a usage error (exit 2)", async () => {
-    const r = await runCli(["scan", "--format", "xml", "README.md"]);
+    const r = await runCliInProcess(["scan", "--format", "xml", "README.md"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /xml/);
   });
@@ -92,14 +93,14 @@ describe("modelvet scan on local files", () => {
 
   test("a missing path is an input error (exit 2) naming the path", async () => {
     const missing = join(dir.path, "nope.bin");
-    const r = await runCli(["scan", missing]);
+    const r = await runCliInProcess(["scan", missing]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /No such file or folder/);
     assert.ok(r.stderr.includes(missing));
   });
 
   test("plain text and JSON files are clean", async () => {
-    const r = await runCli([
+    const r = await runCliInProcess([
       "scan",
       join(dir.path, "model", "README.md"),
       join(dir.path, "model", "config.json"),
@@ -110,7 +111,7 @@ describe("modelvet scan on local files", () => {
   });
 
   test("a symlink out of the scanned folder is not followed and blocks", async () => {
-    const r = await runCli(["scan", "--format", "json", join(dir.path, "model")]);
+    const r = await runCliInProcess(["scan", "--format", "json", join(dir.path, "model")]);
     assert.equal(r.code, 1);
     const report = JSON.parse(r.stdout) as {
       files: { path: string; format: string; verdict: string; findings: { code: string }[] }[];
@@ -123,14 +124,14 @@ describe("modelvet scan on local files", () => {
   });
 
   test("bytes that match no format are unscannable and block (fail closed)", async () => {
-    const r = await runCli(["scan", join(dir.path, "blob.bin")]);
+    const r = await runCliInProcess(["scan", join(dir.path, "blob.bin")]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /UNSC .*blob\.bin/);
   });
 
   test("--format json has the documented shape and --output writes it to a file", async () => {
     const out = join(dir.path, "report.json");
-    const r = await runCli([
+    const r = await runCliInProcess([
       "scan",
       "--format",
       "json",
@@ -157,7 +158,7 @@ describe("modelvet scan on local files", () => {
   });
 
   test("--quiet leaves clean files out of the text report", async () => {
-    const r = await runCli([
+    const r = await runCliInProcess([
       "scan",
       "--quiet",
       join(dir.path, "model", "config.json"),

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HubClient } from "../../src/io/hub.js";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
-import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { hubEnv, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 import { makeTestKey, signFiles } from "../helpers/signature-sign.js";
 
 const TINY = "google-bert/fixture-tiny-bert";
@@ -50,7 +51,7 @@ describe("modelvet lock and ci with policy.signatures (built CLI)", () => {
         }),
       );
     const env = hubEnv(hub.url, dir.path);
-    const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
+    const cli = (...args: string[]) => runCliInProcess(args, { cwd: dir.path, env });
 
     project("signer.pub");
     const locked = await cli("lock", "--quiet");

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { appendFileSync, cpSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { REPO_ROOT, runCli, tempDir } from "../helpers/run-cli.js";
+import { REPO_ROOT, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const V = join(REPO_ROOT, "fixtures", "signing");
 const SIGSTORE = [
@@ -18,7 +19,7 @@ const SIGSTORE = [
 
 describe("modelvet verify-signature", () => {
   test("Sigstore vector: exit 0, names the signer and the files", async () => {
-    const r = await runCli(["verify-signature", join(V, "v1.1.0-sigstore"), ...SIGSTORE]);
+    const r = await runCliInProcess(["verify-signature", join(V, "v1.1.0-sigstore"), ...SIGSTORE]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
@@ -31,7 +32,7 @@ describe("modelvet verify-signature", () => {
   });
 
   test("key vector, single-file model, JSON: exit 0", async () => {
-    const r = await runCli([
+    const r = await runCliInProcess([
       "verify-signature",
       join(V, "v1.0.0-elliptic-key", "signme-1"),
       "--public-key",
@@ -47,7 +48,7 @@ describe("modelvet verify-signature", () => {
   });
 
   test("certificate vector with an explicit --signature: exit 0", async () => {
-    const r = await runCli([
+    const r = await runCliInProcess([
       "verify-signature",
       join(V, "v0.2.0-certificate"),
       "--signature",
@@ -65,7 +66,7 @@ describe("modelvet verify-signature", () => {
       const model = join(dir.path, "m");
       cpSync(join(V, "v1.1.0-certificate"), model, { recursive: true });
       appendFileSync(join(model, "signme-2"), "!");
-      const r = await runCli([
+      const r = await runCliInProcess([
         "verify-signature",
         model,
         "--certificate-chain",
@@ -80,7 +81,7 @@ describe("modelvet verify-signature", () => {
   });
 
   test("a wrong identity: exit 10 with both identities in the message", async () => {
-    const r = await runCli([
+    const r = await runCliInProcess([
       "verify-signature",
       join(V, "v1.0.0-sigstore"),
       "--identity",
@@ -102,14 +103,14 @@ describe("modelvet verify-signature", () => {
       ["--identity", "a@b.c"],
       ["--public-key", join(V, "keys", "signing-key-pub.pem"), ...SIGSTORE],
     ]) {
-      const r = await runCli(["verify-signature", model, ...extra]);
+      const r = await runCliInProcess(["verify-signature", model, ...extra]);
       assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stdout}`);
       assert.match(r.stderr, /modelvet: .*(--identity|--issuer)/);
     }
   });
 
   test("an unreadable public key file: exit 2 with the path", async () => {
-    const r = await runCli([
+    const r = await runCliInProcess([
       "verify-signature",
       join(V, "v1.1.0-elliptic-key"),
       "--public-key",

@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { runCli } from "../../helpers/run-cli.js";
+import { runCliInProcess } from "../../helpers/run-cli-in-process.js";
 
 describe("modelvet scan <folder> with custom code", () => {
   test("names every Python file trust_remote_code would run and what it does", async () => {
-    const r = await runCli(["scan", "fixtures/code/harmless"]);
+    const r = await runCliInProcess(["scan", "fixtures/code/harmless"]);
     assert.equal(r.code, 1, r.stderr); // custom code blocks by default (REMOTE_CODE is suspicious)
     assert.match(r.stdout, /trust_remote_code=True would run:/);
     for (const file of ["configuration_x.py", "modeling_x.py", "tokenization_x.py"])
@@ -27,7 +28,7 @@ describe("modelvet scan <folder> with custom code", () => {
   });
 
   test("cross-repo and missing code are reported in the JSON report", async () => {
-    const r = await runCli([
+    const r = await runCliInProcess([
       "scan",
       "--format",
       "json",

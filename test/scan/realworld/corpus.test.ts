@@ -9,7 +9,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
-import { REPO_ROOT, runCli } from "../../helpers/run-cli.js";
+import { REPO_ROOT } from "../../helpers/run-cli.js";
+import { runCliInProcess } from "../../helpers/run-cli-in-process.js";
 
 interface Item {
   path: string;
@@ -30,7 +31,7 @@ describe("real-world corpus subset", () => {
   const verdicts = new Map<string, string>();
 
   before(async () => {
-    const run = await runCli(["scan", DIR, "--format", "json", "--jobs", "2"]);
+    const run = await runCliInProcess(["scan", DIR, "--format", "json", "--jobs", "2"]);
     assert.ok(run.code === 0 || run.code === 1, run.stderr);
     const report = JSON.parse(run.stdout) as { files: { path: string; verdict: string }[] };
     for (const f of report.files) verdicts.set(relative(DIR, f.path), f.verdict);
