@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { scanPaths } from "../../src/app/scan.js";
 import {
   type ScanThreadsOptions,
@@ -16,7 +17,7 @@ import {
 } from "../../src/app/scan-threads.js";
 import type { Report } from "../../src/core/report.js";
 import { loadScanPolicy } from "../../src/io/policy-files.js";
-import { tempDir } from "../helpers/run-cli.js";
+import { REPO_ROOT, tempDir } from "../helpers/run-cli.js";
 
 const policy = loadScanPolicy();
 
@@ -28,11 +29,39 @@ function crashingWorker(mode: "throw" | "exit" | "start", paths: readonly string
   return url;
 }
 
+/**
+ * Every third file of fixtures/ in path order (about 300, every format and area among them): the
+ * pooled scans below compare with the sequential one on these. Scanning all of fixtures/ four
+ * times cost 45 s of CPU; the thread logic is the same for a third of the files.
+ */
+function fixtureSample(): string[] {
+  const all: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) all.push(path);
+    }
+  };
+  walk("fixtures");
+  return all.filter((_, i) => i % 3 === 0);
+}
+const SAMPLE = fixtureSample();
+
 let fixturesReport: Report | undefined;
 async function sequentialFixtures(): Promise<Report> {
-  fixturesReport ??= await scanPaths({ paths: ["fixtures"], policy });
+  fixturesReport ??= await scanPaths({ paths: SAMPLE, policy });
   return fixturesReport;
 }
+
+/**
+ * The workers of the pooled scans below run the built worker (dist/app/scan-worker.js, as the CLI
+ * does) while the calling thread runs the sources: a worker started on the .ts sources loads every
+ * scanner through tsx, seconds of CPU per thread. `npm test` builds before it tests.
+ */
+const BUILT_WORKER = pathToFileURL(join(REPO_ROOT, "dist", "app", "scan-worker.js"));
 
 const modes: [string, ScanThreadsOptions][] = [
   ["one worker beside the calling thread", { threads: 1, callingThread: "always" }],
@@ -45,8 +74,26 @@ const modes: [string, ScanThreadsOptions][] = [
 for (const [label, workers] of modes) {
   test(`the pooled scan of fixtures/ gives exactly the sequential report (${label})`, async () => {
     const sequential = await sequentialFixtures();
-    assert.ok(sequential.files.length >= 100, "enough files for every thread to take some");
-    const pooled = await scanPaths({ paths: ["fixtures"], policy, workers });
+    assert.ok(sequential.files.length >= 250, "enough files for every thread to take some");
+    const areas = new Set(SAMPLE.map((f) => f.split("/")[1]));
+    for (const area of [
+      "pickle",
+      "keras",
+      "containers",
+      "code",
+      "templates",
+      "formats",
+      "realworld",
+    ])
+      assert.ok(areas.has(area), `the sample has files of fixtures/${area}`);
+    const verdicts = new Set(sequential.files.map((f) => f.verdict));
+    for (const verdict of ["clean", "suspicious", "malicious", "unscannable"] as const)
+      assert.ok(verdicts.has(verdict), `the sample has ${verdict} files`);
+    const pooled = await scanPaths({
+      paths: SAMPLE,
+      policy,
+      workers: { ...workers, workerUrl: BUILT_WORKER },
+    });
     assert.deepEqual(pooled, sequential);
   });
 }

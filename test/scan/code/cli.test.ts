@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { runCli } from "../../helpers/run-cli.js";
 import { runCliInProcess } from "../../helpers/run-cli-in-process.js";
 
 describe("modelvet scan <folder> with custom code", () => {
@@ -18,7 +17,7 @@ describe("modelvet scan <folder> with custom code", () => {
   });
 
   test("a malicious helper pulled in by a relative import is named with its finding", async () => {
-    const r = await runCli(["scan", "fixtures/code/relative-import-malicious"]);
+    const r = await runCliInProcess(["scan", "fixtures/code/relative-import-malicious"]);
     assert.equal(r.code, 1);
     assert.match(
       r.stdout,
