@@ -13,7 +13,9 @@ and exits 0 even when checks fail (run.ts counts them); any other exit is a cras
 Phases:
   online   the official client against the fixture Hub: model_info, list_repo_tree, list_repo_refs,
            hf_hub_download of every file, snapshot_download, gated and private repos with and
-           without tokens (and, with "xet": true in the spec, the Xet metadata and token headers)
+           without tokens (and, with "xet": true in the spec, the Xet metadata and token headers;
+           with "xetTransfer": true, hf_xet must be enabled: the bytes then come from the fixture
+           Hub's Xet CAS, which run.ts checks in the requests the Hub recorded)
   offline  reads a cache someone else wrote, with HF_HUB_OFFLINE=1: snapshot_download(
            local_files_only=True), try_to_load_from_cache, scan_cache_dir
   load     transformers from_pretrained offline by name, by branch, by commit; weights compared
@@ -22,6 +24,7 @@ Phases:
 """
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -95,6 +98,21 @@ def phase_online(spec):
 
     def check(name, fn):  # noqa: F811 - the phase's checks carry its label
         return check_named(f"{label}: {name}", fn)
+
+    if spec.get("xetTransfer"):
+
+        def xet_enabled():
+            from huggingface_hub import constants
+            from huggingface_hub.utils._runtime import is_xet_available
+
+            if constants.HF_HUB_DISABLE_XET:
+                return "HF_HUB_DISABLE_XET is set"
+            import hf_xet  # noqa: F401 - the download path this phase exercises
+
+            version = importlib.metadata.version("hf_xet")
+            return True if is_xet_available() else f"hf_xet {version} present but not available"
+
+        check("hf_xet installed and enabled (downloads go through Xet)", xet_enabled)
 
     for repo in spec["repos"]:
         rid, commit, files = repo["id"], repo["commit"], repo["files"]

@@ -7,7 +7,9 @@
  * 1. builds a real tiny transformers model (tools/conformance/make_tiny_model.py) and serves it,
  *    with the bundled fixture repos, from the fixture Hub in this process (CDN on another host);
  * 2. runs the official client against the Hub (tools/conformance/client.py online), Xet off, then
- *    Xet advertised by the Hub (read token from headers; bytes with HF_HUB_DISABLE_XET=1);
+ *    Xet advertised by the Hub with HF_HUB_DISABLE_XET=1 (read token from headers; bytes from the
+ *    LFS CDN), then Xet on: hf_xet downloads through the fixture Hub's Xet CAS, and the requests
+ *    the Hub recorded show every LFS file reconstructed there and nothing uploaded;
  * 3. modelvet (the built CLI) pulls by name and from a lock into fresh caches, and the official
  *    client reads them offline (snapshot_download, try_to_load_from_cache, scan_cache_dir,
  *    `hf cache verify`) and transformers loads the model offline by name, branch and commit;
@@ -30,6 +32,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FixtureHub, startFixtureHub } from "../../test/helpers/fixture-hub/index.js";
+import { advertisedXetHashes, xetTransferChecks } from "./xet-checks.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const HERE = join(ROOT, "tools", "conformance");
@@ -276,14 +279,44 @@ async function main(): Promise<number> {
       { ...common, label: "hub (Xet advertised, HF_HUB_DISABLE_XET=1)", repos: online, xet: true },
       work,
       childEnv(work, hub, {
-        HF_HUB_CACHE: join(work, "cache-online-xet"),
+        HF_HUB_CACHE: join(work, "cache-online-xet-off"),
         HF_HUB_DISABLE_XET: "1",
       }),
     );
-    hub.knobs.xet = false;
-    process.stdout.write(
-      "note: Xet transfers themselves (hf_xet against a CAS) are not emulated: the fixture Hub has no CAS, so with Xet advertised the bytes are checked with HF_HUB_DISABLE_XET=1 only\n",
+    const hashes = await advertisedXetHashes(hub, online);
+    const xetOnFrom = hub.requests.length;
+    await pythonPhase(
+      "online",
+      { ...common, label: "hub (Xet on)", repos: online, xet: true, xetTransfer: true },
+      work,
+      childEnv(work, hub, { HF_HUB_CACHE: join(work, "cache-online-xet") }),
     );
+    xetTransferChecks(okOrFail, "hub (Xet on)", hub.requests.slice(xetOnFrom), hashes);
+    // hf_xet asks v2 first and falls back to v1 on 404: a CAS that only knows v1
+    hub.knobs.xetReconstructionV2 = false;
+    const v1From = hub.requests.length;
+    await pythonPhase(
+      "online",
+      {
+        ...common,
+        label: "hub (Xet on, v1-only CAS)",
+        repos: [tiny],
+        xet: true,
+        xetTransfer: true,
+      },
+      work,
+      childEnv(work, hub, { HF_HUB_CACHE: join(work, "cache-online-xet-v1") }),
+    );
+    const tinyHashes = new Map([...hashes].filter(([k]) => k.startsWith(`${MODEL}/`)));
+    xetTransferChecks(
+      okOrFail,
+      "hub (Xet on, v1-only CAS)",
+      hub.requests.slice(v1From),
+      tinyHashes,
+      1,
+    );
+    hub.knobs.xetReconstructionV2 = true;
+    hub.knobs.xet = false;
 
     // 3. modelvet writes, the official client reads
     const project = join(work, "project");

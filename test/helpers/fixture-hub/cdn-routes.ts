@@ -3,12 +3,13 @@
  * Authorization; the "foreign" origin is the target of the cross-origin redirect knob and serves
  * any file so the download can complete while the test checks what headers arrived there.
  */
+
+import { handleCas } from "./cas-routes.js";
 import {
   answerStatusFaults,
   contentDisposition,
   type Exchange,
   type StatusFaultWording,
-  sendError,
   sendFileBytes,
 } from "./http-kit.js";
 import type { HubState } from "./state.js";
@@ -29,14 +30,11 @@ function accessDenied(ex: Exchange): void {
   ex.res.end("<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
 }
 
-/** GET|HEAD /lfs/<sha256>/<org>/<name>/<path…>?Expires=…&Signature=… */
+/** GET|HEAD /lfs/<sha256>/<org>/<name>/<path…>?Expires=…&Signature=…, and the Xet CAS routes. */
 export function handleCdn(ex: Exchange, state: HubState): void {
   if (preFaults(ex)) return;
   const s = ex.segments;
-  if (/^v\d+$/.test(s[0] ?? "") && s[1] === "reconstructions") {
-    sendError(ex, 501, "the fixture Hub has no Xet CAS: download with xet: false");
-    return;
-  }
+  if (handleCas(ex, state)) return;
   if ((ex.method !== "GET" && ex.method !== "HEAD") || s[0] !== "lfs" || s.length < 5) {
     accessDenied(ex);
     return;

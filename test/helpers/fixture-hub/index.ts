@@ -31,6 +31,7 @@ import {
 } from "./repo-model.js";
 import { listen, listenOnOtherHost, originHandler } from "./servers.js";
 import { HubState, type TokenGrant } from "./state.js";
+import type { XetLayoutOptions } from "./xet-cas.js";
 
 export { gitBlobId, gitCommitId, gitTreeId, lfsPointerText, sha256Hex } from "./git-objects.js";
 export type { RecordedRequest } from "./http-kit.js";
@@ -43,6 +44,7 @@ export type {
   ServerErrorRule,
 } from "./knobs.js";
 export type { TokenGrant } from "./state.js";
+export type { XetLayoutOptions } from "./xet-cas.js";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const DEFAULT_REPOS_DIR = join(PROJECT_ROOT, "fixtures", "hub", "repos");
@@ -57,6 +59,8 @@ export interface FixtureHubOptions {
   pageSize?: number;
   /** Port for the Hub origin (default 0 = ephemeral). The CDN and foreign origins are always ephemeral. */
   port?: number;
+  /** How the Xet CAS cuts files (default 64 KiB chunks, 64 MiB xorbs); smaller makes many xorbs. */
+  xetLayout?: XetLayoutOptions;
 }
 
 /** What a test can expect about one file at a revision, all digests computed by the fixture. */
@@ -187,7 +191,7 @@ export async function startFixtureHub(options: FixtureHubOptions = {}): Promise<
   const repos = loadRepos(reposDir, PROJECT_ROOT);
   const tokens = options.tokens ? parseTokens(options.tokens, "options.tokens") : loadTokens();
   const knobs = defaultKnobs(options.pageSize ?? null);
-  const state = new HubState(repos, tokens, knobs);
+  const state = new HubState(repos, tokens, knobs, options.xetLayout);
   const requests: RecordedRequest[] = [];
 
   const hubServer = createServer(

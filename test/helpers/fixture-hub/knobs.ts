@@ -106,10 +106,15 @@ export interface FaultKnobs {
   /**
    * Advertise LFS files as Xet-backed: `xetHash` in tree/paths-info, `X-Xet-Hash` + `Link`
    * (xet-auth, xet-reconstruction-info) on resolve, and the 200 `application/vnd.xet-fileinfo+json`
-   * answer to clients that ask for it. There is no CAS: a client that downloads through Xet fails
-   * (the reconstruction URL answers 501), one that passes `xet: false` gets the bytes via the CDN.
+   * answer to clients that ask for it. The Xet CAS (cas-routes.ts, on the CDN origin) serves
+   * those files through the reconstruction API; the LFS redirect to the CDN keeps working too.
    */
   xet: boolean;
+  /**
+   * The CAS answers `GET /v2/reconstructions/…` (true, default) or 404s it like a CAS that only
+   * knows v1 (false), so clients that try v2 first must fall back.
+   */
+  xetReconstructionV2: boolean;
   /** Answer matching requests only after a pause (slow Hub; makes races between runs certain). */
   delay: DelayRule[];
 }
@@ -128,6 +133,7 @@ export function defaultKnobs(pageSize: number | null = null): FaultKnobs {
     pageSize,
     resolveCacheRedirect: true,
     xet: false,
+    xetReconstructionV2: true,
     delay: [],
   };
 }

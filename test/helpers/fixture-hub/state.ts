@@ -2,6 +2,7 @@
 import { createHmac } from "node:crypto";
 import type { FaultKnobs } from "./knobs.js";
 import type { Repo, StoredFile } from "./repo-model.js";
+import { type XetLayoutOptions, XetStore } from "./xet-cas.js";
 
 export interface TokenGrant {
   user: string;
@@ -21,12 +22,17 @@ export class HubState {
   readonly tampered = new Map<string, Buffer>();
   readonly bucketCounts = new Map<string, number>();
   private readonly secret = "fixture-hub-cdn-signing-key";
+  /** The Xet CAS content: layouts (chunks, xorbs) and file hashes. */
+  readonly xet: XetStore;
 
   constructor(
     readonly repos: Map<string, Repo>,
     readonly tokens: Record<string, TokenGrant>,
     readonly knobs: FaultKnobs,
-  ) {}
+    xetLayout: XetLayoutOptions = {},
+  ) {
+    this.xet = new XetStore(xetLayout);
+  }
 
   caller(authorization: string | undefined): Caller {
     if (!authorization) return { kind: "anonymous" };
@@ -62,11 +68,24 @@ export class HubState {
   }
 
   /**
-   * A stand-in Xet hash: 64 hex, deterministic, and deliberately NOT the content's sha256 (the real
-   * one is a chunk Merkle hash), so a client that verifies bytes against it fails.
+   * The real Xet file hash of the file's original bytes (chunk Merkle aggregation, see xet-hash.ts;
+   * fixed-size chunks instead of content-defined ones, so it matches the real Hub's for files of
+   * one chunk only). The CAS serves what `contentBytes` serves under it (tampering included).
    */
   xetHash(file: StoredFile): string {
-    return createHmac("sha256", "fixture-xet").update(file.sha256).digest("hex");
+    return this.xet.fileHash(file.sha256, file.bytes);
+  }
+
+  /** The repo a Xet access token (as issued by `xetToken`) reads, or null for any other string. */
+  xetTokenRepo(token: string): Repo | null {
+    const m = /^xet_fixture_([0-9a-f]{16})$/.exec(token);
+    if (!m) return null;
+    for (const repo of this.repos.values()) {
+      for (const id of repo.commits.keys()) {
+        if (id.startsWith(m[1]!) && !repo.vanished.has(id)) return repo;
+      }
+    }
+    return null;
   }
 
   /** The Xet CAS read token for a commit: the JSON body of xet-read-token and its headers. */
