@@ -69,24 +69,55 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// Starting a file's process costs about half a second of CPU (Node, then tsx's loader), as much as
-// many a small file's tests. The tests of the pure layers (test/core, test/scan: bytes in, findings
-// out) that start no process, thread, server or CLI and touch no process-wide state run several
-// files to a process, in path order (scripts/test-batch.mjs imports them one after another);
-// every other file has a process of its own. MODELVET_TEST_BATCH=1 gives every file its own.
-const BATCH_DIRS = ["test/core/", "test/scan/"];
+// Starting a file's process costs about half a second of CPU (Node, then tsx's loader), and
+// loading the sources a test imports through tsx as much again: more than many a file's tests.
+// So files share processes (scripts/test-batch.mjs imports them one after another; node:test runs
+// their tests one at a time, in order):
+// - the pure layers' files (test/core, test/scan: bytes in, findings out) that start no process,
+//   thread, server or CLI and touch no process-wide state, eight to a process;
+// - every other file that leaves process-wide state alone (signal or exit handlers, process.env
+//   or the working directory set by the test itself, mocks, globals), a few to a process, in path
+//   order, as many as fit in a share of the recorded time (so no batch makes the run's tail);
+// - the rest, one process each. MODELVET_TEST_BATCH=1 gives every file its own.
+const PURE_DIRS = ["test/core/", "test/scan/"];
 const PROCESS_WIDE =
   /\b(runCli|runCliInProcess|startFixtureHub|child_process|worker_threads|Worker|process\.(env|chdir|exit|exitCode|on|once|umask|emitWarning)|globalThis|mock)\b/;
+const ALONE =
+  /\bprocess\.(on|once|exit|exitCode|umask|chdir|emitWarning)\b|\bprocess\.env(\.\w+|\[[^\]]+\])\s*=[^=]|\bdelete process\.env|\bmock\b|\bglobalThis\b/;
 const batchSize = Math.max(1, Number(process.env.MODELVET_TEST_BATCH) || 8);
-function batchable(file) {
-  if (!BATCH_DIRS.some((d) => file.startsWith(d))) return false;
-  return !PROCESS_WIDE.test(readFileSync(join(ROOT, file), "utf8"));
-}
+const sourceOf = (file) => readFileSync(join(ROOT, file), "utf8");
 const units = [];
-const pooled = [];
-for (const file of files) (batchSize > 1 && batchable(file) ? pooled : units).push([file]);
-for (let i = 0; i < pooled.length; i += batchSize)
-  units.push(pooled.slice(i, i + batchSize).flat());
+const pure = [];
+const shared = [];
+for (const file of files) {
+  if (batchSize === 1) units.push([file]);
+  else if (PURE_DIRS.some((d) => file.startsWith(d)) && !PROCESS_WIDE.test(sourceOf(file)))
+    pure.push(file);
+  else if (!ALONE.test(sourceOf(file))) shared.push(file);
+  else units.push([file]);
+}
+for (let i = 0; i < pure.length; i += batchSize) units.push(pure.slice(i, i + batchSize));
+// A shared batch closes at a tenth of the recorded total over the run's processes, or at
+// `batchSize` files; a file with no recorded time goes alone.
+const recordedTotal = shared.reduce((sum, f) => sum + (Number.isFinite(weight(f)) ? weight(f) : 0), 0);
+const budget = recordedTotal / 10 / Math.max(1, availableParallelism() + 1);
+let open = [];
+let openWeight = 0;
+for (const file of shared) {
+  const w = weight(file);
+  if (!Number.isFinite(w) || w >= budget) {
+    units.push([file]);
+    continue;
+  }
+  if (open.length > 0 && (openWeight + w > budget || open.length >= batchSize)) {
+    units.push(open);
+    open = [];
+    openWeight = 0;
+  }
+  open.push(file);
+  openWeight += w;
+}
+if (open.length > 0) units.push(open);
 const unitWeight = (unit) => unit.reduce((sum, f) => sum + weight(f), 0);
 units.sort((a, b) => unitWeight(b) - unitWeight(a));
 const labelOf = (unit) =>

@@ -4,4 +4,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-for (const file of process.argv.slice(2)) await import(pathToFileURL(resolve(file)).href);
+// Resolved before the first import: a file's tests may already run (and change the working
+// directory for a moment, as test/helpers/run-cli-in-process.ts does) while the next is imported.
+const urls = process.argv.slice(2).map((file) => pathToFileURL(resolve(file)).href);
+for (const url of urls) await import(url);

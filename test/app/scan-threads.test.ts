@@ -4,9 +4,9 @@
  * ends `unscannable`, never lost, never clean; the files sent ahead to it are scanned elsewhere).
  */
 import assert from "node:assert/strict";
-import { copyFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { test } from "node:test";
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { scanPaths } from "../../src/app/scan.js";
 import {
@@ -21,12 +21,26 @@ import { REPO_ROOT, tempDir } from "../helpers/run-cli.js";
 
 const policy = loadScanPolicy();
 
-/** The entry of a worker that dies as `mode` says (see crashing-scan-worker.ts). */
-function crashingWorker(mode: "throw" | "exit" | "start", paths: readonly string[] = []): URL {
-  const url = new URL("./crashing-scan-worker.ts", import.meta.url);
-  url.searchParams.set("mode", mode);
-  for (const path of paths) url.searchParams.append("path", path);
-  return url;
+/**
+ * The entry of a worker that dies as `mode` says (see crashing-scan-worker.mjs): a small file in
+ * a temporary folder, removed when the test file ends.
+ */
+const entries = tempDir();
+after(entries.cleanup);
+let entryCount = 0;
+function crashingWorker(
+  mode: "throw" | "exit" | "start",
+  paths: readonly string[] = [],
+  startLog?: string,
+): URL {
+  const crashing = new URL("./crashing-scan-worker.mjs", import.meta.url).href;
+  const entry = join(entries.path, `crashing-${++entryCount}.mjs`);
+  writeFileSync(
+    entry,
+    `import { serveCrashing } from ${JSON.stringify(crashing)};\n` +
+      `serveCrashing(${JSON.stringify(mode)}, ${JSON.stringify(paths)}, ${JSON.stringify(startLog)});\n`,
+  );
+  return pathToFileURL(entry);
 }
 
 /**
@@ -158,12 +172,19 @@ for (const callingThread of ["always", "never"] as const) {
     const dir = pickleFolder();
     try {
       const sequential = await scanPaths({ paths: [dir.path], policy });
-      const pooled = await scanPaths({
-        paths: [dir.path],
-        policy,
-        workers: { threads: 2, callingThread, workerUrl: crashingWorker("start") },
-      });
-      assert.deepEqual(pooled, sequential);
+      const startLog = join(dir.path, "..", `${basename(dir.path)}.starts`);
+      try {
+        const pooled = await scanPaths({
+          paths: [dir.path],
+          policy,
+          workers: { threads: 2, callingThread, workerUrl: crashingWorker("start", [], startLog) },
+        });
+        assert.deepEqual(pooled, sequential);
+        const starts = readFileSync(startLog, "utf8").trim().split("\n");
+        assert.ok(starts.length >= 2, "both workers were started, and died before they were ready");
+      } finally {
+        rmSync(startLog, { force: true });
+      }
     } finally {
       dir.cleanup();
     }
