@@ -18,7 +18,9 @@ const ACME = { organizations: { add: [{ name: "acme", reason: "fixture organizat
 
 describe("concurrent add and lock keep every model", () => {
   const p = withHubProject({ resetRepos: false });
-  const { spawnCli: cli } = p;
+  // The runs outside a race go in-process; in a race the held-back run does too, the one that
+  // comes meanwhile is another process (the mutex is between processes, so this is the race).
+  const { cli, spawnCli } = p;
   const writeProject = (project: unknown) =>
     writeFileSync(join(p.dir, "modelvet.json"), `${JSON.stringify(project, null, 2)}\n`);
   const readProject = () =>
@@ -37,7 +39,7 @@ describe("concurrent add and lock keep every model", () => {
       assert.ok(i < 600, "the first run never reached the Hub");
       await new Promise((r) => setTimeout(r, 50));
     }
-    const b = cli(...second);
+    const b = spawnCli(...second);
     return Promise.all([a, b]);
   }
 

@@ -11,6 +11,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
 import { type ForwardProxy, startForwardProxy } from "../helpers/forward-proxy.js";
 import { hubEnv, runCli, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 import { startTlsFront, TLS_CERT_FILE, type TlsFront } from "../helpers/tls-front.js";
 
 const REPO = "google-bert/fixture-tiny-bert";
@@ -45,10 +46,15 @@ describe("proxies from the environment", () => {
     proxy.seen.length = 0;
   });
 
+  /**
+   * `modelvet pull` with `env`, in this process; in a process of its own where the environment
+   * must be there when Node starts (NODE_EXTRA_CA_CERTS).
+   */
   async function pull(env: NodeJS.ProcessEnv, endpoint = hub.url) {
     const dir = tempDir();
     try {
-      const r = await runCli(["pull", REPO, "--quiet"], {
+      const run = env.NODE_EXTRA_CA_CERTS === undefined ? runCliInProcess : runCli;
+      const r = await run(["pull", REPO, "--quiet"], {
         env: { ...hubEnv(endpoint, dir.path), ...NONE, ...env },
       });
       assert.equal(r.code, 0, r.stderr);

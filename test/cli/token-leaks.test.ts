@@ -16,6 +16,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { type FixtureHub, startFixtureHub } from "../helpers/fixture-hub/index.js";
 import { type Origin, serve } from "../helpers/http-origin.js";
 import { runCli, tempDir } from "../helpers/run-cli.js";
+import { runCliInProcess } from "../helpers/run-cli-in-process.js";
 
 const ALICE = "hf_fixture_alice_0000000000000000000000";
 const REPO = "google-bert/fixture-tiny-bert";
@@ -58,7 +59,7 @@ describe("the token never leaves through output or pagination", () => {
   for (const format of ["text", "json"]) {
     test(`pull (${format}): a tree entry whose path holds the token is refused, and never printed`, async () => {
       hub.knobs.tokenEcho.push({ route: "/tree/", times: 5, copyOf: "config.json" });
-      const r = await runCli(["pull", REPO, "--format", format], { cwd: dir.path, env });
+      const r = await runCliInProcess(["pull", REPO, "--format", format], { cwd: dir.path, env });
       assert.equal(r.code, 3, r.stdout + r.stderr);
       assert.ok(!r.stdout.includes(ALICE), `stdout leaks the token:\n${r.stdout}`);
       assert.ok(!r.stderr.includes(ALICE), `stderr leaks the token:\n${r.stderr}`);
@@ -76,7 +77,7 @@ describe("the token never leaves through output or pagination", () => {
       times: 1,
       rewrite: (honest) => `${other.url}${honest.pathname}${honest.search}`,
     });
-    const r = await runCli(["pull", REPO], { cwd: dir.path, env });
+    const r = await runCliInProcess(["pull", REPO], { cwd: dir.path, env });
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.ok(r.stderr.includes(other.url), r.stderr);
     assert.ok(r.stderr.includes(new URL(hub.url).origin), r.stderr);
@@ -87,7 +88,7 @@ describe("the token never leaves through output or pagination", () => {
 
   test("pull: a malformed Location on a download is exit 3 with its own message", async () => {
     hub.knobs.redirect.push({ route: "/resolve/", times: 50, location: "http://[::1" });
-    const r = await runCli(["pull", REPO], { cwd: dir.path, env });
+    const r = await runCliInProcess(["pull", REPO], { cwd: dir.path, env });
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, /malformed Location/);
     assert.doesNotMatch(r.stderr, /internal error/);
@@ -101,7 +102,7 @@ describe("a download that trickles", () => {
     try {
       hub.knobs.trickle.push({ route: "model.safetensors", times: 10, everyMs: 20 });
       const cache = join(dir.path, "cache");
-      const r = await runCli(["pull", REPO], {
+      const r = await runCliInProcess(["pull", REPO], {
         cwd: dir.path,
         env: {
           HF_ENDPOINT: hub.url,
@@ -131,7 +132,7 @@ describe("a download that trickles", () => {
   test("HF_HUB_DOWNLOAD_TIMEOUT that is not a number of seconds is a usage error (exit 2)", async () => {
     const dir = tempDir();
     try {
-      const r = await runCli(["pull", REPO], {
+      const r = await runCliInProcess(["pull", REPO], {
         cwd: dir.path,
         env: { HF_ENDPOINT: "http://127.0.0.1:9", HF_HUB_DOWNLOAD_TIMEOUT: "soon", HF_TOKEN: "" },
       });
