@@ -1,8 +1,10 @@
 /**
- * Runs the built CLI (dist/cli/run.js, the function bin/modelvet.js runs) inside the test's own
- * process: the same argv, environment, working directory and exit code as `runCli` (run-cli.ts),
- * with stdout and stderr captured, but without a Node start and a module load per run (about half
- * a second of CPU each, most of what a short CLI test costs).
+ * Runs the CLI (src/cli/run.ts, the function bin/modelvet.js runs from dist/) inside the test's
+ * own process: the same argv, environment, working directory and exit code as `runCli`
+ * (run-cli.ts), with stdout and stderr captured, but without a Node start and a module load per
+ * run (about half a second of CPU each, most of what a short CLI test costs). From the sources,
+ * as the test's other imports: a dist/ module loaded here would go through tsx's loader, which
+ * rewrites it, and its coverage would no longer map onto the sources.
  *
  * What it does not give, a test of the process must spawn (`runCli`): standard input, signals,
  * EPIPE, process.exitCode, a fresh module state, and two runs at once (a run here swaps
@@ -14,7 +16,6 @@
  * run captures it: scripts/run-tests.mjs sends it to a file.
  */
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import type * as RunModule from "../../src/cli/run.js";
 import type { CliResult } from "./run-cli.js";
 import { REPO_ROOT } from "./run-cli.js";
@@ -51,11 +52,8 @@ function captureStream(stream: NodeJS.WriteStream, field: keyof Capture): void {
 }
 
 async function load(): Promise<typeof RunModule> {
-  const dist = join(REPO_ROOT, "dist", "cli");
-  const run = (await import(pathToFileURL(join(dist, "run.js")).href)) as typeof RunModule;
-  const output = (await import(pathToFileURL(join(dist, "output.js")).href)) as {
-    maskProcessOutput(): void;
-  };
+  const run = await import("../../src/cli/run.js");
+  const output = await import("../../src/cli/output.js");
   captureStream(process.stdout, "stdout");
   captureStream(process.stderr, "stderr");
   output.maskProcessOutput();
