@@ -46,7 +46,7 @@ function crashingWorker(
 /**
  * The pooled scans compare with the sequential scan of the same input: all of fixtures/ (as a
  * folder: companions, code imports, SavedModel metadata are judged across files) for the mode that
- * matters most, the CLI's default; every third file of it (about 300, every area and verdict
+ * matters most, the CLI's default; every sixth file of it (about 150, every area and verdict
  * among them, asserted) for the other two. All of fixtures/ four times cost 45 s of CPU.
  */
 function fixtureSample(): string[] {
@@ -61,7 +61,7 @@ function fixtureSample(): string[] {
     }
   };
   walk("fixtures");
-  return all.filter((_, i) => i % 3 === 0);
+  return all.filter((_, i) => i % 6 === 0);
 }
 const SAMPLE = fixtureSample();
 
@@ -90,16 +90,16 @@ const modes: [string, ScanThreadsOptions, readonly string[]][] = [
     ["fixtures"],
   ],
   [
-    "a third of fixtures/, two workers, the calling thread only while they start",
+    "a sixth of fixtures/, two workers, the calling thread only while they start",
     { threads: 2, callingThread: "warmup" },
     SAMPLE,
   ],
-  ["a third of fixtures/, two workers alone", { threads: 2, callingThread: "never" }, SAMPLE],
+  ["a sixth of fixtures/, two workers alone", { threads: 2, callingThread: "never" }, SAMPLE],
 ];
 for (const [label, workers, paths] of modes) {
   test(`the pooled scan gives exactly the sequential report (${label})`, async () => {
     const sequential = await sequentialScan(paths);
-    assert.ok(sequential.files.length >= 250, "enough files for every thread to take some");
+    assert.ok(sequential.files.length >= 120, "enough files for every thread to take some");
     const areas = new Set(sequential.files.map((f) => f.path.split("/")[1]));
     for (const area of [
       "pickle",
