@@ -99,7 +99,10 @@ for (const file of files) {
 for (let i = 0; i < pure.length; i += batchSize) units.push(pure.slice(i, i + batchSize));
 // A shared batch closes at a sixth of the recorded total over the run's processes, or at
 // `batchSize` files; a file with no recorded time goes alone.
-const recordedTotal = shared.reduce((sum, f) => sum + (Number.isFinite(weight(f)) ? weight(f) : 0), 0);
+const recordedTotal = shared.reduce(
+  (sum, f) => sum + (Number.isFinite(weight(f)) ? weight(f) : 0),
+  0,
+);
 const budget = recordedTotal / 6 / Math.max(1, availableParallelism() + 1);
 let open = [];
 let openWeight = 0;
