@@ -188,6 +188,62 @@ async function modelvet(
   return result;
 }
 
+/** A project folder for modelvet runs that need none of their own (created on first use). */
+function project0(work: string): string {
+  const dir = join(work, "project-none");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Xet on, the CAS serving other bytes than every digest the Hub advertises (hub.tamper): what
+ * the official client does with them is recorded as a note (hf_xet 1.6.0 writes them into the
+ * cache), and modelvet verify-cache must call that cache corrupt (exit 1, CACHE_CORRUPT).
+ */
+async function xetTamperPhase(hub: FixtureHub, work: string, cwd: string): Promise<void> {
+  const repo = "acme/tiny-safetensors";
+  const path = "model.safetensors";
+  const advertised = hub.file(repo, "main", path).sha256;
+  hub.tamper(repo, path);
+  try {
+    const env = childEnv(work, hub, { HF_HUB_CACHE: join(work, "cache-xet-tampered") });
+    const script = [
+      "import hashlib, sys",
+      "from huggingface_hub import hf_hub_download",
+      "p = hf_hub_download(sys.argv[1], sys.argv[2])",
+      "print(hashlib.sha256(open(p, 'rb').read()).hexdigest())",
+    ].join("\n");
+    const got = await run(python, ["-c", script, repo, path], env);
+    const written = got.status === 0 ? got.stdout.trim().split("\n").pop() : undefined;
+    if (written === undefined) {
+      process.stdout.write(
+        `note: with Xet on, the official client refused the tampered bytes (${tail(got.stderr, 1)}); nothing to verify\n`,
+      );
+      return;
+    }
+    process.stdout.write(
+      written === advertised
+        ? "note: with Xet on, the official client got the advertised bytes despite the tamper\n"
+        : `note: with Xet on, the official client accepted bytes whose sha256 is ${written.slice(0, 12)}…, not the advertised ${advertised.slice(0, 12)}…\n`,
+    );
+    const verify = await modelvet(
+      "hub (Xet on, tampered CAS bytes): modelvet verify-cache calls the official client's download corrupt",
+      ["verify-cache", repo],
+      env,
+      cwd,
+      written === advertised ? 0 : 1,
+    );
+    if (written !== advertised)
+      okOrFail(
+        "hub (Xet on, tampered CAS bytes): the finding is CACHE_CORRUPT on that file",
+        /CACHE_CORRUPT/.test(verify.stdout) && verify.stdout.includes(path),
+        tail(verify.stdout, 5),
+      );
+  } finally {
+    hub.untamper(repo, path);
+  }
+}
+
 async function main(): Promise<number> {
   const missing = venvMissing();
   if (missing) {
@@ -316,6 +372,7 @@ async function main(): Promise<number> {
       1,
     );
     hub.knobs.xetReconstructionV2 = true;
+    await xetTamperPhase(hub, work, project0(work));
     hub.knobs.xet = false;
 
     // 3. modelvet writes, the official client reads
