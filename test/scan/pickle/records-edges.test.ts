@@ -113,7 +113,10 @@ describe("pickle records: str operands and constants", () => {
     const rec = r.imports.find((i) => i.opcode === "STACK_GLOBAL");
     assert.equal(rec?.nonString, true);
     assert.deepEqual(rec?.notStrUnless, [{ module: "builtins", name: "str" }]);
-    assert.ok(allFindings(r, shipped).length > 0);
+    const unsafe = allFindings(r, shipped).filter((f) => f.code === "PICKLE_UNSAFE_NAME");
+    assert.equal(unsafe.length, 1);
+    assert.equal(unsafe[0]?.verdict, "malicious");
+    assert.match(unsafe[0]?.message ?? "", /STACK_GLOBAL .* not a plain str/);
   });
 
   it("a printable-ASCII bytes constant that starts like GLOBAL but has no newline imports nothing: not walked", () => {
