@@ -95,13 +95,22 @@ export abstract class LineReader extends PickleReader {
     return latin1Range(this.lineBuf, this.lineAt, this.lineLen);
   }
 
-  /** GET/PUT argument: `int(s, 10)`. */
+  /**
+   * GET/PUT argument: `int(s, 10)`. The memo is keyed by numbers, so an index past 2^53 (which
+   * the pure-Python unpickler, joblib's, keeps apart from its neighbours in its dict) stops the
+   * walk: folded into a nearby double, a GET would read another slot than the loader does.
+   * A negative one comes back as a (negative) number: PUT refuses it, GET finds no slot.
+   */
   protected decimalLine(what: string): number {
     this.argLine(what);
     const fast = digitsIn(this.lineBuf, this.lineAt, this.lineLen);
     const v = fast >= 0 ? fast : parseDecimalLine(this.lineString());
     if (v === undefined) this.malformed(`${what} argument is not an integer`);
-    return v;
+    if (typeof v === "number") return v;
+    if (v < 0n) return Number(v);
+    return this.budgetHit(
+      `The pickle's ${what} index ${v} is past 2^53, where the scanner cannot tell memo slots apart`,
+    );
   }
 
   /**

@@ -166,13 +166,17 @@ export function simpleFloatIn(b: Uint8Array, at: number, n: number): number | un
 
 const DECIMAL = /^\s*[+-]?\d(?:_?\d)*\s*$/;
 
-/** GET/PUT argument: `int(s, 10)`. */
-export function parseDecimalLine(line: string): number | undefined {
+/**
+ * GET/PUT argument: `int(s, 10)`, exactly: a number while it is a safe integer, a bigint past
+ * that (a double would fold neighbouring indices into one, where Python keeps them apart).
+ */
+export function parseDecimalLine(line: string): number | bigint | undefined {
   const fast = plainDigits(line);
   if (fast >= 0) return fast;
   if (!DECIMAL.test(line)) return undefined;
-  const n = Number(line.trim().replace(/_/g, ""));
-  return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
+  const digits = line.trim().replace(/_/g, "");
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : BigInt(digits);
 }
 
 function hexValue(c: number): number {
