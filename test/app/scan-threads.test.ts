@@ -49,8 +49,8 @@ function crashingWorker(
  * SavedModel metadata are judged across files) but keras-mutants/, whose HDF5 files make HDF5 loop
  * until the 2 s read deadline stops it (seconds of CPU per scan, for a verdict the sample below
  * and test/scan/keras/hdf5-hostile.test.ts check on threads). For the other two: every sixth file
- * of fixtures/ (about 150, every area and verdict among them, asserted), one looping mutant with
- * them. All of fixtures/ four times cost 45 s of CPU.
+ * of the same areas (about 150, every area and verdict among them, asserted), and for the last one
+ * looping mutant with them. All of fixtures/ four times cost 45 s of CPU.
  */
 function fixtureSample(): string[] {
   const all: string[] = [];
@@ -64,12 +64,15 @@ function fixtureSample(): string[] {
     }
   };
   walk("fixtures");
-  const sample = all.filter((_, i) => i % 6 === 0);
-  const looping = all.find((f) => f.includes("keras-mutants") && f.includes("loop-"));
-  if (looping !== undefined && !sample.includes(looping)) sample.push(looping);
-  return sample;
+  return all.filter((f) => !f.includes("keras-mutants")).filter((_, i) => i % 6 === 0);
 }
 const SAMPLE = fixtureSample();
+const LOOPING = readdirSync(join("fixtures", "keras-mutants", "hostile"))
+  .filter((name) => name.startsWith("loop-"))
+  .sort()
+  .map((name) => join("fixtures", "keras-mutants", "hostile", name))
+  .slice(0, 1);
+const SAMPLE_WITH_LOOP = [...SAMPLE, ...LOOPING];
 const AREAS = readdirSync("fixtures", { withFileTypes: true })
   .filter((e) => e.isDirectory() && e.name !== "keras-mutants")
   .map((e) => join("fixtures", e.name))
@@ -104,7 +107,11 @@ const modes: [string, ScanThreadsOptions, readonly string[]][] = [
     { threads: 2, callingThread: "warmup" },
     SAMPLE,
   ],
-  ["a sixth of fixtures/, two workers alone", { threads: 2, callingThread: "never" }, SAMPLE],
+  [
+    "a sixth of fixtures/ and an HDF5 file that loops to the deadline, two workers alone",
+    { threads: 2, callingThread: "never" },
+    SAMPLE_WITH_LOOP,
+  ],
 ];
 for (const [label, workers, paths] of modes) {
   test(`the pooled scan gives exactly the sequential report (${label})`, async () => {
@@ -121,6 +128,15 @@ for (const [label, workers, paths] of modes) {
       "realworld",
     ])
       assert.ok(areas.has(area), `the sample has files of fixtures/${area}`);
+    if (paths === SAMPLE_WITH_LOOP) {
+      assert.equal(LOOPING.length, 1);
+      const looping = sequential.files.find((f) => f.path === LOOPING[0]);
+      assert.equal(
+        looping?.findings[0]?.code,
+        "BUDGET_EXCEEDED",
+        "the mutant loops to the deadline",
+      );
+    }
     const verdicts = new Set(sequential.files.map((f) => f.verdict));
     for (const verdict of ["clean", "suspicious", "malicious", "unscannable"] as const)
       assert.ok(verdicts.has(verdict), `the sample has ${verdict} files`);
