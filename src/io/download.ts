@@ -39,7 +39,11 @@ import { removeBlob, verifyCachedBlob } from "./cached-blob.js";
 import { openDownload } from "./download-open.js";
 import { receive, Truncated } from "./download-receive.js";
 import { type DownloadSink, InlineSink, type SinkOptions } from "./download-sink.js";
-import { DEFAULT_OFF_THREAD_MIN_BYTES, ThreadedSink } from "./download-sink-threaded.js";
+import {
+  DEFAULT_OFF_THREAD_MIN_BYTES,
+  ThreadedSink,
+  type ThreadedSinkOptions,
+} from "./download-sink-threaded.js";
 import type { RetryEvent, RetryPolicy } from "./fetch.js";
 import { waitForHubLock } from "./hub-lock.js";
 import { dropPartial, newTempPath, type PartialFile } from "./partial-file.js";
@@ -75,6 +79,8 @@ export interface DownloadRequest {
   sink?: SinkOptions & {
     /** Files this large or larger are hashed and written on a worker thread (default 128 MiB). */
     offThreadMinBytes?: number;
+    /** That thread's module (default io/download-sink-worker, a sibling of this module). */
+    workerUrl?: ThreadedSinkOptions["workerUrl"];
   };
 }
 

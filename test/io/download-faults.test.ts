@@ -14,6 +14,7 @@ import { HubError } from "../../src/core/errors.js";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { type DownloadRequest, downloadToCache } from "../../src/io/download.js";
 import type { RetryEvent } from "../../src/io/fetch.js";
+import { BUILT_SINK_WORKER } from "../helpers/built-workers.js";
 import { type Origin, sendRange, serve } from "../helpers/http-origin.js";
 import { tempDir } from "../helpers/run-cli.js";
 
@@ -78,6 +79,7 @@ for (const [sinkKind, offThreadMinBytes] of SINKS)
         maxInFlightBytes: 128 * 1024,
         syncEveryBytes: 512 * 1024,
         offThreadMinBytes,
+        workerUrl: BUILT_SINK_WORKER,
       },
       ...extra,
     });

@@ -9,6 +9,7 @@ import type { IncomingMessage } from "node:http";
 import { after, afterEach, before, describe, test } from "node:test";
 import { RepoCache } from "../../src/io/cache-layout.js";
 import { downloadToCache } from "../../src/io/download.js";
+import { BUILT_SINK_WORKER } from "../helpers/built-workers.js";
 import { type Origin, sendRange, serve } from "../helpers/http-origin.js";
 import { tempDir } from "../helpers/run-cli.js";
 
@@ -59,7 +60,7 @@ for (const [sinkKind, offThreadMinBytes] of SINKS)
       },
       auth: { origin: hub.url, authorization: "Bearer hf_secret_token" },
       sleep: noSleep,
-      sink: { offThreadMinBytes },
+      sink: { offThreadMinBytes, workerUrl: BUILT_SINK_WORKER },
     });
 
     test("an LFS file is verified and renamed to blobs/<sha256>; the token never crosses origins", async () => {
