@@ -15,7 +15,8 @@
  * skips README.md, `pull --include`, files modelvet withheld) cannot be loaded from the cache, so
  * it is noted (CACHE_MISSING at verdict clean) unless `requireComplete`.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import { UsageError } from "../core/errors.js";
 import { type Finding, finding } from "../core/finding.js";
 import type { LockedModel } from "../core/lockfile.js";
 import { HEX40 } from "../core/object-id.js";
@@ -124,7 +125,22 @@ export interface VerifyCacheOptions {
   requireComplete?: boolean | undefined;
 }
 
+/**
+ * Re-hashes the cached snapshots of `targets` (every repo in the cache when none are given). A
+ * cache folder that does not exist is a UsageError, never an empty pass: a mistyped --cache-dir
+ * or HF_HUB_CACHE in a CI step would otherwise verify nothing and succeed.
+ */
 export async function verifyCache(options: VerifyCacheOptions): Promise<SnapshotCheck[]> {
+  let isFolder = false;
+  try {
+    isFolder = statSync(options.cacheDir).isDirectory();
+  } catch {
+    // missing or unreadable: said below
+  }
+  if (!isFolder)
+    throw new UsageError(
+      `No huggingface_hub cache folder at ${options.cacheDir} (from --cache-dir, HF_HUB_CACHE or HF_HOME): nothing can be verified there. Check the path.`,
+    );
   return withHashPool((hasher) => verifyTargets(options, hasher));
 }
 

@@ -3,6 +3,7 @@
  * show Hub retry notes without a progress display (ci, verify-cache, audit) print none with it.
  */
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { tempDir } from "../helpers/run-cli.js";
@@ -22,6 +23,7 @@ test("verify-cache -q and ci -q are accepted (not a usage error)", async () => {
   const dir = tempDir();
   try {
     const cache = join(dir.path, "cache");
+    mkdirSync(cache);
     const verify = await runCliInProcess(["verify-cache", "-q", "--offline", "--cache-dir", cache]);
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /Nothing in the cache to verify\./);

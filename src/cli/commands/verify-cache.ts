@@ -40,7 +40,10 @@ function renderText(checks: readonly SnapshotCheck[], cacheDir: string, offline:
     for (const f of failing) lines.push(`       - ${f.code}: ${f.message}`);
     for (const f of noted) lines.push(`       note: ${f.message}`);
   }
-  if (checks.length === 0) lines.push("Nothing in the cache to verify.");
+  if (checks.length === 0) {
+    lines.push("Nothing in the cache to verify.");
+    return `${lines.join("\n")}\n`;
+  }
   const bad = checks.filter((c) => c.findings.some((f) => f.verdict !== "clean")).length;
   lines.push(
     bad === 0
