@@ -2,6 +2,8 @@
  * Scan budgets. Every limit is bounded; exceeding one is a finding (BUDGET_EXCEEDED), never a hang
  * or an out-of-memory crash. One Budget object is shared by a file and everything nested in it.
  */
+import { finding } from "../core/finding.js";
+import { makeNode, type ScanNode } from "../core/report.js";
 
 export interface BudgetLimits {
   /** Total bytes produced by decompression across one top-level file. */
@@ -59,4 +61,28 @@ export class Budget {
     this.members += 1;
     return this.members <= this.limits.maxMembers;
   }
+}
+
+/**
+ * For scanners that read a file whole (text, JSON, LightGBM model text, TFLite): past `limit` the
+ * file is unscannable, never skipped. `kind` names what was too large in the message.
+ */
+export function overMemoryBudget(
+  size: number,
+  limit: number,
+  base: { path: string; format: string; size: number },
+  kind: string,
+): ScanNode | undefined {
+  if (size <= limit) return undefined;
+  return makeNode({
+    ...base,
+    findings: [
+      finding(
+        "BUDGET_EXCEEDED",
+        "unscannable",
+        `The ${kind} file is ${size} bytes; ${kind} is read in memory and the limit is ${limit} bytes.`,
+        { expected: limit, actual: size },
+      ),
+    ],
+  });
 }

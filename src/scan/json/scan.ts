@@ -23,13 +23,14 @@
  */
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode } from "../../core/report.js";
+import { overMemoryBudget } from "../budget.js";
 import type { Scanner } from "../context.js";
 import { walkKerasConfig } from "../keras/config.js";
 import { scanHiddenHdf5 } from "../keras/hdf5.js";
 import type { KerasPolicy } from "../keras/policy.js";
 import { readAll } from "../source.js";
 import { scanChatTemplate, templatesInJson } from "../templates/index.js";
-import { decodeText, overMemoryBudget, scanTextContent } from "../text/index.js";
+import { decodeText, scanTextContent } from "../text/index.js";
 import {
   analyzeExportedProgram,
   invalidProgram,

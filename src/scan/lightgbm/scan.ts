@@ -6,6 +6,7 @@
  */
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
+import { overMemoryBudget } from "../budget.js";
 import type { Scanner } from "../context.js";
 import { checkLightgbmModelText, MAX_LIGHTGBM_TEXT } from "./model-text.js";
 
@@ -23,17 +24,8 @@ export function lightgbmNote(trees: number, how: string): Finding {
 export const scanLightgbmText: Scanner = async (source, ctx): Promise<ScanNode> => {
   const base = { path: ctx.path, format: "lightgbm", size: source.size };
   const limit = Math.min(MAX_LIGHTGBM_TEXT, ctx.budget.limits.maxInMemoryBytes);
-  if (source.size > limit)
-    return makeNode({
-      ...base,
-      findings: [
-        finding(
-          "BUDGET_EXCEEDED",
-          "unscannable",
-          `A ${source.size}-byte LightGBM model is larger than the ${limit}-byte limit for checking one.`,
-        ),
-      ],
-    });
+  const tooBig = overMemoryBudget(source.size, limit, base, "LightGBM model text");
+  if (tooBig) return tooBig;
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(source.read(0, source.size));

@@ -1,6 +1,5 @@
 export {
   decodeText,
-  overMemoryBudget,
   scanText,
   scanTextContent,
   type TextScanResult,

@@ -20,7 +20,8 @@
  * Text that is really the user block of an HDF5 file (see findHdf5Signature) is scanned as HDF5.
  */
 import { type Finding, finding } from "../../core/finding.js";
-import { makeNode, type ScanNode } from "../../core/report.js";
+import { makeNode } from "../../core/report.js";
+import { overMemoryBudget } from "../budget.js";
 import type { Scanner } from "../context.js";
 import { scanHiddenHdf5 } from "../keras/hdf5.js";
 import { readAll } from "../source.js";
@@ -81,27 +82,6 @@ export function scanTextContent(text: string, path: string): TextScanResult {
     findings,
     summary: { template: false, templateSyntax: true, parseError: parsed.reason },
   };
-}
-
-/** Text and JSON are read whole: past the in-memory budget the file is unscannable, not skipped. */
-export function overMemoryBudget(
-  size: number,
-  limit: number,
-  base: { path: string; format: string; size: number },
-  kind: "text" | "JSON",
-): ScanNode | undefined {
-  if (size <= limit) return undefined;
-  return makeNode({
-    ...base,
-    findings: [
-      finding(
-        "BUDGET_EXCEEDED",
-        "unscannable",
-        `The ${kind} file is ${size} bytes; ${kind} is read in memory and the limit is ${limit} bytes.`,
-        { expected: limit, actual: size },
-      ),
-    ],
-  });
 }
 
 export function decodeText(bytes: Uint8Array): string {

@@ -10,6 +10,7 @@
  */
 import { type Finding, finding } from "../../core/finding.js";
 import { makeNode, type ScanNode } from "../../core/report.js";
+import { overMemoryBudget } from "../budget.js";
 import type { Scanner } from "../context.js";
 
 const CUSTOM = 32;
@@ -113,18 +114,13 @@ export function tfliteOps(bytes: Uint8Array): { codes: number; custom: string[] 
 
 export const scanTflite: Scanner = async (source, ctx): Promise<ScanNode> => {
   const base = { path: ctx.path, format: "tflite", size: source.size };
-  if (source.size > ctx.budget.limits.maxInMemoryBytes) {
-    return makeNode({
-      ...base,
-      findings: [
-        finding(
-          "BUDGET_EXCEEDED",
-          "unscannable",
-          `A ${source.size}-byte TFLite model is larger than the in-memory limit.`,
-        ),
-      ],
-    });
-  }
+  const tooBig = overMemoryBudget(
+    source.size,
+    ctx.budget.limits.maxInMemoryBytes,
+    base,
+    "TFLite model",
+  );
+  if (tooBig) return tooBig;
   let ops: ReturnType<typeof tfliteOps>;
   try {
     ops = tfliteOps(source.read(0, source.size));
