@@ -18,17 +18,8 @@ import {
 } from "./rules.js";
 import { collectBindings, containsStringLiteral, filterName, type Role, walk } from "./tree.js";
 
-/** Functions transformers and Jinja put in the template globals. */
-const CALLABLE_GLOBALS = new Set([
-  "lipsum",
-  "cycler",
-  "joiner",
-  "namespace",
-  "range",
-  "dict",
-  "raise_exception",
-  "strftime_now",
-]);
+/** Functions transformers and Jinja put in the template globals: Jinja's, and transformers' two. */
+const CALLABLE_GLOBALS = new Set([...PYTHON_OBJECT_GLOBALS, "raise_exception", "strftime_now"]);
 
 /** Checks a parsed template. Pure; never throws. */
 export function analyzeTemplate(
