@@ -85,15 +85,17 @@ const PROCESS_WIDE =
 const ALONE =
   /\bprocess\.(on|once|exit|exitCode|umask|chdir|emitWarning)\b|\bprocess\.env(\.\w+|\[[^\]]+\])\s*=[^=]|\bdelete process\.env|\bmock\b|\bglobalThis\b/;
 const batchSize = Math.max(1, Number(process.env.MODELVET_TEST_BATCH) || 8);
-const sourceOf = (file) => readFileSync(join(ROOT, file), "utf8");
 const units = [];
 const pure = [];
 const shared = [];
 for (const file of files) {
-  if (batchSize === 1) units.push([file]);
-  else if (PURE_DIRS.some((d) => file.startsWith(d)) && !PROCESS_WIDE.test(sourceOf(file)))
-    pure.push(file);
-  else if (!ALONE.test(sourceOf(file))) shared.push(file);
+  if (batchSize === 1) {
+    units.push([file]);
+    continue;
+  }
+  const source = readFileSync(join(ROOT, file), "utf8");
+  if (PURE_DIRS.some((d) => file.startsWith(d)) && !PROCESS_WIDE.test(source)) pure.push(file);
+  else if (!ALONE.test(source)) shared.push(file);
   else units.push([file]);
 }
 for (let i = 0; i < pure.length; i += batchSize) units.push(pure.slice(i, i + batchSize));

@@ -28,8 +28,8 @@ export interface HubProject {
   /** The CLI's environment for the current test: the Hub, no token, a cache inside `dir`. A test may change it; the next test gets a fresh one. */
   env: NodeJS.ProcessEnv;
   /**
-   * Runs the built CLI in `dir` with `env`, inside this process (run-cli-in-process.ts): the
-   * same code, argv, environment and exit code, without a Node start per run.
+   * Runs the CLI in `dir` with `env`, inside this process (run-cli-in-process.ts, from the
+   * sources): the same argv, environment and exit code, without a Node start per run.
    */
   cli(...args: string[]): Promise<CliResult>;
   /** Runs the built CLI in `dir` with `env` as a child process: for runs that overlap (races). */

@@ -18,7 +18,7 @@
 import { join } from "node:path";
 import type * as RunModule from "../../src/cli/run.js";
 import type { CliResult } from "./run-cli.js";
-import { REPO_ROOT } from "./run-cli.js";
+import { cliEnv, REPO_ROOT } from "./run-cli.js";
 
 type Writer = typeof process.stdout.write;
 
@@ -76,9 +76,8 @@ export async function runCliInProcess(
   try {
     loaded ??= load();
     const { runCommandLine } = await loaded;
-    // As spawn builds a child's environment: this process's, then the run's; undefined unsets.
-    const env: NodeJS.ProcessEnv = { ...savedEnv, NO_COLOR: "1", CI: "true", ...options.env };
-    replaceEnv(env);
+    // The environment runCli gives a child; a variable set to undefined is unset, as spawn does.
+    replaceEnv(cliEnv(options.env));
     process.chdir(options.cwd ?? REPO_ROOT);
     const code = await runCommandLine([
       process.execPath,

@@ -17,6 +17,11 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A CLI run's environment: this process's, no colour, CI set, then the run's own variables. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: "1", CI: "true", ...extra };
+}
+
 export function runCli(
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
@@ -24,7 +29,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: "1", CI: "true", ...options.env },
+      env: cliEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
