@@ -188,19 +188,12 @@ async function modelvet(
   return result;
 }
 
-/** A project folder for modelvet runs that need none of their own (created on first use). */
-function project0(work: string): string {
-  const dir = join(work, "project-none");
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
 /**
  * Xet on, the CAS serving other bytes than every digest the Hub advertises (hub.tamper): what
  * the official client does with them is recorded as a note (hf_xet 1.6.0 writes them into the
  * cache), and modelvet verify-cache must call that cache corrupt (exit 1, CACHE_CORRUPT).
  */
-async function xetTamperPhase(hub: FixtureHub, work: string, cwd: string): Promise<void> {
+async function xetTamperPhase(hub: FixtureHub, work: string): Promise<void> {
   const repo = "acme/tiny-safetensors";
   const path = "model.safetensors";
   const advertised = hub.file(repo, "main", path).sha256;
@@ -230,7 +223,7 @@ async function xetTamperPhase(hub: FixtureHub, work: string, cwd: string): Promi
       "hub (Xet on, tampered CAS bytes): modelvet verify-cache calls the official client's download corrupt",
       ["verify-cache", repo],
       env,
-      cwd,
+      work,
       written === advertised ? 0 : 1,
     );
     if (written !== advertised)
@@ -372,7 +365,7 @@ async function main(): Promise<number> {
       1,
     );
     hub.knobs.xetReconstructionV2 = true;
-    await xetTamperPhase(hub, work, project0(work));
+    await xetTamperPhase(hub, work);
     hub.knobs.xet = false;
 
     // 3. modelvet writes, the official client reads
